@@ -1,0 +1,82 @@
+#include "cli.h"
+
+#include <charconv>
+#include <string_view>
+
+namespace netmon {
+
+const char* const ingest_usage =
+    "usage: netmon-ingest [--config FILE] [-v] COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  print-outbound [--limit N] [--json]\n"
+    "      read the conntrack table once and print the N (20) outbound flows with the most bytes\n"
+    "\n"
+    "options:\n"
+    "  --config FILE   configuration file (default: $NETMON_CONFIG, /etc/netmon/netmon.yml,\n"
+    "                  ./config/netmon.yml, else built-in defaults)\n"
+    "  -v, --verbose   also log debug messages\n"
+    "  -h, --help      this text\n"
+    "  --version       the version\n"
+    "\n"
+    "environment: CONNTRACK_INPUT_FILE (replay a conntrack text file), NETMON_CONFIG, NETMON_DB,\n"
+    "             NETMON_LOCAL_SUBNETS, NETMON_INTERFACES\n";
+
+namespace {
+
+IngestCommand only(IngestAction action) {
+    IngestCommand command;
+    command.action = action;
+    return command;
+}
+
+std::size_t parse_count(std::string_view option, std::string_view text) {
+    std::size_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value == 0)
+        throw UsageError(std::string(option) + ": \"" + std::string(text) + "\" is not a positive number");
+    return value;
+}
+
+}  // namespace
+
+IngestCommand parse_ingest_command_line(int argc, const char* const* argv) {
+    IngestCommand command;
+    std::optional<IngestAction> action;
+    bool print_options = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        std::string_view inline_value;
+        bool has_inline = false;
+        if (arg.starts_with("--") && arg.find('=') != std::string_view::npos) {
+            inline_value = arg.substr(arg.find('=') + 1);
+            arg = arg.substr(0, arg.find('='));
+            has_inline = true;
+        }
+        auto value = [&]() -> std::string_view {
+            if (has_inline) return inline_value;
+            if (i + 1 >= argc) throw UsageError(std::string(arg) + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--config") command.config_path = value();
+        else if (arg == "--limit") { command.limit = parse_count("--limit", value()); print_options = true; }
+        else if (arg == "--json") { command.json = true; print_options = true; }
+        else if (arg == "-v" || arg == "--verbose") command.verbose = true;
+        else if (arg == "-h" || arg == "--help") return only(IngestAction::help);
+        else if (arg == "--version") return only(IngestAction::version);
+        else if (!arg.starts_with("-") && !action) {
+            if (arg == "print-outbound") action = IngestAction::print_outbound;
+            else if (arg == "help") return only(IngestAction::help);
+            else throw UsageError("unknown command \"" + std::string(arg) + "\"");
+        } else {
+            throw UsageError("unknown argument \"" + std::string(arg) + "\"");
+        }
+    }
+    if (!action) throw UsageError("no command given");
+    if (print_options && *action != IngestAction::print_outbound)
+        throw UsageError("--limit and --json belong to print-outbound");
+    command.action = *action;
+    return command;
+}
+
+}  // namespace netmon

@@ -1,0 +1,31 @@
+#pragma once
+// The netmon-ingest command line.
+
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace netmon {
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class IngestAction { print_outbound, help, version };
+
+struct IngestCommand {
+    IngestAction action = IngestAction::help;
+    std::string config_path;  // --config FILE
+    std::size_t limit = 20;   // print-outbound --limit N
+    bool json = false;        // print-outbound --json
+    bool verbose = false;     // -v: debug messages too
+};
+
+// Parses argv. Options may come before or after the command. Throws UsageError.
+IngestCommand parse_ingest_command_line(int argc, const char* const* argv);
+
+extern const char* const ingest_usage;
+
+}  // namespace netmon

@@ -1,0 +1,58 @@
+#pragma once
+// IP addresses and CIDR prefixes in binary form, IPv4 and IPv6.
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace netmon {
+
+enum class Family : std::uint8_t { v4 = 4, v6 = 6 };
+
+struct IpAddress {
+    Family family = Family::v4;
+    // Network byte order. An IPv4 address uses bytes[0..3]; the rest stay zero, so that
+    // comparison and hashing can look at all 16 bytes.
+    std::array<std::uint8_t, 16> bytes{};
+
+    // Parses a dotted quad ("192.0.2.1", no leading zeros) or any IPv6 form, including the
+    // uncompressed one of /proc/net/nf_conntrack. Returns nothing for anything else.
+    static std::optional<IpAddress> parse(std::string_view text);
+    static IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d);
+
+    // The canonical text: dotted quad, or RFC 5952 compressed lower-case IPv6.
+    std::string to_string() const;
+    // Appends to_string() to out without a temporary.
+    void append_to(std::string& out) const;
+
+    // ::ffff:a.b.c.d
+    bool is_v4_mapped() const;
+    // The IPv4 address inside an IPv4-mapped IPv6 address; any other address unchanged.
+    IpAddress unmapped() const;
+
+    friend bool operator==(const IpAddress&, const IpAddress&) = default;
+    friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+};
+
+struct Cidr {
+    IpAddress network;  // host bits cleared
+    std::uint8_t prefix = 0;
+
+    // "10.0.0.0/24", "2001:db8::/32"; a bare address is a /32 or /128. Host bits are cleared,
+    // so "10.0.0.1/24" means 10.0.0.0/24. Returns nothing for anything else.
+    static std::optional<Cidr> parse(std::string_view text);
+    bool contains(const IpAddress& address) const;
+    std::string to_string() const;
+
+    friend bool operator==(const Cidr&, const Cidr&) = default;
+};
+
+// False for addresses that never leave a site: this-network, private, shared (CGNAT), loopback,
+// link-local, multicast, reserved, the unspecified address, unique-local, and the IPv4-mapped
+// forms of the IPv4 ones. The documentation ranges count as public so that labs can use them.
+bool is_public(const IpAddress& address);
+
+}  // namespace netmon

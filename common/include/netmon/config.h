@@ -1,0 +1,83 @@
+#pragma once
+// netmon.yml and the environment variables that override it.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "netmon/address.h"
+
+namespace netmon {
+
+// A bad setting. what() is one line naming the file (or variable), the key and the bad value:
+//   netmon.yml: local_subnets[1]: "10.0.0.0/33" is not a CIDR
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Where the collector reads conntrack from (see netmon.yml).
+enum class SourceKind { automatic, netlink, proc, file };
+
+// An address and port to listen on: "10.0.0.1:8080" or "[fd00::1]:8080". No host names: the
+// web binds to one address of this host.
+struct ListenAddress {
+    IpAddress address;
+    std::uint16_t port = 0;
+
+    static std::optional<ListenAddress> parse(std::string_view text);
+    std::string to_string() const;
+    bool is_wildcard() const;  // 0.0.0.0 or ::
+};
+
+struct WebAuth {
+    std::string user;
+    std::string password_hash;  // crypt(3) form: "$6$salt$..." (mkpasswd, openssl passwd -6)
+};
+
+struct Config {
+    std::vector<Cidr> local_subnets{*Cidr::parse("10.0.0.0/24")};
+    std::vector<std::string> monitor_interfaces{"enp2s0", "enp3s0"};
+    std::string lan_interface = "enp3s0";
+    std::string wan_interface = "enp2s0";
+    double interval = 1.0;  // seconds between ingest cycles
+    std::string database = "/var/lib/netmon/netmon.db";
+    SourceKind source = SourceKind::automatic;
+    std::string input_file;        // CONNTRACK_INPUT_FILE: replay this text file
+    ListenAddress web_listen{IpAddress::v4(10, 0, 0, 1), 8080};
+    std::optional<WebAuth> web_auth;
+    std::string path;  // the file this came from; empty for built-in defaults
+};
+
+// Looks up an environment variable; returns nullptr when unset. Tests pass their own.
+using Environment = std::function<const char*(const char*)>;
+Environment process_environment();
+
+// Parses YAML text; label names the file in errors. Keys absent from the text keep their
+// defaults; unknown keys are errors (a typo must not silently fall back to a default).
+// Throws ConfigError.
+Config parse_config(std::string_view yaml_text, std::string_view label);
+
+// Applies CONNTRACK_INPUT_FILE, NETMON_INTERFACES, NETMON_LOCAL_SUBNETS and NETMON_DB.
+// Throws ConfigError naming the variable.
+void apply_environment(Config& config, const Environment& environment);
+
+// The file to read: the --config argument if given, else $NETMON_CONFIG, else
+// /etc/netmon/netmon.yml or ./config/netmon.yml when one exists, else none (built-in defaults).
+std::string config_path(std::string_view flag_value, const Environment& environment);
+
+// config_path + reading + parse_config + apply_environment. An explicitly named file that
+// cannot be read is an error. Throws ConfigError.
+Config load_config(std::string_view flag_value, const Environment& environment);
+
+std::string_view source_kind_name(SourceKind kind);
+
+// A network interface name the kernel would accept: 1 to 15 characters, no '/', no spaces.
+// It becomes part of /sys/class/net/<name>/, so this check is what keeps that path safe.
+bool valid_interface_name(std::string_view name);
+
+}  // namespace netmon

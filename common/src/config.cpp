@@ -1,0 +1,295 @@
+#include "netmon/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace netmon {
+namespace {
+
+constexpr double max_interval = 3600.0;
+constexpr double min_interval = 0.05;
+
+std::string quoted(std::string_view value) {
+    std::string out = "\"";
+    for (char c : value) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            out += '?';
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+// Builds "label: key: message" errors.
+class Reader {
+public:
+    explicit Reader(std::string_view label) : label_(label) {}
+
+    [[noreturn]] void fail(std::string_view key, std::string_view message) const {
+        throw ConfigError(label_ + ": " + std::string(key) + ": " + std::string(message));
+    }
+
+    std::string scalar(const YAML::Node& node, std::string_view key) const {
+        if (!node.IsScalar()) fail(key, "must be a single value");
+        return node.Scalar();
+    }
+
+    std::vector<std::string> list(const YAML::Node& node, std::string_view key) const {
+        if (node.IsScalar()) return {node.Scalar()};  // "local_subnets: 10.0.0.0/24" is one item
+        if (!node.IsSequence()) fail(key, "must be a list");
+        std::vector<std::string> items;
+        for (std::size_t i = 0; i < node.size(); ++i)
+            items.push_back(scalar(node[i], std::string(key) + "[" + std::to_string(i) + "]"));
+        return items;
+    }
+
+    void only_keys(const YAML::Node& map, std::string_view where,
+                   std::initializer_list<std::string_view> known) const {
+        if (!map.IsMap()) fail(where, "must be a mapping of keys to values");
+        for (const auto& item : map) {
+            std::string name = item.first.Scalar();
+            bool ok = false;
+            for (auto k : known) ok = ok || k == name;
+            if (!ok) {
+                std::string full = where.empty() ? name : std::string(where) + "." + name;
+                throw ConfigError(label_ + ": " + full + ": unknown setting");
+            }
+        }
+    }
+
+private:
+    std::string label_;
+};
+
+std::vector<Cidr> parse_subnets(const std::vector<std::string>& items, const Reader& reader,
+                                std::string_view key, bool indexed) {
+    if (items.empty()) reader.fail(key, "must list at least one subnet");
+    std::vector<Cidr> subnets;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        auto cidr = Cidr::parse(items[i]);
+        std::string where = indexed ? std::string(key) + "[" + std::to_string(i) + "]" : std::string(key);
+        if (!cidr) reader.fail(where, quoted(items[i]) + " is not a CIDR");
+        subnets.push_back(*cidr);
+    }
+    return subnets;
+}
+
+std::vector<std::string> check_interfaces(std::vector<std::string> names, const Reader& reader,
+                                          std::string_view key, bool indexed) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (!valid_interface_name(names[i])) {
+            std::string where = indexed ? std::string(key) + "[" + std::to_string(i) + "]" : std::string(key);
+            reader.fail(where, quoted(names[i]) + " is not an interface name");
+        }
+    }
+    return names;
+}
+
+std::vector<std::string> split_commas(std::string_view text) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        std::size_t end = text.find(',', start);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view item = text.substr(start, end - start);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (!item.empty()) items.emplace_back(item);
+        start = end + 1;
+    }
+    return items;
+}
+
+const char* nonempty(const Environment& environment, const char* name) {
+    const char* value = environment(name);
+    return value != nullptr && *value != '\0' ? value : nullptr;
+}
+
+}  // namespace
+
+std::optional<ListenAddress> ListenAddress::parse(std::string_view text) {
+    std::string_view host;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find("]:");
+        if (close == std::string_view::npos) return std::nullopt;
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string_view::npos) return std::nullopt;
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+        if (host.find(':') != std::string_view::npos) return std::nullopt;  // IPv6 needs brackets
+    }
+    auto address = IpAddress::parse(host);
+    unsigned number = 0;
+    auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (!address || port.empty() || error != std::errc{} || end != port.data() + port.size() ||
+        number == 0 || number > 65535)
+        return std::nullopt;
+    return ListenAddress{*address, static_cast<std::uint16_t>(number)};
+}
+
+std::string ListenAddress::to_string() const {
+    if (address.family == Family::v6) return "[" + address.to_string() + "]:" + std::to_string(port);
+    return address.to_string() + ":" + std::to_string(port);
+}
+
+bool ListenAddress::is_wildcard() const {
+    return address == IpAddress{address.family, {}};
+}
+
+bool valid_interface_name(std::string_view name) {
+    if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+    for (char c : name) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte <= 0x20 || byte >= 0x7f || c == '/' || c == ':') return false;
+    }
+    return true;
+}
+
+std::string_view source_kind_name(SourceKind kind) {
+    switch (kind) {
+        case SourceKind::automatic: return "auto";
+        case SourceKind::netlink: return "netlink";
+        case SourceKind::proc: return "proc";
+        case SourceKind::file: return "file";
+    }
+    return "auto";
+}
+
+Config parse_config(std::string_view yaml_text, std::string_view label) {
+    Reader reader(label);
+    YAML::Node loaded;
+    try {
+        loaded = YAML::Load(std::string(yaml_text));
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(std::string(label) + ": line " + std::to_string(e.mark.line + 1) + ": " +
+                          e.msg);
+    }
+    // Only const nodes: operator[] on a mutable one would insert what it looks up.
+    const YAML::Node root = loaded;
+    Config config;
+    config.path = label;
+    if (root.IsNull()) return config;  // an empty file: all defaults
+    reader.only_keys(root, "", {"local_subnets", "monitor_interfaces", "interfaces", "interval",
+                                "database", "source", "web"});
+    try {
+        if (const YAML::Node node = root["local_subnets"])
+            config.local_subnets = parse_subnets(reader.list(node, "local_subnets"), reader, "local_subnets", true);
+        if (const YAML::Node node = root["monitor_interfaces"])
+            config.monitor_interfaces = check_interfaces(reader.list(node, "monitor_interfaces"), reader,
+                                                         "monitor_interfaces", true);
+        if (const YAML::Node node = root["interfaces"]) {
+            reader.only_keys(node, "interfaces", {"lan", "wan"});
+            if (const YAML::Node lan = node["lan"])
+                config.lan_interface = check_interfaces({reader.scalar(lan, "interfaces.lan")}, reader,
+                                                        "interfaces.lan", false)[0];
+            if (const YAML::Node wan = node["wan"])
+                config.wan_interface = check_interfaces({reader.scalar(wan, "interfaces.wan")}, reader,
+                                                        "interfaces.wan", false)[0];
+        }
+        if (const YAML::Node node = root["interval"]) {
+            std::string text = reader.scalar(node, "interval");
+            double value = 0;
+            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
+                value < min_interval || value > max_interval)
+                reader.fail("interval", quoted(text) + " is not a number of seconds between 0.05 and 3600");
+            config.interval = value;
+        }
+        if (const YAML::Node node = root["database"]) {
+            config.database = reader.scalar(node, "database");
+            if (config.database.empty()) reader.fail("database", "must be a file path");
+        }
+        if (const YAML::Node node = root["source"]) {
+            std::string text = reader.scalar(node, "source");
+            if (text == "auto") config.source = SourceKind::automatic;
+            else if (text == "netlink") config.source = SourceKind::netlink;
+            else if (text == "proc") config.source = SourceKind::proc;
+            else if (text == "file") config.source = SourceKind::file;
+            else reader.fail("source", quoted(text) + " is not one of auto, netlink, proc, file");
+        }
+        if (const YAML::Node web = root["web"]) {
+            reader.only_keys(web, "web", {"listen", "auth"});
+            if (const YAML::Node node = web["listen"]) {
+                std::string text = reader.scalar(node, "web.listen");
+                auto listen = ListenAddress::parse(text);
+                if (!listen) reader.fail("web.listen", quoted(text) + " is not an address:port");
+                config.web_listen = *listen;
+            }
+            if (const YAML::Node auth = web["auth"]; auth && !auth.IsNull()) {
+                reader.only_keys(auth, "web.auth", {"user", "password_hash"});
+                WebAuth value;
+                if (auth["user"]) value.user = reader.scalar(auth["user"], "web.auth.user");
+                if (auth["password_hash"])
+                    value.password_hash = reader.scalar(auth["password_hash"], "web.auth.password_hash");
+                if (value.user.empty() || value.user.find(':') != std::string::npos)
+                    reader.fail("web.auth.user", quoted(value.user) + " is not a user name");
+                if (value.password_hash.size() < 4 || value.password_hash.front() != '$')
+                    reader.fail("web.auth.password_hash",
+                                "is not a crypt(3) hash; make one with: mkpasswd -m yescrypt");
+                config.web_auth = value;
+            }
+        }
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(std::string(label) + ": line " + std::to_string(e.mark.line + 1) + ": " +
+                          e.msg);
+    }
+    return config;
+}
+
+void apply_environment(Config& config, const Environment& environment) {
+    if (const char* value = nonempty(environment, "CONNTRACK_INPUT_FILE")) config.input_file = value;
+    if (const char* value = nonempty(environment, "NETMON_INTERFACES")) {
+        Reader reader("environment");
+        auto names = split_commas(value);
+        if (names.empty()) reader.fail("NETMON_INTERFACES", quoted(value) + " lists no interface");
+        config.monitor_interfaces = check_interfaces(names, reader, "NETMON_INTERFACES", false);
+    }
+    if (const char* value = nonempty(environment, "NETMON_LOCAL_SUBNETS")) {
+        Reader reader("environment");
+        config.local_subnets = parse_subnets(split_commas(value), reader, "NETMON_LOCAL_SUBNETS", false);
+    }
+    if (const char* value = nonempty(environment, "NETMON_DB")) config.database = value;
+}
+
+Environment process_environment() {
+    return [](const char* name) { return std::getenv(name); };
+}
+
+std::string config_path(std::string_view flag_value, const Environment& environment) {
+    if (!flag_value.empty()) return std::string(flag_value);
+    if (const char* value = nonempty(environment, "NETMON_CONFIG")) return value;
+    for (const char* candidate : {"/etc/netmon/netmon.yml", "config/netmon.yml"})
+        if (access(candidate, F_OK) == 0) return candidate;
+    return {};
+}
+
+Config load_config(std::string_view flag_value, const Environment& environment) {
+    std::string path = config_path(flag_value, environment);
+    Config config;
+    if (!path.empty()) {
+        std::ifstream file(path);
+        if (!file) throw ConfigError(path + ": cannot read the configuration file: " + std::strerror(errno));
+        std::ostringstream text;
+        text << file.rdbuf();
+        if (file.bad()) throw ConfigError(path + ": cannot read the configuration file: " + std::strerror(errno));
+        config = parse_config(text.str(), path);
+    }
+    apply_environment(config, environment);
+    return config;
+}
+
+}  // namespace netmon

@@ -1,0 +1,50 @@
+#include "netmon/log.h"
+
+#include <unistd.h>
+
+#include <ctime>
+#include <utility>
+
+namespace netmon {
+namespace {
+
+std::string_view priority_word(Priority priority) {
+    switch (priority) {
+        case Priority::error: return "error: ";
+        case Priority::warning: return "warning: ";
+        case Priority::info: return "";
+        case Priority::debug: return "debug: ";
+    }
+    return "";
+}
+
+}  // namespace
+
+StderrLogger::StderrLogger(std::string program, bool under_journald, Priority max_priority)
+    : program_(std::move(program)), under_journald_(under_journald), max_priority_(max_priority) {}
+
+void StderrLogger::write(Priority priority, std::string_view message) {
+    if (static_cast<int>(priority) > static_cast<int>(max_priority_)) return;
+    std::string line;
+    if (under_journald_) {
+        line = "<" + std::to_string(static_cast<int>(priority)) + ">";
+    } else {
+        char stamp[32];
+        std::time_t now = std::time(nullptr);
+        std::tm utc{};
+        gmtime_r(&now, &utc);
+        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &utc);
+        line = stamp + program_ + ": " + std::string(priority_word(priority));
+    }
+    line += message;
+    line += '\n';
+    // One write(2) per line, so that lines from concurrent writers do not interleave.
+    std::string_view rest = line;
+    while (!rest.empty()) {
+        ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
+        if (n <= 0) break;
+        rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+}  // namespace netmon
