@@ -35,18 +35,29 @@ bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
 
 }  // namespace
 
-std::optional<IpAddress> IpAddress::parse(std::string_view text) {
-    IpAddress address;
-    if (text.find(':') == std::string_view::npos) {
-        if (!parse_dotted_quad(text, address.bytes.data())) return std::nullopt;
-        return address;
+bool IpAddress::parse_into(std::string_view text, IpAddress& out) {
+    // An IPv4 address has its first '.' within four characters, IPv6 its first ':' within five.
+    bool is_v6 = false;
+    for (std::size_t i = 0; i < text.size() && i < 5; ++i) {
+        if (text[i] == ':') is_v6 = true;
+        if (text[i] == '.' || text[i] == ':') break;
     }
-    if (text.size() > max_address_text) return std::nullopt;
+    out.bytes = {};
+    if (!is_v6) {
+        out.family = Family::v4;
+        return parse_dotted_quad(text, out.bytes.data());
+    }
+    if (text.size() > max_address_text) return false;
     char buffer[max_address_text + 1];
     std::copy(text.begin(), text.end(), buffer);
     buffer[text.size()] = '\0';
-    if (inet_pton(AF_INET6, buffer, address.bytes.data()) != 1) return std::nullopt;
-    address.family = Family::v6;
+    out.family = Family::v6;
+    return inet_pton(AF_INET6, buffer, out.bytes.data()) == 1;
+}
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+    IpAddress address;
+    if (!parse_into(text, address)) return std::nullopt;
     return address;
 }
 

@@ -36,7 +36,8 @@ public:
     explicit Reader(std::string_view label) : label_(label) {}
 
     [[noreturn]] void fail(std::string_view key, std::string_view message) const {
-        throw ConfigError(label_ + ": " + std::string(key) + ": " + std::string(message));
+        std::string where = key.empty() ? "" : std::string(key) + ": ";
+        throw ConfigError(label_ + ": " + where + std::string(message));
     }
 
     std::string scalar(const YAML::Node& node, std::string_view key) const {

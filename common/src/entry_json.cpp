@@ -6,8 +6,8 @@
 
 namespace netmon {
 
-nlohmann::json entry_json(const Entry& entry) {
-    nlohmann::json flags = nlohmann::json::array();
+nlohmann::ordered_json entry_json(const Entry& entry) {
+    nlohmann::ordered_json flags = nlohmann::ordered_json::array();
     for_each_flag(entry.flags, [&](std::string_view name) { flags.push_back(name); });
     return {
         {"proto", protocol_label(entry.protocol)},
@@ -15,7 +15,7 @@ nlohmann::json entry_json(const Entry& entry) {
         {"src_port", entry.original.sport},
         {"dst_ip", entry.original.dst.to_string()},
         {"dst_port", entry.original.dport},
-        {"state", entry.state.empty() ? nlohmann::json(nullptr) : nlohmann::json(entry.state.view())},
+        {"state", entry.state.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(entry.state.view())},
         {"flags", std::move(flags)},
         {"uplink_packets", entry.original.packets},
         {"uplink_bytes", entry.original.bytes},

@@ -1,27 +1,68 @@
 #include "netmon/parser.h"
 
+#include <bit>
 #include <charconv>
+#include <cstring>
 
 namespace netmon {
 namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-// Walks a line token by token; tokens are separated by runs of spaces or tabs.
+// Word-at-a-time helpers: the parser looks at every byte of every line, eight at a time.
+constexpr std::uint64_t ones = 0x0101010101010101ull;
+constexpr std::uint64_t high_bits = 0x8080808080808080ull;
+
+std::uint64_t load_word(const char* data) {
+    std::uint64_t word;
+    std::memcpy(&word, data, sizeof word);
+    return word;
+}
+
+// The high bit of each byte that is zero. Borrows can mark bytes after a zero byte too, so
+// only the lowest marked byte is exact; callers use only that one.
+std::uint64_t zero_bytes(std::uint64_t word) { return (word - ones) & ~word & high_bits; }
+
+std::size_t lowest_byte(std::uint64_t mask) {
+    static_assert(std::endian::native == std::endian::little, "word scanning assumes little endian");
+    return static_cast<std::size_t>(std::countr_zero(mask)) / 8;
+}
+
+// Walks a line token by token; tokens are separated by runs of spaces or tabs. It notes where
+// the first '=' of the last token is, so that key=value tokens are not scanned twice.
 class Tokens {
 public:
     explicit Tokens(std::string_view line) : line_(line) {}
 
     std::string_view next() {
-        while (pos_ < line_.size() && is_space(line_[pos_])) ++pos_;
-        std::size_t start = pos_;
-        while (pos_ < line_.size() && !is_space(line_[pos_])) ++pos_;
+        const std::size_t size = line_.size();
+        while (pos_ < size && is_space(line_[pos_])) ++pos_;
+        const std::size_t start = pos_;
+        equals_ = std::string_view::npos;
+        while (pos_ + 8 <= size) {
+            std::uint64_t word = load_word(line_.data() + pos_);
+            std::uint64_t space = zero_bytes(word ^ (ones * ' ')) | zero_bytes(word ^ (ones * '\t'));
+            std::uint64_t equals = zero_bytes(word ^ (ones * '='));
+            std::size_t space_at = space != 0 ? lowest_byte(space) : 8;
+            if (equals != 0 && equals_ == std::string_view::npos && lowest_byte(equals) < space_at)
+                equals_ = pos_ + lowest_byte(equals) - start;
+            pos_ += space_at;
+            if (space_at < 8) return line_.substr(start, pos_ - start);
+        }
+        while (pos_ < size && !is_space(line_[pos_])) {
+            if (line_[pos_] == '=' && equals_ == std::string_view::npos) equals_ = pos_ - start;
+            ++pos_;
+        }
         return line_.substr(start, pos_ - start);
     }
+
+    // Offset of the first '=' in the token next() returned last, or npos.
+    std::size_t equals() const { return equals_; }
 
 private:
     std::string_view line_;
     std::size_t pos_ = 0;
+    std::size_t equals_ = std::string_view::npos;
 };
 
 template <class T>
@@ -42,19 +83,9 @@ bool parse_key(std::string_view text, std::uint16_t& out) {
     return parse_decimal(text, out);
 }
 
-bool ascii_printable(std::string_view line) {
-    // Written as a reduction so that the compiler vectorizes it.
-    unsigned bad = 0;
-    for (char c : line) {
-        auto byte = static_cast<unsigned char>(c);
-        bad |= static_cast<unsigned>(byte < 0x20 || byte > 0x7e) & static_cast<unsigned>(byte != '\t');
-    }
-    return bad == 0;
-}
-
-// Slow path for lines with bytes outside printable ASCII: valid UTF-8 is allowed (it can only
-// sit in tokens the parser skips), control characters and broken sequences are not.
-bool valid_text(std::string_view line) {
+// Bytes beyond ASCII: valid UTF-8 is allowed (it can only sit in tokens the parser skips),
+// control characters and broken sequences are not.
+bool valid_utf8_text(std::string_view line) {
     std::size_t i = 0;
     while (i < line.size()) {
         auto byte = static_cast<unsigned char>(line[i]);
@@ -83,6 +114,30 @@ bool valid_text(std::string_view line) {
     return true;
 }
 
+// Printable ASCII and tabs, checked eight bytes at a time; UTF-8 goes to the slow path.
+bool valid_text(std::string_view line) {
+    const char* data = line.data();
+    const std::size_t size = line.size();
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        std::uint64_t word = load_word(data + i);
+        std::uint64_t below_space = (word - ones * 0x20) & ~word & high_bits;  // some byte < 0x20
+        std::uint64_t above_tilde = ((word + ones * 0x01) | word) & high_bits;  // some byte > 0x7e
+        if ((below_space | above_tilde) == 0) continue;
+        for (std::size_t k = i; k < i + 8; ++k) {
+            auto byte = static_cast<unsigned char>(data[k]);
+            if (byte >= 0x80) return valid_utf8_text(line.substr(i));  // all before i is ASCII
+            if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return false;
+        }
+    }
+    for (; i < size; ++i) {
+        auto byte = static_cast<unsigned char>(data[i]);
+        if (byte >= 0x80) return valid_utf8_text(line.substr(i));
+        if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return false;
+    }
+    return true;
+}
+
 bool is_state_name(std::string_view token) {
     for (char c : token) {
         bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -105,6 +160,30 @@ std::optional<std::uint8_t> protocol_number_for(std::string_view name) {
 namespace seen {
 constexpr unsigned src = 1, dst = 2, sport = 4, dport = 8, type = 16, code = 32, id = 64,
                    packets = 128, bytes = 256;
+}
+
+// The keys of key=value tokens that netmon reads; everything else is Field::other.
+enum class Field { other, src, dst, sport, dport, packets, bytes, type, code, id, srckey, dstkey, mark, zone };
+
+Field classify(std::string_view key) {
+    switch (key.size()) {
+        case 2: return key == "id" ? Field::id : Field::other;
+        case 3: return key == "src" ? Field::src : key == "dst" ? Field::dst : Field::other;
+        case 4:
+            if (key == "mark") return Field::mark;
+            if (key == "zone") return Field::zone;
+            if (key == "type") return Field::type;
+            if (key == "code") return Field::code;
+            return Field::other;
+        case 5:
+            if (key == "sport") return Field::sport;
+            if (key == "dport") return Field::dport;
+            if (key == "bytes") return Field::bytes;
+            return Field::other;
+        case 6: return key == "srckey" ? Field::srckey : key == "dstkey" ? Field::dstkey : Field::other;
+        case 7: return key == "packets" ? Field::packets : Field::other;
+        default: return Field::other;
+    }
 }
 
 struct TupleBuilder {
@@ -164,7 +243,7 @@ private:
             entry_.timeout = timeout;
             token = tokens_.next();
         }
-        if (!token.empty() && token.front() != '[' && token.find('=') == std::string_view::npos) {
+        if (!token.empty() && token.front() != '[' && tokens_.equals() == std::string_view::npos) {
             if (!is_state_name(token) || !entry_.state.assign(token)) return ParseError::bad_state;
             token = tokens_.next();
         }
@@ -190,40 +269,52 @@ private:
     }
 
     ParseError field(std::string_view token) {
-        std::size_t equals = token.find('=');
+        std::size_t equals = tokens_.equals();
         if (equals == std::string_view::npos) return ParseError::none;
-        std::string_view key = token.substr(0, equals);
+        const Field key = classify(token.substr(0, equals));
         std::string_view value = token.substr(equals + 1);
 
-        if (key == "src") {
+        if (key == Field::src) {
             if (tuple_count_ == 2) return ParseError::extra_tuple;
             if (tuple_count_ == 1) original_ = current_;
             current_ = TupleBuilder{tuple_count_ == 0 ? &entry_.original : &entry_.reply};
             ++tuple_count_;
             return address(value, current_.tuple->src, seen::src);
         }
-        if (current_.tuple == nullptr) return ParseError::none;  // before the first src=
-        if (key == "dst") return address(value, current_.tuple->dst, seen::dst);
-        if (key == "packets") return counter(value, current_.tuple->packets, seen::packets);
-        if (key == "bytes") return counter(value, current_.tuple->bytes, seen::bytes);
-
-        const std::uint8_t proto = entry_.protocol;
-        if (has_ports(proto)) {
-            if (key == "sport") return number(value, current_.tuple->sport, seen::sport);
-            if (key == "dport") return number(value, current_.tuple->dport, seen::dport);
-        } else if (is_icmp(proto)) {
-            if (key == "type") return number(value, current_.icmp_type, seen::type);
-            if (key == "code") return number(value, current_.icmp_code, seen::code);
-            // A second id= after the tuple's own is the conntrack id of `-o id`.
-            if (key == "id" && !(current_.fields & seen::id))
-                return number(value, current_.tuple->sport, seen::id);
-        } else if (proto == protocol::gre) {
-            if (key == "srckey") return gre_key(value, current_.tuple->sport, seen::sport);
-            if (key == "dstkey") return gre_key(value, current_.tuple->dport, seen::dport);
+        if (key == Field::mark)
+            return parse_decimal(value, entry_.mark) ? ParseError::none : ParseError::bad_number;
+        if (key == Field::zone)
+            return parse_decimal(value, entry_.zone) ? ParseError::none : ParseError::bad_number;
+        if (key == Field::other) return ParseError::none;
+        if (current_.tuple == nullptr) {
+            // A tuple's field before any src=: the original tuple lost its source.
+            orphan_fields_ = true;
+            return ParseError::none;
         }
-        if (key == "mark") return parse_decimal(value, entry_.mark) ? ParseError::none : ParseError::bad_number;
-        if (key == "zone") return parse_decimal(value, entry_.zone) ? ParseError::none : ParseError::bad_number;
-        return ParseError::none;
+        Tuple& tuple = *current_.tuple;
+        const std::uint8_t proto = entry_.protocol;
+        switch (key) {
+            case Field::dst: return address(value, tuple.dst, seen::dst);
+            case Field::packets: return counter(value, tuple.packets, seen::packets);
+            case Field::bytes: return counter(value, tuple.bytes, seen::bytes);
+            case Field::sport:
+                return has_ports(proto) ? number(value, tuple.sport, seen::sport) : ParseError::none;
+            case Field::dport:
+                return has_ports(proto) ? number(value, tuple.dport, seen::dport) : ParseError::none;
+            case Field::type:
+                return is_icmp(proto) ? number(value, current_.icmp_type, seen::type) : ParseError::none;
+            case Field::code:
+                return is_icmp(proto) ? number(value, current_.icmp_code, seen::code) : ParseError::none;
+            case Field::id:
+                // A second id= after the tuple's own is the conntrack id of `-o id`.
+                if (!is_icmp(proto) || (current_.fields & seen::id)) return ParseError::none;
+                return number(value, tuple.sport, seen::id);
+            case Field::srckey:
+                return proto == protocol::gre ? gre_key(value, tuple.sport, seen::sport) : ParseError::none;
+            case Field::dstkey:
+                return proto == protocol::gre ? gre_key(value, tuple.dport, seen::dport) : ParseError::none;
+            default: return ParseError::none;
+        }
     }
 
     ParseError mark_seen(unsigned bit) {
@@ -234,10 +325,7 @@ private:
 
     ParseError address(std::string_view value, IpAddress& out, unsigned bit) {
         if (ParseError error = mark_seen(bit); error != ParseError::none) return error;
-        auto parsed = IpAddress::parse(value);
-        if (!parsed) return ParseError::bad_address;
-        out = *parsed;
-        return ParseError::none;
+        return IpAddress::parse_into(value, out) ? ParseError::none : ParseError::bad_address;
     }
 
     ParseError counter(std::string_view value, std::uint64_t& out, unsigned bit) {
@@ -272,7 +360,7 @@ private:
 
     ParseError finish(std::optional<Family> named_family) {
         if (tuple_count_ == 1) original_ = current_;
-        if (tuple_count_ == 0 || !(original_.fields & seen::src) || !(original_.fields & seen::dst))
+        if (orphan_fields_ || tuple_count_ == 0 || !(original_.fields & seen::src) || !(original_.fields & seen::dst))
             return ParseError::missing_original;
         if (tuple_count_ < 2 || !(current_.fields & seen::src) || !(current_.fields & seen::dst))
             return ParseError::missing_reply;
@@ -292,6 +380,7 @@ private:
     TupleBuilder current_;
     TupleBuilder original_;
     int tuple_count_ = 0;
+    bool orphan_fields_ = false;
 };
 
 }  // namespace
@@ -320,7 +409,7 @@ std::string_view describe(ParseError error) {
 ParseResult parse_line(std::string_view line) {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
     if (line.size() > max_line_length) return {std::nullopt, ParseError::too_long};
-    if (!ascii_printable(line) && !valid_text(line)) return {std::nullopt, ParseError::bad_bytes};
+    if (!valid_text(line)) return {std::nullopt, ParseError::bad_bytes};
     return LineParser(line).run();
 }
 

@@ -21,6 +21,8 @@ struct IpAddress {
     // Parses a dotted quad ("192.0.2.1", no leading zeros) or any IPv6 form, including the
     // uncompressed one of /proc/net/nf_conntrack. Returns nothing for anything else.
     static std::optional<IpAddress> parse(std::string_view text);
+    // The same, writing into out; false (out unspecified) when text is not an address.
+    static bool parse_into(std::string_view text, IpAddress& out);
     static IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d);
 
     // The canonical text: dotted quad, or RFC 5952 compressed lower-case IPv6.

@@ -11,6 +11,6 @@ struct Entry;
 //  "uplink_bytes", "downlink_packets", "downlink_bytes", "total_bytes"}: uplink is the original
 // direction, downlink the reply; state is null for protocols without one; flags is a list such as
 // ["ASSURED"]; ports follow the key's rules (see key.h).
-nlohmann::json entry_json(const Entry& entry);
+nlohmann::ordered_json entry_json(const Entry& entry);
 
 }  // namespace netmon

@@ -1,0 +1,222 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <unistd.h>
+
+#include "netmon/config.h"
+
+using namespace netmon;
+
+namespace {
+
+Environment env(std::map<std::string, std::string> values) {
+    auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(values));
+    return [shared](const char* name) -> const char* {
+        auto found = shared->find(name);
+        return found == shared->end() ? nullptr : found->second.c_str();
+    };
+}
+
+std::string error_of(const std::string& yaml) {
+    try {
+        parse_config(yaml, "netmon.yml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+std::string env_error_of(std::map<std::string, std::string> values) {
+    Config config;
+    try {
+        apply_environment(config, env(std::move(values)));
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+// A directory of its own for each test that writes files.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "netmon-config-XXXXXX").string();
+        path = mkdtemp(pattern.data());
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("defaults follow the router of the architecture", "[config]") {
+    Config config;
+    REQUIRE(config.local_subnets.size() == 1);
+    CHECK(config.local_subnets[0].to_string() == "10.0.0.0/24");
+    CHECK(config.monitor_interfaces == std::vector<std::string>{"enp2s0", "enp3s0"});
+    CHECK(config.lan_interface == "enp3s0");
+    CHECK(config.wan_interface == "enp2s0");
+    CHECK(config.interval == 1.0);
+    CHECK(config.web_listen.to_string() == "10.0.0.1:8080");
+    CHECK_FALSE(config.web_auth);
+    CHECK(config.source == SourceKind::automatic);
+    CHECK(config.database == "/var/lib/netmon/netmon.db");
+}
+
+TEST_CASE("the shipped config/netmon.yml parses to the defaults", "[config]") {
+    Config shipped = load_config(NETMON_SOURCE_DIR "/config/netmon.yml", env({}));
+    Config defaults;
+    CHECK(shipped.local_subnets == defaults.local_subnets);
+    CHECK(shipped.monitor_interfaces == defaults.monitor_interfaces);
+    CHECK(shipped.interval == defaults.interval);
+    CHECK(shipped.web_listen.to_string() == defaults.web_listen.to_string());
+    CHECK(shipped.database == defaults.database);
+    CHECK_FALSE(shipped.web_auth);
+}
+
+TEST_CASE("every setting is read", "[config]") {
+    Config config = parse_config(R"(
+local_subnets:
+  - 10.0.0.0/24
+  - 2001:db8:10::/64
+monitor_interfaces: [wan0, lan0, wg0]
+interfaces:
+  lan: lan0
+  wan: wan0
+interval: 2.5
+database: /tmp/netmon-test.db
+source: proc
+web:
+  listen: "[fd00::1]:9090"
+  auth:
+    user: admin
+    password_hash: "$6$salt$abcdefghijklmnop"
+)", "netmon.yml");
+    REQUIRE(config.local_subnets.size() == 2);
+    CHECK(config.local_subnets[1].to_string() == "2001:db8:10::/64");
+    CHECK(config.monitor_interfaces == std::vector<std::string>{"wan0", "lan0", "wg0"});
+    CHECK(config.lan_interface == "lan0");
+    CHECK(config.wan_interface == "wan0");
+    CHECK(config.interval == 2.5);
+    CHECK(config.database == "/tmp/netmon-test.db");
+    CHECK(config.source == SourceKind::proc);
+    CHECK(config.web_listen.to_string() == "[fd00::1]:9090");
+    REQUIRE(config.web_auth);
+    CHECK(config.web_auth->user == "admin");
+    CHECK(config.web_auth->password_hash == "$6$salt$abcdefghijklmnop");
+}
+
+TEST_CASE("an empty file and a lone subnet", "[config]") {
+    CHECK(parse_config("", "netmon.yml").local_subnets[0].to_string() == "10.0.0.0/24");
+    CHECK(parse_config("# nothing\n", "netmon.yml").interval == 1.0);
+    CHECK(parse_config("local_subnets: 192.168.7.0/24\n", "netmon.yml").local_subnets[0].to_string() ==
+          "192.168.7.0/24");
+    CHECK_FALSE(parse_config("web:\n  auth:\n", "netmon.yml").web_auth);
+}
+
+TEST_CASE("bad values name the file, the key and the value", "[config]") {
+    CHECK(error_of("local_subnets: [10.0.0.0/24, 10.0.0.0/33]") ==
+          "netmon.yml: local_subnets[1]: \"10.0.0.0/33\" is not a CIDR");
+    CHECK(error_of("local_subnets: []") == "netmon.yml: local_subnets: must list at least one subnet");
+    CHECK(error_of("local_subnets: {a: b}") == "netmon.yml: local_subnets: must be a list");
+    CHECK(error_of("monitor_interfaces: [eth0, \"../../etc\"]") ==
+          "netmon.yml: monitor_interfaces[1]: \"../../etc\" is not an interface name");
+    CHECK(error_of("monitor_interfaces: [averyveryverylongname]") ==
+          "netmon.yml: monitor_interfaces[0]: \"averyveryverylongname\" is not an interface name");
+    CHECK(error_of("interfaces: {lan: \"a b\"}") ==
+          "netmon.yml: interfaces.lan: \"a b\" is not an interface name");
+    CHECK(error_of("interval: fast") ==
+          "netmon.yml: interval: \"fast\" is not a number of seconds between 0.05 and 3600");
+    CHECK(error_of("interval: 0") ==
+          "netmon.yml: interval: \"0\" is not a number of seconds between 0.05 and 3600");
+    CHECK(error_of("interval: -1") ==
+          "netmon.yml: interval: \"-1\" is not a number of seconds between 0.05 and 3600");
+    CHECK(error_of("interval: .nan") ==
+          "netmon.yml: interval: \".nan\" is not a number of seconds between 0.05 and 3600");
+    CHECK(error_of("source: kernel") ==
+          "netmon.yml: source: \"kernel\" is not one of auto, netlink, proc, file");
+    CHECK(error_of("web: {listen: 10.0.0.1}") == "netmon.yml: web.listen: \"10.0.0.1\" is not an address:port");
+    CHECK(error_of("web: {listen: \"router.lan:8080\"}") ==
+          "netmon.yml: web.listen: \"router.lan:8080\" is not an address:port");
+    CHECK(error_of("web: {listen: \"10.0.0.1:70000\"}") ==
+          "netmon.yml: web.listen: \"10.0.0.1:70000\" is not an address:port");
+    CHECK(error_of("web: {listen: \"::1:8080\"}") ==
+          "netmon.yml: web.listen: \"::1:8080\" is not an address:port");
+    CHECK(error_of("web: {auth: {user: admin}}") ==
+          "netmon.yml: web.auth.password_hash: is not a crypt(3) hash; make one with: mkpasswd -m yescrypt");
+    CHECK(error_of("web: {auth: {password_hash: \"$6$x$y\"}}") == "netmon.yml: web.auth.user: \"\" is not a user name");
+    CHECK(error_of("database: \"\"") == "netmon.yml: database: must be a file path");
+    CHECK(error_of("local_subnet: [10.0.0.0/24]") == "netmon.yml: local_subnet: unknown setting");
+    CHECK(error_of("web: {port: 80}") == "netmon.yml: web.port: unknown setting");
+    CHECK(error_of("- a\n- b\n") == "netmon.yml: must be a mapping of keys to values");
+    CHECK(error_of("local_subnets: [10.0.0.0/24\n") .starts_with("netmon.yml: line "));
+    CHECK(error_of("interval: [1]") == "netmon.yml: interval: must be a single value");
+}
+
+TEST_CASE("environment variables override the file", "[config]") {
+    Config config = parse_config("local_subnets: [10.0.0.0/24]\n", "netmon.yml");
+    apply_environment(config, env({{"CONNTRACK_INPUT_FILE", "/tmp/capture.txt"},
+                                   {"NETMON_INTERFACES", "eth0, eth1,,"},
+                                   {"NETMON_LOCAL_SUBNETS", "192.168.1.0/24,fd00::/8"},
+                                   {"NETMON_DB", "/tmp/x.db"}}));
+    CHECK(config.input_file == "/tmp/capture.txt");
+    CHECK(config.monitor_interfaces == std::vector<std::string>{"eth0", "eth1"});
+    REQUIRE(config.local_subnets.size() == 2);
+    CHECK(config.local_subnets[0].to_string() == "192.168.1.0/24");
+    CHECK(config.local_subnets[1].to_string() == "fd00::/8");
+    CHECK(config.database == "/tmp/x.db");
+
+    Config unchanged;
+    apply_environment(unchanged, env({{"CONNTRACK_INPUT_FILE", ""}, {"NETMON_DB", ""}}));
+    CHECK(unchanged.input_file.empty());
+    CHECK(unchanged.database == "/var/lib/netmon/netmon.db");
+
+    CHECK(env_error_of({{"NETMON_LOCAL_SUBNETS", "10.0.0.0/33"}}) ==
+          "environment: NETMON_LOCAL_SUBNETS: \"10.0.0.0/33\" is not a CIDR");
+    CHECK(env_error_of({{"NETMON_LOCAL_SUBNETS", ","}}) ==
+          "environment: NETMON_LOCAL_SUBNETS: must list at least one subnet");
+    CHECK(env_error_of({{"NETMON_INTERFACES", "eth0,a/b"}}) ==
+          "environment: NETMON_INTERFACES: \"a/b\" is not an interface name");
+}
+
+TEST_CASE("which file is read", "[config]") {
+    TempDir dir;
+    auto file = dir.path / "custom.yml";
+    std::ofstream(file) << "interval: 3\n";
+    CHECK(config_path("/x/flag.yml", env({{"NETMON_CONFIG", "/y/env.yml"}})) == "/x/flag.yml");
+    CHECK(config_path("", env({{"NETMON_CONFIG", "/y/env.yml"}})) == "/y/env.yml");
+    CHECK(load_config(file.string(), env({})).interval == 3.0);
+    CHECK(load_config("", env({{"NETMON_CONFIG", file.string()}})).interval == 3.0);
+    CHECK(load_config(file.string(), env({})).path == file.string());
+
+    try {
+        load_config((dir.path / "missing.yml").string(), env({}));
+        FAIL("a missing file named on the command line must be an error");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()) ==
+              (dir.path / "missing.yml").string() + ": cannot read the configuration file: No such file or directory");
+    }
+    auto bad = dir.path / "bad.yml";
+    std::ofstream(bad) << "local_subnets:\n  - 10.0.0.0/24\n  - 10.0.0.0/33\n";
+    try {
+        load_config(bad.string(), env({}));
+        FAIL("expected an error");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()) == bad.string() + ": local_subnets[1]: \"10.0.0.0/33\" is not a CIDR");
+    }
+}
+
+TEST_CASE("listen addresses", "[config]") {
+    CHECK(ListenAddress::parse("127.0.0.1:8080")->to_string() == "127.0.0.1:8080");
+    CHECK(ListenAddress::parse("[::1]:80")->to_string() == "[::1]:80");
+    CHECK(ListenAddress::parse("0.0.0.0:80")->is_wildcard());
+    CHECK(ListenAddress::parse("[::]:80")->is_wildcard());
+    CHECK_FALSE(ListenAddress::parse("10.0.0.1:80")->is_wildcard());
+    for (const char* text : {"", ":80", "10.0.0.1", "10.0.0.1:", "10.0.0.1:0", "10.0.0.1:65536",
+                             "[::1]", "[::1]80", "::1:80", "localhost:80", "10.0.0.1:8o"}) {
+        INFO(text);
+        CHECK_FALSE(ListenAddress::parse(text));
+    }
+}
