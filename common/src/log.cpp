@@ -25,16 +25,22 @@ StderrLogger::StderrLogger(std::string program, bool under_journald, Priority ma
 
 void StderrLogger::write(Priority priority, std::string_view message) {
     if (static_cast<int>(priority) > static_cast<int>(max_priority_)) return;
+    // Appends only: GCC 12 at -O3 warns wrongly (-Wrestrict) about "literal" + std::string.
     std::string line;
     if (under_journald_) {
-        line = "<" + std::to_string(static_cast<int>(priority)) + ">";
+        line += '<';
+        line += std::to_string(static_cast<int>(priority));
+        line += '>';
     } else {
         char stamp[32];
         std::time_t now = std::time(nullptr);
         std::tm utc{};
         gmtime_r(&now, &utc);
         std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &utc);
-        line = stamp + program_ + ": " + std::string(priority_word(priority));
+        line += stamp;
+        line += program_;
+        line += ": ";
+        line += priority_word(priority);
     }
     line += message;
     line += '\n';
