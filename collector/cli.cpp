@@ -11,6 +11,11 @@ const char* const ingest_usage =
     "commands:\n"
     "  print-outbound [--limit N] [--json]\n"
     "      read the conntrack table once and print the N (20) outbound flows with the most bytes\n"
+    "  once\n"
+    "      read the table once and bring the database in line with it\n"
+    "  run [--interval SECONDS]\n"
+    "      keep the database in line with the table, a cycle every interval (1.0 s); SIGTERM or\n"
+    "      SIGINT stop it after the cycle under way, SIGHUP reloads the configuration\n"
     "\n"
     "options:\n"
     "  --config FILE   configuration file (default: $NETMON_CONFIG, /etc/netmon/netmon.yml,\n"
@@ -38,12 +43,22 @@ std::size_t parse_count(std::string_view option, std::string_view text) {
     return value;
 }
 
+double parse_seconds(std::string_view text) {
+    double value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !(value >= 0.05) ||
+        value > 3600)
+        throw UsageError("--interval: \"" + std::string(text) + "\" is not a number of seconds between 0.05 and 3600");
+    return value;
+}
+
 }  // namespace
 
 IngestCommand parse_ingest_command_line(int argc, const char* const* argv) {
     IngestCommand command;
     std::optional<IngestAction> action;
     bool print_options = false;
+    bool run_options = false;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         std::string_view inline_value;
@@ -61,11 +76,14 @@ IngestCommand parse_ingest_command_line(int argc, const char* const* argv) {
         if (arg == "--config") command.config_path = value();
         else if (arg == "--limit") { command.limit = parse_count("--limit", value()); print_options = true; }
         else if (arg == "--json") { command.json = true; print_options = true; }
+        else if (arg == "--interval") { command.interval = parse_seconds(value()); run_options = true; }
         else if (arg == "-v" || arg == "--verbose") command.verbose = true;
         else if (arg == "-h" || arg == "--help") return only(IngestAction::help);
         else if (arg == "--version") return only(IngestAction::version);
         else if (!arg.starts_with("-") && !action) {
             if (arg == "print-outbound") action = IngestAction::print_outbound;
+            else if (arg == "once") action = IngestAction::once;
+            else if (arg == "run") action = IngestAction::run;
             else if (arg == "help") return only(IngestAction::help);
             else throw UsageError("unknown command \"" + std::string(arg) + "\"");
         } else {
@@ -75,6 +93,7 @@ IngestCommand parse_ingest_command_line(int argc, const char* const* argv) {
     if (!action) throw UsageError("no command given");
     if (print_options && *action != IngestAction::print_outbound)
         throw UsageError("--limit and --json belong to print-outbound");
+    if (run_options && *action != IngestAction::run) throw UsageError("--interval belongs to run");
     command.action = *action;
     return command;
 }

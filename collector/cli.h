@@ -13,13 +13,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-enum class IngestAction { print_outbound, help, version };
+enum class IngestAction { print_outbound, once, run, help, version };
 
 struct IngestCommand {
     IngestAction action = IngestAction::help;
     std::string config_path;  // --config FILE
     std::size_t limit = 20;   // print-outbound --limit N
     bool json = false;        // print-outbound --json
+    std::optional<double> interval;  // run --interval SECONDS
     bool verbose = false;     // -v: debug messages too
 };
 

@@ -1,16 +1,54 @@
-// netmon-ingest: reads the router's conntrack table and keeps the outbound flows.
+// netmon-ingest: reads the router's conntrack table and keeps the outbound flows in the database.
 #include <cstdlib>
 #include <iostream>
 
 #include "cli.h"
+#include "ingest_loop.h"
+#include "ingest_service.h"
 #include "netmon/config.h"
 #include "netmon/log.h"
 #include "netmon/outbound.h"
 #include "print_outbound.h"
 #include "snapshot_source.h"
 
+namespace {
+
+using namespace netmon;
+
+int print_outbound_command(const IngestCommand& command, const Config& config, Logger& log) {
+    auto source = make_source(config);
+    print_outbound(*source, OutboundFilter(config.local_subnets), command.limit, command.json, std::cout, log);
+    return 0;
+}
+
+int once_command(const Config& config, Logger& log) {
+    IngestService service(config, make_source(config), log);
+    service.cycle();
+    return 0;
+}
+
+int run_command(const IngestCommand& command, Config config, Logger& log) {
+    if (command.interval) config.interval = *command.interval;
+    SignalFd signals;
+    IngestService service(config, make_source(config), log);
+    IngestLoop* running = nullptr;
+    IngestLoop loop({[&] { service.cycle(); },
+                     [&] {
+                         Config fresh = load_config(command.config_path, process_environment());
+                         if (command.interval) fresh.interval = *command.interval;
+                         service.reload(std::move(fresh));
+                         running->set_interval(service.interval());
+                     }},
+                    service.interval(), log, signals);
+    running = &loop;
+    loop.run();
+    log.info("stopped after " + std::to_string(loop.cycles()) + " cycles");
+    return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    using namespace netmon;
     IngestCommand command;
     try {
         command = parse_ingest_command_line(argc, argv);
@@ -30,10 +68,12 @@ int main(int argc, char** argv) {
                      command.verbose ? Priority::debug : Priority::info);
     try {
         Config config = load_config(command.config_path, process_environment());
-        OutboundFilter filter(config.local_subnets);
-        auto source = make_source(config);
-        print_outbound(*source, filter, command.limit, command.json, std::cout, log);
-        return 0;
+        switch (command.action) {
+            case IngestAction::print_outbound: return print_outbound_command(command, config, log);
+            case IngestAction::once: return once_command(config, log);
+            case IngestAction::run: return run_command(command, std::move(config), log);
+            default: return 2;
+        }
     } catch (const ConfigError& e) {
         std::cerr << e.what() << '\n';
         return 2;

@@ -129,6 +129,15 @@ std::string Cidr::to_string() const {
     return network.to_string() + "/" + std::to_string(prefix);
 }
 
+std::size_t IpAddressHash::operator()(const IpAddress& address) const noexcept {
+    std::uint64_t hash = 0xcbf29ce484222325ull ^ static_cast<std::uint8_t>(address.family);
+    for (std::uint8_t byte : address.bytes) {
+        hash ^= byte;
+        hash *= 0x100000001b3ull;
+    }
+    return static_cast<std::size_t>(hash);
+}
+
 bool is_public(const IpAddress& address) {
     static const Cidr not_public_v4[] = {
         *Cidr::parse("0.0.0.0/8"),     *Cidr::parse("10.0.0.0/8"),   *Cidr::parse("100.64.0.0/10"),

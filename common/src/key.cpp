@@ -24,25 +24,35 @@ std::string Key::str() const {
     return out;
 }
 
-std::size_t KeyHash::operator()(const Key& key) const noexcept {
-    // FNV-1a over the fields that matter; the addresses' unused bytes are always zero.
-    std::uint64_t hash = 0xcbf29ce484222325ull;
-    auto mix = [&hash](const std::uint8_t* data, std::size_t size) {
-        for (std::size_t i = 0; i < size; ++i) {
-            hash ^= data[i];
-            hash *= 0x100000001b3ull;
-        }
-    };
-    const std::uint8_t head[6] = {key.protocol, static_cast<std::uint8_t>(key.src.family),
-                                  static_cast<std::uint8_t>(key.sport >> 8),
-                                  static_cast<std::uint8_t>(key.sport),
-                                  static_cast<std::uint8_t>(key.dport >> 8),
-                                  static_cast<std::uint8_t>(key.dport)};
-    mix(head, sizeof head);
-    const std::size_t width = key.src.family == Family::v4 ? 4 : 16;
-    mix(key.src.bytes.data(), width);
-    mix(key.dst.bytes.data(), width);
-    return static_cast<std::size_t>(hash);
+namespace {
+
+std::uint64_t word_at(const std::uint8_t* bytes) {
+    std::uint64_t word;
+    std::memcpy(&word, bytes, sizeof word);
+    return word;
+}
+
+// MurmurHash3's 64-bit finalizer: every input bit affects every output bit.
+std::uint64_t finish(std::uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+}  // namespace
+
+std::uint64_t hash_key(const Key& key) noexcept {
+    // Field by field (never the struct's padding); unused address bytes are always zero.
+    std::uint64_t h = key.protocol | std::uint64_t{key.sport} << 8 | std::uint64_t{key.dport} << 24 |
+                      std::uint64_t{static_cast<std::uint8_t>(key.src.family)} << 40;
+    for (const std::uint8_t* part : {key.src.bytes.data(), key.src.bytes.data() + 8, key.dst.bytes.data(),
+                                     key.dst.bytes.data() + 8}) {
+        h = finish(h ^ word_at(part)) + 0x9e3779b97f4a7c15ull;
+    }
+    return finish(h);
 }
 
 }  // namespace netmon

@@ -37,8 +37,11 @@ struct Key {
     friend auto operator<=>(const Key&, const Key&) = default;
 };
 
+// A 64-bit hash of every field of the key, well mixed in all bits.
+std::uint64_t hash_key(const Key& key) noexcept;
+
 struct KeyHash {
-    std::size_t operator()(const Key& key) const noexcept;
+    std::size_t operator()(const Key& key) const noexcept { return static_cast<std::size_t>(hash_key(key)); }
 };
 
 }  // namespace netmon

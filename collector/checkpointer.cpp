@@ -1,0 +1,56 @@
+#include "checkpointer.h"
+
+namespace netmon {
+
+Checkpointer::Checkpointer(const std::string& path)
+    : db_(path, Database::Mode::read_write_create), thread_([this] { loop(); }) {
+    db_.set_busy_timeout(1000);
+}
+
+Checkpointer::~Checkpointer() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+    checkpoint("TRUNCATE");
+}
+
+void Checkpointer::request() {
+    {
+        std::lock_guard lock(mutex_);
+        requested_ = true;
+    }
+    wake_.notify_one();
+}
+
+std::uint64_t Checkpointer::completed() const {
+    std::lock_guard lock(mutex_);
+    return completed_;
+}
+
+void Checkpointer::loop() {
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [this] { return requested_ || stopping_; });
+            if (stopping_) return;
+            requested_ = false;
+        }
+        checkpoint("PASSIVE");
+    }
+}
+
+void Checkpointer::checkpoint(const char* mode) {
+    try {
+        db_.execute(std::string("PRAGMA wal_checkpoint(") + mode + ")");
+        std::lock_guard lock(mutex_);
+        ++completed_;
+    } catch (const DatabaseError&) {
+        // Busy or failed: the WAL only grows until the next request succeeds. Readers and the
+        // writer are never affected by a checkpoint that did not happen.
+    }
+}
+
+}  // namespace netmon

@@ -1,0 +1,163 @@
+#include "ingest_loop.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "netmon/log.h"
+
+namespace netmon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto repeat_summary_every = std::chrono::seconds(60);
+
+sigset_t loop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+}  // namespace
+
+SignalFd::SignalFd() {
+    static_assert(sizeof(sigset_t) <= sizeof(old_mask_));
+    sigset_t set = loop_signals();
+    sigset_t old;
+    if (int rc = pthread_sigmask(SIG_BLOCK, &set, &old); rc != 0)
+        throw std::system_error(rc, std::generic_category(), "blocking signals");
+    std::memcpy(old_mask_, &old, sizeof old);
+    fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd_ < 0) {
+        int error = errno;
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        throw std::system_error(error, std::generic_category(), "signalfd");
+    }
+}
+
+SignalFd::~SignalFd() {
+    ::close(fd_);
+    sigset_t old;
+    std::memcpy(&old, old_mask_, sizeof old);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+int SignalFd::take() {
+    signalfd_siginfo info;
+    for (;;) {
+        ssize_t n = ::read(fd_, &info, sizeof info);
+        if (n == static_cast<ssize_t>(sizeof info)) return static_cast<int>(info.ssi_signo);
+        if (n < 0 && errno == EINTR) continue;
+        return 0;
+    }
+}
+
+IngestLoop::IngestLoop(Hooks hooks, std::chrono::milliseconds interval, Logger& log, SignalFd& signals)
+    : hooks_(std::move(hooks)), interval_(interval), log_(log), signals_(signals) {}
+
+void IngestLoop::watch(int fd, std::function<void()> on_readable) {
+    watched_.emplace_back(fd, std::move(on_readable));
+}
+
+bool IngestLoop::guarded(const char* what, const std::function<void()>& f) {
+    std::string error;
+    try {
+        f();
+    } catch (const std::exception& e) {
+        error = e.what();
+    } catch (...) {
+        error = "unknown error";
+    }
+    const auto now = Clock::now();
+    if (error.empty()) {
+        if (!last_error_.empty()) {
+            log_.info(std::string(what) + " recovered" +
+                      (repeats_ > 0 ? " after " + std::to_string(repeats_) + " more failures" : std::string()));
+            last_error_.clear();
+            repeats_ = 0;
+        }
+        return true;
+    }
+    // The same error again and again (a missing file at 1 Hz) is summarized once a minute.
+    if (error == last_error_ && now - last_logged_ < repeat_summary_every) {
+        ++repeats_;
+        return false;
+    }
+    std::string message = std::string(what) + " failed: " + error;
+    if (error == last_error_ && repeats_ > 0) message += " (" + std::to_string(repeats_) + " times since last logged)";
+    log_.error(message);
+    last_error_ = error;
+    last_logged_ = now;
+    repeats_ = 0;
+    return false;
+}
+
+bool IngestLoop::wait_until(Clock::time_point deadline) {
+    std::vector<pollfd> fds;
+    fds.push_back({signals_.fd(), POLLIN, 0});
+    for (const auto& [fd, handler] : watched_) fds.push_back({fd, POLLIN, 0});
+    for (;;) {
+        const auto now = Clock::now();
+        if (now >= deadline) return true;
+        auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+        int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            log_.error(std::string("poll: ") + std::strerror(errno));
+            return true;  // run the next cycle rather than spin or stop
+        }
+        if (ready == 0) return true;
+        if (fds[0].revents != 0) {
+            for (int signal = signals_.take(); signal != 0; signal = signals_.take()) {
+                if (signal == SIGHUP) {
+                    log_.info("SIGHUP: reloading the configuration");
+                    if (hooks_.reload) guarded("reload", hooks_.reload);
+                } else {
+                    log_.info(std::string(signal == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
+                    stop_ = true;
+                }
+            }
+            if (stop_) return false;
+        }
+        for (std::size_t i = 1; i < fds.size(); ++i)
+            if (fds[i].revents != 0) guarded("reading events", watched_[i - 1].second);
+    }
+}
+
+void IngestLoop::run(std::uint64_t max_cycles) {
+    stop_ = false;
+    auto deadline = Clock::now();
+    while (!stop_) {
+        const auto started = Clock::now();
+        ++cycles_;
+        if (!guarded("cycle", hooks_.cycle)) ++failed_;
+        if (max_cycles != 0 && cycles_ >= max_cycles) break;
+
+        // The next slot after the start of this one; slots a slow cycle overran are skipped.
+        deadline = started + interval_;
+        const auto now = Clock::now();
+        if (now >= deadline) {
+            const auto late = now - started;
+            const auto slots = late / interval_;
+            deadline = started + interval_ * (slots + 1);
+            if (now - last_overrun_logged_ > repeat_summary_every) {
+                log_.warning("a cycle took " +
+                             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(late).count()) +
+                             " ms, longer than the interval of " + std::to_string(interval_.count()) +
+                             " ms; skipping to the next slot (raise interval if this repeats)");
+                last_overrun_logged_ = now;
+            }
+        }
+        if (!wait_until(deadline)) break;
+    }
+}
+
+}  // namespace netmon

@@ -1,0 +1,79 @@
+#pragma once
+// The ingest daemon's loop (the seed's ingest_loop): a cycle every interval, measured from the
+// start of the cycle, with signals read between cycles.
+//
+// SIGTERM and SIGINT end the loop after the cycle under way; SIGHUP calls the reload hook.
+// A cycle that throws is logged (repeats of the same error are summarized) and the next one
+// runs on time. A cycle that overruns the interval does not make the loop fall behind: the next
+// one starts at the next multiple of the interval after the start of the late one, skipping the
+// slots that passed, so the loop never runs cycles back to back to catch up.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace netmon {
+
+class Logger;
+
+// SIGTERM, SIGINT and SIGHUP as a file descriptor (signalfd): blocked for the whole process
+// while it exists, so that they arrive only where the loop reads them. Restores the old signal
+// mask when destroyed. Throws std::system_error when it cannot be set up.
+class SignalFd {
+public:
+    SignalFd();
+    ~SignalFd();
+    SignalFd(const SignalFd&) = delete;
+    SignalFd& operator=(const SignalFd&) = delete;
+
+    int fd() const { return fd_; }
+    // Reads one pending signal without blocking; 0 when none.
+    int take();
+
+private:
+    int fd_ = -1;
+    unsigned char old_mask_[128];  // a sigset_t, kept opaque here
+};
+
+class IngestLoop {
+public:
+    struct Hooks {
+        std::function<void()> cycle;   // one full cycle; may throw
+        std::function<void()> reload;  // on SIGHUP; may throw
+    };
+
+    IngestLoop(Hooks hooks, std::chrono::milliseconds interval, Logger& log, SignalFd& signals);
+
+    void set_interval(std::chrono::milliseconds interval) { interval_ = interval; }
+    // Also waits for fd to become readable between cycles and calls on_readable then (netlink
+    // events). on_readable may throw; that is logged like a failed cycle.
+    void watch(int fd, std::function<void()> on_readable);
+    // Runs until SIGTERM or SIGINT, or after max_cycles cycles when that is not 0.
+    void run(std::uint64_t max_cycles = 0);
+
+    std::uint64_t cycles() const { return cycles_; }
+    std::uint64_t failed_cycles() const { return failed_; }
+
+private:
+    // Runs f and logs what it throws; returns false when it threw.
+    bool guarded(const char* what, const std::function<void()>& f);
+    // Waits for a signal, a watched fd or the deadline; false when asked to stop.
+    bool wait_until(std::chrono::steady_clock::time_point deadline);
+
+    Hooks hooks_;
+    std::chrono::milliseconds interval_;
+    Logger& log_;
+    SignalFd& signals_;
+    std::vector<std::pair<int, std::function<void()>>> watched_;
+    std::uint64_t cycles_ = 0;
+    std::uint64_t failed_ = 0;
+    std::string last_error_;
+    std::uint64_t repeats_ = 0;  // failures with last_error_ not yet logged
+    std::chrono::steady_clock::time_point last_logged_{};
+    std::chrono::steady_clock::time_point last_overrun_logged_{};
+    bool stop_ = false;
+};
+
+}  // namespace netmon

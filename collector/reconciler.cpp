@@ -1,0 +1,233 @@
+#include "reconciler.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "netmon/database.h"
+#include "netmon/entry.h"
+#include "snapshot_source.h"
+#include "store.h"
+
+namespace netmon {
+namespace {
+
+// connection_samples: a row per moving flow every 10 s, kept for 10 minutes.
+constexpr std::int64_t sample_period_ms = 10'000;
+constexpr std::int64_t sample_window_ms = 10 * 60'000;
+
+}  // namespace
+
+// The per-entry work shared by cycles and events, and what it gathers for the remote hosts.
+class Reconciler::CycleWriter {
+public:
+    CycleWriter(Reconciler& owner, std::int64_t now) : owner_(owner), store_(owner.store_), now_(now) {}
+
+    void apply(const Entry& entry) {
+        if (entry.event == EventType::destroyed) destroy(entry);
+        else observe(entry);
+    }
+
+    void write_hosts() {
+        for (const auto& [ip, activity] : hosts_) store_.record_host(ip, activity, now_);
+    }
+
+    CycleResult& result() { return result_; }
+
+private:
+    void observe(const Entry& entry) {
+        const Key key = Key::from_entry(entry);
+        const std::uint8_t state = owner_.intern_state(entry.state.view());
+        auto [flow, inserted] = owner_.flows_.emplace(key);
+        flow->seen_cycle = owner_.cycle_;
+        if (inserted) {
+            const Counters reading = entry.has_counters ? Counters::of(entry) : Counters{};
+            flow->raw = reading;
+            flow->state = state;
+            flow->flags = entry.flags;
+            flow->id = store_.insert_connection({key, entry.state.view(), entry.flags, reading}, now_);
+            add_host(key.dst, reading, 1);
+            ++result_.inserted;
+            return;
+        }
+        const bool counters_moved = entry.has_counters && Counters::of(entry) != flow->raw;
+        if (!counters_moved && state == flow->state && entry.flags == flow->flags) {
+            ++result_.unchanged;
+            return;
+        }
+        flow->state = state;
+        flow->flags = entry.flags;
+        ++result_.updated;
+        if (!counters_moved) {
+            store_.update_state(flow->id, entry.state.view(), entry.flags, now_);
+            add_host(key.dst, Counters{}, 0);
+            return;
+        }
+        const Counters before = owner_.totals(key, *flow);
+        const Counters after = advance(key, *flow, Counters::of(entry));
+        const Counters delta = after - before;
+        flow->bits |= Flow::unsampled;
+        store_.update_connection(flow->id, {key, entry.state.view(), entry.flags, after}, now_);
+        add_host(key.dst, delta, 0);
+    }
+
+    void destroy(const Entry& entry) {
+        const Key key = Key::from_entry(entry);
+        const Counters reading = entry.has_counters ? Counters::of(entry) : Counters{};
+        Flow* flow = owner_.flows_.find(key);
+        if (flow == nullptr) {
+            // Born and gone between two reads: only its remote host remembers it.
+            add_host(key.dst, reading, 1);
+            return;
+        }
+        if (entry.has_counters) {
+            // The final counters: what they add goes to the remote host before the row goes.
+            const Counters before = owner_.totals(key, *flow);
+            add_host(key.dst, advance(key, *flow, reading) - before, 0);
+        }
+        store_.delete_connection(flow->id, flow->bits & Flow::has_offset);
+        owner_.offsets_.erase(key);
+        owner_.flows_.erase(flow);
+        ++result_.deleted;
+    }
+
+    // Takes a new kernel reading of the flow; returns its totals.
+    Counters advance(const Key& key, Flow& flow, const Counters& reading) {
+        if (is_reset(flow.raw, reading)) {
+            Counters& offset = owner_.offsets_[key];
+            offset = offset + flow.raw;
+            flow.bits |= Flow::has_offset;
+            store_.set_offset(flow.id, offset);
+            ++result_.resets;
+        }
+        flow.raw = reading;
+        return owner_.totals(key, flow);
+    }
+
+    void add_host(const IpAddress& ip, const Counters& delta, std::uint32_t new_connections) {
+        HostActivity& host = hosts_[ip];
+        host.uplink_bytes += delta.uplink_bytes;
+        host.downlink_bytes += delta.downlink_bytes;
+        host.new_connections += new_connections;
+    }
+
+    Reconciler& owner_;
+    Store& store_;
+    std::int64_t now_;
+    std::unordered_map<IpAddress, HostActivity, IpAddressHash> hosts_;
+    CycleResult result_;
+};
+
+Reconciler::Reconciler(Store& store, OutboundFilter filter) : store_(store), filter_(std::move(filter)) {
+    reload();
+}
+
+void Reconciler::reload() {
+    flows_.clear();
+    offsets_.clear();
+    std::vector<StoredConnection> rows = store_.load_connections();
+    flows_.reserve(rows.size());
+    for (const StoredConnection& row : rows) {
+        auto [flow, inserted] = flows_.emplace(row.key);
+        flow->id = row.id;
+        flow->raw = row.has_offset ? row.totals - row.offset : row.totals;
+        flow->state = intern_state(row.state);
+        flow->flags = row.flags;
+        flow->seen_cycle = cycle_;
+        if (row.moving) flow->bits |= Flow::moving;
+        if (row.has_offset) {
+            flow->bits |= Flow::has_offset;
+            offsets_[row.key] = row.offset;
+        }
+    }
+}
+
+std::uint8_t Reconciler::intern_state(std::string_view name) {
+    for (std::size_t i = 0; i < state_names_.size(); ++i)
+        if (state_names_[i] == name) return static_cast<std::uint8_t>(i);
+    // Real kernels have about 25 state names; past 255 unknown ones, they share the last slot.
+    if (state_names_.size() == 256) return 255;
+    state_names_.emplace_back(name);
+    return static_cast<std::uint8_t>(state_names_.size() - 1);
+}
+
+Counters Reconciler::totals(const Key& key, const Flow& flow) const {
+    if (!(flow.bits & Flow::has_offset)) return flow.raw;
+    return flow.raw + offsets_.at(key);
+}
+
+CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
+    const auto started = std::chrono::steady_clock::now();
+    ++cycle_;
+    const bool sample = now_ms - last_sample_ms_ >= sample_period_ms;
+    if (flows_.size() == 0) flows_.reserve(source.size_hint());
+    CycleWriter writer(*this, now_ms);
+    CycleResult& result = writer.result();
+    try {
+        Transaction transaction(store_.database());
+        result.stats = source.read_entries([&](Entry&& entry) {
+            ++result.entries_seen;
+            if (filter_.is_outbound(entry)) writer.apply(entry);
+        });
+        if (result.stats.entries == 0 && result.stats.skipped > 0) {
+            throw CycleError(source.describe() + ": none of its " + std::to_string(result.stats.skipped) +
+                             " lines is a conntrack entry (line " + std::to_string(result.stats.first_skipped_line) +
+                             ": " + std::string(describe(result.stats.first_error)) + "); kept the last good state");
+        }
+        flows_.for_each([&](const Key& key, Flow& flow) {
+            if (flow.seen_cycle == cycle_) {
+                // The end of a sample period: rates for the flows that moved in it, and a last
+                // (zero) rate for those that moved in the one before.
+                if (sample && (flow.bits & (Flow::unsampled | Flow::moving))) {
+                    const bool moved = flow.bits & Flow::unsampled;
+                    store_.sample(flow.id, now_ms, moved);
+                    flow.bits = static_cast<std::uint8_t>((flow.bits & Flow::has_offset) | (moved ? Flow::moving : 0));
+                }
+                return;
+            }
+            store_.delete_connection(flow.id, flow.bits & Flow::has_offset);
+            if (flow.bits & Flow::has_offset) offsets_.erase(key);
+            flows_.erase(&flow);
+            ++result.deleted;
+        });
+        writer.write_hosts();
+        if (sample) store_.prune_samples(now_ms - sample_window_ms);
+        result.flows = flows_.size();
+        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started);
+        store_.set_meta(meta::last_cycle_at, now_ms);
+        store_.set_meta(meta::last_good_cycle_at, now_ms);
+        store_.set_meta(meta::last_cycle_ok, 1);
+        store_.set_meta(meta::last_cycle_ms, static_cast<std::int64_t>(elapsed.count()));
+        store_.set_meta(meta::entries_seen, static_cast<std::int64_t>(result.entries_seen));
+        store_.set_meta(meta::outbound_kept, static_cast<std::int64_t>(result.flows));
+        store_.set_meta(meta::lines_skipped, static_cast<std::int64_t>(result.stats.skipped));
+        store_.add_meta(meta::lines_skipped_total, static_cast<std::int64_t>(result.stats.skipped));
+        store_.add_meta(meta::cycles_total, 1);
+        transaction.commit();
+        store_.committed();
+    } catch (...) {
+        reload();
+        throw;
+    }
+    if (sample) last_sample_ms_ = now_ms;
+    return result;
+}
+
+EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int64_t now_ms) {
+    CycleWriter writer(*this, now_ms);
+    try {
+        Transaction transaction(store_.database());
+        for (const Entry& entry : events)
+            if (filter_.is_outbound(entry)) writer.apply(entry);
+        writer.write_hosts();
+        transaction.commit();
+        store_.committed();
+    } catch (...) {
+        reload();
+        throw;
+    }
+    const CycleResult& result = writer.result();
+    return EventResult{result.inserted, result.updated, result.deleted};
+}
+
+}  // namespace netmon

@@ -1,0 +1,218 @@
+#include "store.h"
+
+#include "netmon/entry.h"
+#include "netmon/schema.h"
+
+namespace netmon {
+namespace {
+
+std::uint8_t protocol_number(std::string_view label) {
+    for (unsigned number = 0; number < 256; ++number) {
+        auto name = protocol_name(static_cast<std::uint8_t>(number));
+        if (!name.empty() && name == label) return static_cast<std::uint8_t>(number);
+    }
+    unsigned number = 0;
+    for (char c : label) number = number * 10 + static_cast<unsigned>(c - '0');
+    return static_cast<std::uint8_t>(number);
+}
+
+std::uint8_t flags_from_text(std::string_view text) {
+    std::uint8_t flags = 0;
+    for (unsigned bit = 0; bit < 8; ++bit) {
+        auto name = flags_text(static_cast<std::uint8_t>(1u << bit));
+        if (name.empty()) continue;
+        std::size_t at = text.find(name);
+        // Whole words only: "OFFLOAD" must not match inside "HW_OFFLOAD".
+        while (at != std::string_view::npos) {
+            bool starts = at == 0 || text[at - 1] == ' ';
+            bool ends = at + name.size() == text.size() || text[at + name.size()] == ' ';
+            if (starts && ends) {
+                flags |= static_cast<std::uint8_t>(1u << bit);
+                break;
+            }
+            at = text.find(name, at + 1);
+        }
+    }
+    return flags;
+}
+
+void bind_record(Statement& statement, const ConnectionRecord& record) {
+    if (record.state.empty()) statement.bind_null(1);
+    else statement.bind(1, record.state);
+    statement.bind(2, flags_text(record.flags));
+    statement.bind(3, record.totals.uplink_packets);
+    statement.bind(4, record.totals.uplink_bytes);
+    statement.bind(5, record.totals.downlink_packets);
+    statement.bind(6, record.totals.downlink_bytes);
+}
+
+}  // namespace
+
+Store::Store(const std::string& path) : db_(path, Database::Mode::read_write_create) {
+    // A reader (netmon-web, sqlite3 by hand) holding a lock makes writes wait, not fail at once.
+    db_.set_busy_timeout(2000);
+    db_.execute("PRAGMA journal_mode = WAL");
+    db_.execute("PRAGMA synchronous = NORMAL");
+    // Checkpoints run on their own thread and connection (Checkpointer), not in our commits.
+    db_.execute("PRAGMA wal_autocheckpoint = 0");
+    // 8 MiB of page cache: a cold start inserts every flow in one transaction.
+    db_.execute("PRAGMA cache_size = -8192");
+    migrate(db_);
+    insert_connection_ = db_.prepare(
+        "INSERT INTO connections (state, flags, uplink_packets, uplink_bytes, downlink_packets, downlink_bytes,"
+        " first_seen_at, last_seen_at, sampled_at, sampled_uplink_bytes, sampled_downlink_bytes, proto, family,"
+        " src_ip, src_port, dst_ip, dst_port)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7, ?4, ?6, ?8, ?9, ?10, ?11, ?12, ?13)");
+    update_connection_ = db_.prepare(
+        "UPDATE connections SET state = ?1, flags = ?2, uplink_packets = ?3, uplink_bytes = ?4,"
+        " downlink_packets = ?5, downlink_bytes = ?6, last_seen_at = ?7 WHERE id = ?8");
+    update_state_ = db_.prepare("UPDATE connections SET state = ?1, flags = ?2, last_seen_at = ?3 WHERE id = ?4");
+    set_offset_ = db_.prepare(
+        "INSERT OR REPLACE INTO counter_offsets (connection_id, uplink_packets, uplink_bytes, downlink_packets,"
+        " downlink_bytes) VALUES (?1, ?2, ?3, ?4, ?5)");
+    delete_offset_ = db_.prepare("DELETE FROM counter_offsets WHERE connection_id = ?1");
+    update_rates_ = db_.prepare(
+        "UPDATE connections SET"
+        " uplink_rate = (uplink_bytes - sampled_uplink_bytes) * 1000.0 / max(?2 - sampled_at, 1),"
+        " downlink_rate = (downlink_bytes - sampled_downlink_bytes) * 1000.0 / max(?2 - sampled_at, 1),"
+        " sampled_at = ?2, sampled_uplink_bytes = uplink_bytes, sampled_downlink_bytes = downlink_bytes"
+        " WHERE id = ?1");
+    delete_connection_ = db_.prepare("DELETE FROM connections WHERE id = ?1");
+    upsert_host_ = db_.prepare(
+        "INSERT INTO remote_hosts (ip, family, first_seen_at, last_seen_at, connections_seen, uplink_bytes,"
+        " downlink_bytes) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)"
+        " ON CONFLICT (ip) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at),"
+        " connections_seen = connections_seen + excluded.connections_seen,"
+        " uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
+        " downlink_bytes = downlink_bytes + excluded.downlink_bytes");
+    insert_sample_ = db_.prepare(
+        "INSERT OR REPLACE INTO connection_samples (sampled_at, connection_id, uplink_bytes, downlink_bytes)"
+        " SELECT ?2, id, uplink_bytes, downlink_bytes FROM connections WHERE id = ?1");
+    prune_samples_ = db_.prepare("DELETE FROM connection_samples WHERE sampled_at < ?1");
+    set_meta_ = db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+    add_meta_ = db_.prepare(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+        " ON CONFLICT (key) DO UPDATE SET value = coalesce(value, 0) + excluded.value");
+    set_meta(meta::schema_version, latest_schema_version());
+    checkpointer_ = std::make_unique<Checkpointer>(path);
+}
+
+void Store::committed() { checkpointer_->request(); }
+
+std::vector<StoredConnection> Store::load_connections() {
+    Statement select = db_.prepare(
+        "SELECT c.id, c.proto, c.src_ip, c.src_port, c.dst_ip, c.dst_port, c.state, c.flags, c.uplink_packets,"
+        " c.uplink_bytes, c.downlink_packets, c.downlink_bytes, o.connection_id, o.uplink_packets,"
+        " o.uplink_bytes, o.downlink_packets, o.downlink_bytes, c.uplink_rate != 0 OR c.downlink_rate != 0"
+        " FROM connections c LEFT JOIN counter_offsets o ON o.connection_id = c.id");
+    auto counters_at = [&](int first) {
+        return Counters{static_cast<std::uint64_t>(select.column_int(first)),
+                        static_cast<std::uint64_t>(select.column_int(first + 1)),
+                        static_cast<std::uint64_t>(select.column_int(first + 2)),
+                        static_cast<std::uint64_t>(select.column_int(first + 3))};
+    };
+    std::vector<StoredConnection> rows;
+    while (select.step()) {
+        StoredConnection row;
+        row.id = select.column_int(0);
+        auto src = IpAddress::parse(select.column_text(2));
+        auto dst = IpAddress::parse(select.column_text(4));
+        if (!src || !dst) continue;  // not written by netmon; the next cycle replaces it
+        row.key.protocol = protocol_number(select.column_text(1));
+        row.key.src = *src;
+        row.key.sport = static_cast<std::uint16_t>(select.column_int(3));
+        row.key.dst = *dst;
+        row.key.dport = static_cast<std::uint16_t>(select.column_int(5));
+        row.state = select.column_text(6);
+        row.flags = flags_from_text(select.column_text(7));
+        row.totals = counters_at(8);
+        row.has_offset = !select.column_is_null(12);
+        if (row.has_offset) row.offset = counters_at(13);
+        row.moving = select.column_int(17) != 0;
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+std::int64_t Store::insert_connection(const ConnectionRecord& record, std::int64_t now) {
+    Statement& s = insert_connection_;
+    bind_record(s, record);
+    s.bind(7, now);
+    s.bind(8, protocol_label(record.key.protocol));
+    s.bind(9, static_cast<int>(record.key.src.family));
+    s.bind(10, record.key.src.to_string());
+    s.bind(11, static_cast<int>(record.key.sport));
+    s.bind(12, record.key.dst.to_string());
+    s.bind(13, static_cast<int>(record.key.dport));
+    s.run();
+    return db_.last_insert_id();
+}
+
+void Store::update_connection(std::int64_t id, const ConnectionRecord& record, std::int64_t now) {
+    Statement& s = update_connection_;
+    bind_record(s, record);
+    s.bind(7, now).bind(8, id);
+    s.run();
+}
+
+void Store::sample(std::int64_t id, std::int64_t now, bool moved) {
+    if (moved) {
+        insert_sample_.bind(1, id).bind(2, now);
+        insert_sample_.run();
+    }
+    update_rates_.bind(1, id).bind(2, now);
+    update_rates_.run();
+}
+
+void Store::delete_connection(std::int64_t id, bool has_offset) {
+    delete_connection_.bind(1, id);
+    delete_connection_.run();
+    if (!has_offset) return;
+    delete_offset_.bind(1, id);
+    delete_offset_.run();
+}
+
+void Store::set_offset(std::int64_t connection_id, const Counters& offset) {
+    set_offset_.bind(1, connection_id).bind(2, offset.uplink_packets).bind(3, offset.uplink_bytes);
+    set_offset_.bind(4, offset.downlink_packets).bind(5, offset.downlink_bytes);
+    set_offset_.run();
+}
+
+void Store::record_host(const IpAddress& ip, const HostActivity& activity, std::int64_t now) {
+    Statement& s = upsert_host_;
+    s.bind(1, ip.to_string()).bind(2, static_cast<int>(ip.family)).bind(3, now);
+    s.bind(4, static_cast<std::int64_t>(activity.new_connections));
+    s.bind(5, activity.uplink_bytes).bind(6, activity.downlink_bytes);
+    s.run();
+}
+
+void Store::update_state(std::int64_t id, std::string_view state, std::uint8_t flags, std::int64_t now) {
+    Statement& s = update_state_;
+    if (state.empty()) s.bind_null(1);
+    else s.bind(1, state);
+    s.bind(2, flags_text(flags)).bind(3, now).bind(4, id);
+    s.run();
+}
+
+
+void Store::prune_samples(std::int64_t before) {
+    prune_samples_.bind(1, before);
+    prune_samples_.run();
+}
+
+void Store::set_meta(std::string_view key, std::int64_t value) {
+    set_meta_.bind(1, key).bind(2, value);
+    set_meta_.run();
+}
+
+void Store::set_meta(std::string_view key, std::string_view value) {
+    set_meta_.bind(1, key).bind(2, value);
+    set_meta_.run();
+}
+
+void Store::add_meta(std::string_view key, std::int64_t amount) {
+    add_meta_.bind(1, key).bind(2, amount);
+    add_meta_.run();
+}
+
+}  // namespace netmon

@@ -1,0 +1,121 @@
+#pragma once
+// The ingest's side of the database: the only writer. Opens (creating if needed) and migrates
+// the file, sets WAL, keeps one prepared statement per write, reused every cycle, and has the
+// WAL checkpointed on a thread of its own (see Checkpointer).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "checkpointer.h"
+#include "netmon/counters.h"
+#include "netmon/database.h"
+#include "netmon/key.h"
+
+namespace netmon {
+
+// A connections row as the reconciler writes it.
+struct ConnectionRecord {
+    Key key;
+    std::string_view state;  // "" for none
+    std::uint8_t flags = 0;
+    Counters totals;
+};
+
+// A connections row read back at start, with its counter offset when it has one.
+struct StoredConnection {
+    std::int64_t id = 0;
+    Key key;
+    std::string state;
+    std::uint8_t flags = 0;
+    Counters totals;
+    Counters offset;
+    bool has_offset = false;
+    bool moving = false;  // its rates are not zero
+};
+
+
+
+// What one cycle did to one remote host.
+struct HostActivity {
+    std::uint64_t uplink_bytes = 0;  // new bytes, summed over its flows
+    std::uint64_t downlink_bytes = 0;
+    std::uint32_t new_connections = 0;
+};
+
+// The meta table's keys (values are integers unless noted). Times in ms since the epoch (UTC).
+namespace meta {
+inline constexpr std::string_view schema_version = "schema_version";
+inline constexpr std::string_view ingest_version = "ingest_version";  // text
+inline constexpr std::string_view ingest_pid = "ingest_pid";
+inline constexpr std::string_view started_at = "started_at";
+inline constexpr std::string_view source = "source";  // text: "netlink", "file PATH", ...
+inline constexpr std::string_view interval_ms = "interval_ms";
+inline constexpr std::string_view last_cycle_at = "last_cycle_at";
+inline constexpr std::string_view last_good_cycle_at = "last_good_cycle_at";
+inline constexpr std::string_view last_cycle_ms = "last_cycle_ms";  // duration
+inline constexpr std::string_view last_cycle_ok = "last_cycle_ok";  // 1 or 0
+inline constexpr std::string_view entries_seen = "entries_seen";
+inline constexpr std::string_view outbound_kept = "outbound_kept";
+inline constexpr std::string_view lines_skipped = "lines_skipped";
+inline constexpr std::string_view lines_skipped_total = "lines_skipped_total";
+inline constexpr std::string_view cycles_total = "cycles_total";
+inline constexpr std::string_view cycle_errors_total = "cycle_errors_total";
+inline constexpr std::string_view last_error = "last_error";  // text
+inline constexpr std::string_view last_error_at = "last_error_at";
+inline constexpr std::string_view accounting = "accounting";  // text: "on", "off", "unknown"
+inline constexpr std::string_view event_overruns_total = "event_overruns_total";
+inline constexpr std::string_view resyncs_total = "resyncs_total";
+}  // namespace meta
+
+class Store {
+public:
+    // Opens path for writing. Throws DatabaseError or SchemaError with the file's name.
+    explicit Store(const std::string& path);
+
+    Database& database() { return db_; }
+    std::vector<StoredConnection> load_connections();
+
+    // Returns the new row's id.
+    std::int64_t insert_connection(const ConnectionRecord& record, std::int64_t now);
+    // New counters, state and flags; last_seen_at = now.
+    void update_connection(std::int64_t id, const ConnectionRecord& record, std::int64_t now);
+    // Only state and flags changed; last_seen_at = now.
+    void update_state(std::int64_t id, std::string_view state, std::uint8_t flags, std::int64_t now);
+    // The end of a sample period for the row: its rates become the bytes per second since the
+    // last sample, and when its counters moved (moved), a connection_samples row is written.
+    void sample(std::int64_t id, std::int64_t now, bool moved);
+    // Deletes the row, and its counter offset when it has one.
+    void delete_connection(std::int64_t id, bool has_offset);
+    void set_offset(std::int64_t connection_id, const Counters& offset);
+    void record_host(const IpAddress& ip, const HostActivity& activity, std::int64_t now);
+    void prune_samples(std::int64_t before);
+
+    // Call after every commit: the WAL is copied back into the database on another thread.
+    void committed();
+
+    void set_meta(std::string_view key, std::int64_t value);
+    void set_meta(std::string_view key, std::string_view value);
+    // Adds to an integer meta value (0 when absent).
+    void add_meta(std::string_view key, std::int64_t amount);
+
+private:
+    Database db_;
+    Statement insert_connection_;
+    Statement update_connection_;
+    Statement update_state_;
+    Statement set_offset_;
+    Statement delete_offset_;
+    Statement update_rates_;
+    Statement delete_connection_;
+    Statement upsert_host_;
+    Statement insert_sample_;
+    Statement prune_samples_;
+    Statement set_meta_;
+    Statement add_meta_;
+    std::unique_ptr<Checkpointer> checkpointer_;  // last: stops first
+};
+
+}  // namespace netmon

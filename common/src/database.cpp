@@ -1,0 +1,157 @@
+#include "netmon/database.h"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+
+namespace netmon {
+namespace {
+
+std::string message_of(sqlite3* db, int rc, std::string_view what) {
+    std::string text(what);
+    text += ": ";
+    text += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    return text;
+}
+
+// Process-wide settings that must precede any other use of SQLite: once, before the first open.
+bool configure_sqlite() {
+    // Memory statistics take a global mutex on every allocation; netmon never reads them.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+}
+
+}  // namespace
+
+bool DatabaseError::busy() const { return code_ == SQLITE_BUSY || code_ == SQLITE_LOCKED; }
+
+void Statement::Finalize::operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
+
+void Statement::check(int rc, const char* what) const {
+    if (rc != SQLITE_OK) throw DatabaseError(message_of(db_, rc, what), rc & 0xff);
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    check(sqlite3_bind_int64(handle_.get(), index, value), "bind");
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::uint64_t value) {
+    constexpr auto largest = static_cast<std::uint64_t>(INT64_MAX);
+    return bind(index, static_cast<std::int64_t>(value > largest ? largest : value));
+}
+
+Statement& Statement::bind(int index, double value) {
+    check(sqlite3_bind_double(handle_.get(), index, value), "bind");
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+    check(sqlite3_bind_text(handle_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT),
+          "bind");
+    return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+    check(sqlite3_bind_null(handle_.get(), index), "bind");
+    return *this;
+}
+
+bool Statement::step() {
+    int rc = sqlite3_step(handle_.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    // Reset so that the statement can be reused after the error.
+    std::string message = message_of(db_, rc, sqlite3_sql(handle_.get()));
+    sqlite3_reset(handle_.get());
+    throw DatabaseError(message, rc & 0xff);
+}
+
+void Statement::run() {
+    while (step()) {
+    }
+    reset();
+}
+
+void Statement::reset() {
+    sqlite3_reset(handle_.get());
+    sqlite3_clear_bindings(handle_.get());
+}
+
+std::int64_t Statement::column_int(int index) const { return sqlite3_column_int64(handle_.get(), index); }
+
+double Statement::column_double(int index) const { return sqlite3_column_double(handle_.get(), index); }
+
+std::string Statement::column_text(int index) const {
+    const auto* text = sqlite3_column_text(handle_.get(), index);
+    if (text == nullptr) return {};
+    return {reinterpret_cast<const char*>(text), static_cast<std::size_t>(sqlite3_column_bytes(handle_.get(), index))};
+}
+
+bool Statement::column_is_null(int index) const {
+    return sqlite3_column_type(handle_.get(), index) == SQLITE_NULL;
+}
+
+void Database::Close::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+
+Database::Database(const std::string& path, Mode mode) : path_(path) {
+    static const bool configured = configure_sqlite();
+    (void)configured;
+    int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::read_only ? SQLITE_OPEN_READONLY
+                                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    // Owned at once: a failed open still allocates a handle.
+    db_.reset(raw);
+    if (rc != SQLITE_OK) throw DatabaseError(message_of(raw, rc, "cannot open " + path), rc & 0xff);
+    sqlite3_extended_result_codes(raw, 0);
+}
+
+void Database::execute(std::string_view sql) {
+    std::string text(sql);
+    char* error = nullptr;
+    int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error);
+    if (rc != SQLITE_OK) {
+        std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+        sqlite3_free(error);
+        throw DatabaseError(path_ + ": " + message, rc & 0xff);
+    }
+}
+
+Statement Database::prepare(std::string_view sql) const {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                &raw, nullptr);
+    std::unique_ptr<sqlite3_stmt, Statement::Finalize> handle(raw);
+    if (rc != SQLITE_OK) throw DatabaseError(message_of(db_.get(), rc, "prepare"), rc & 0xff);
+    return Statement(std::move(handle), db_.get());
+}
+
+std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_.get()); }
+
+std::int64_t Database::pragma_int(std::string_view name) {
+    Statement statement = prepare("PRAGMA " + std::string(name));
+    return statement.step() ? statement.column_int(0) : 0;
+}
+
+void Database::set_busy_timeout(int milliseconds) { sqlite3_busy_timeout(db_.get(), milliseconds); }
+
+Transaction::Transaction(Database& db, Kind kind) : db_(db) {
+    db_.execute(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+Transaction::~Transaction() {
+    if (done_) return;
+    try {
+        db_.execute("ROLLBACK");
+    } catch (...) {
+        // Destructors never throw; SQLite has already rolled back when a statement failed hard.
+    }
+}
+
+void Transaction::commit() {
+    db_.execute("COMMIT");
+    done_ = true;
+}
+
+}  // namespace netmon
