@@ -44,6 +44,9 @@ SignalFd::SignalFd() {
 }
 
 SignalFd::~SignalFd() {
+    // Signals that arrived after the loop's last look would kill the process once unblocked.
+    while (take() != 0) {
+    }
     ::close(fd_);
     sigset_t old;
     std::memcpy(&old, old_mask_, sizeof old);

@@ -48,9 +48,9 @@ void bind_record(Statement& statement, const ConnectionRecord& record) {
 
 }  // namespace
 
-Store::Store(const std::string& path) : db_(path, Database::Mode::read_write_create) {
-    // A reader (netmon-web, sqlite3 by hand) holding a lock makes writes wait, not fail at once.
-    db_.set_busy_timeout(2000);
+Store::Store(const std::string& path, int busy_timeout_ms) : db_(path, Database::Mode::read_write_create) {
+    // Another writer (sqlite3 by hand) holding a lock makes writes wait, not fail at once.
+    db_.set_busy_timeout(busy_timeout_ms);
     db_.execute("PRAGMA journal_mode = WAL");
     db_.execute("PRAGMA synchronous = NORMAL");
     // Checkpoints run on their own thread and connection (Checkpointer), not in our commits.

@@ -72,8 +72,10 @@ inline constexpr std::string_view resyncs_total = "resyncs_total";
 
 class Store {
 public:
-    // Opens path for writing. Throws DatabaseError or SchemaError with the file's name.
-    explicit Store(const std::string& path);
+    // Opens path for writing. A write that finds the database locked by another connection
+    // waits up to busy_timeout_ms before it fails. Throws DatabaseError or SchemaError with the
+    // file's name.
+    explicit Store(const std::string& path, int busy_timeout_ms = 2000);
 
     Database& database() { return db_; }
     std::vector<StoredConnection> load_connections();

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""netmon-ingest once/run as a user runs them, replaying captures (CONNTRACK_INPUT_FILE) into a
+real SQLite file: repeated updates, re-reading the file, faults that must not lose anything,
+signals, and kill -9 at random moments never leaving a database that fails integrity_check."""
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netmon_testing import FIXTURES, ingest_binary  # noqa: E402
+
+LAB_SUBNETS = "10.0.0.0/24,fd00:10::/64"
+
+
+def query(db_path, sql):
+    connection = sqlite3.connect(db_path, timeout=5)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def meta(db_path, key):
+    rows = query(db_path, f"SELECT value FROM meta WHERE key = '{key}'")
+    return rows[0][0] if rows else None
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Ingest:
+    """A netmon-ingest process with its own directory, database and config."""
+
+    def __init__(self, test, capture=None, subnets=LAB_SUBNETS):
+        self.dir = tempfile.mkdtemp(prefix="netmon-daemon-")
+        test.addCleanup(shutil.rmtree, self.dir, True)
+        self.db = os.path.join(self.dir, "netmon.db")
+        self.input = os.path.join(self.dir, "conntrack.txt")
+        self.config = os.path.join(self.dir, "netmon.yml")
+        self.write_config(subnets)
+        if capture:
+            shutil.copy(os.path.join(FIXTURES, capture), self.input)
+        self.process = None
+        self.test = test
+
+    def write_config(self, subnets):
+        with open(self.config, "w") as f:
+            f.write("local_subnets: [%s]\ndatabase: %s\n" % (subnets, self.db))
+
+    def env(self):
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CONNTRACK_INPUT_FILE": self.input}
+
+    def once(self):
+        return subprocess.run([ingest_binary(), "--config", self.config, "once"], env=self.env(),
+                              capture_output=True, text=True, timeout=60)
+
+    def start(self, interval="0.1"):
+        self.stderr = open(os.path.join(self.dir, "stderr.log"), "w+")
+        self.test.addCleanup(self.stderr.close)
+        self.process = subprocess.Popen([ingest_binary(), "--config", self.config, "run", "--interval", interval],
+                                        env=self.env(), stderr=self.stderr, stdout=subprocess.DEVNULL)
+        self.test.addCleanup(self.kill)
+        wait_for(lambda: os.path.exists(self.db) and (meta(self.db, "cycles_total") or 0) >= 1,
+                 what="the first cycle")
+
+    def log(self):
+        self.stderr.flush()
+        with open(self.stderr.name) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=10)
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def cycles(self):
+        return meta(self.db, "cycles_total") or 0
+
+    def count(self):
+        return query(self.db, "SELECT count(*) FROM connections")[0][0]
+
+    def replace_input(self, text):
+        # Atomic, as a tool writing a capture would do it.
+        tmp = self.input + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, self.input)
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as f:
+        return f.read()
+
+
+class Once(unittest.TestCase):
+    def test_once_stores_the_outbound_flows(self):
+        ingest = Ingest(self, "router_mixed.txt")
+        result = ingest.once()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(ingest.count(), 15)
+        self.assertEqual(meta(ingest.db, "lines_skipped"), 12)
+        self.assertIn("15 outbound flows (15 new, 0 changed, 0 gone)", result.stderr)
+        self.assertEqual(query(ingest.db, "PRAGMA journal_mode")[0][0], "wal")
+
+    def test_missing_input_exits_1_and_keeps_the_rows(self):
+        ingest = Ingest(self, "router_extended.txt")
+        self.assertEqual(ingest.once().returncode, 0)
+        os.remove(ingest.input)
+        result = ingest.once()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(ingest.input, result.stderr)
+        self.assertEqual(ingest.count(), 15)
+        self.assertEqual(meta(ingest.db, "last_cycle_ok"), 0)
+        self.assertIn("No such file or directory", meta(ingest.db, "last_error"))
+        self.assertEqual(meta(ingest.db, "cycle_errors_total"), 1)
+
+    def test_a_newer_database_is_refused(self):
+        ingest = Ingest(self, "router_extended.txt")
+        connection = sqlite3.connect(ingest.db)
+        connection.execute("PRAGMA user_version = 42")
+        connection.close()
+        result = ingest.once()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("database schema version 42 is newer than this netmon knows", result.stderr)
+        self.assertIn(ingest.db, result.stderr)
+
+    def test_a_database_in_a_missing_directory_is_named(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.db = os.path.join(ingest.dir, "no", "such", "netmon.db")
+        ingest.write_config(LAB_SUBNETS)
+        result = ingest.once()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(ingest.db, result.stderr)
+
+
+class Run(unittest.TestCase):
+    def test_replay_updates_the_database_repeatedly_and_stops_on_sigterm(self):
+        # The seed's acceptance: CONNTRACK_INPUT_FILE=router_extended.txt netmon-ingest run.
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start(interval="0.1")
+        first = meta(ingest.db, "last_cycle_at")
+        wait_for(lambda: ingest.cycles() >= 5, what="five cycles")
+        self.assertGreater(meta(ingest.db, "last_cycle_at"), first)
+        self.assertEqual(ingest.count(), 15)
+        self.assertEqual(ingest.stop(signal.SIGTERM), 0)
+        self.assertIn("SIGTERM: stopping", ingest.log())
+
+    def test_the_file_is_read_again_every_cycle(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start()
+        ingest.replace_input(fixture("router_noacct_extended.txt"))
+        wait_for(lambda: ingest.count() == 2, what="the new capture's two flows")
+        ingest.replace_input(fixture("router_extended.txt"))
+        wait_for(lambda: ingest.count() == 15, what="the first capture again")
+        self.assertEqual(ingest.stop(signal.SIGINT), 0)
+
+    def test_a_missing_or_garbage_file_deletes_nothing_and_recovers(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start()
+        os.remove(ingest.input)
+        wait_for(lambda: (meta(ingest.db, "cycle_errors_total") or 0) >= 3, what="failed cycles")
+        self.assertEqual(ingest.count(), 15)
+        self.assertEqual(meta(ingest.db, "last_cycle_ok"), 0)
+        ingest.replace_input("garbage\nmore garbage\n")
+        errors = meta(ingest.db, "cycle_errors_total")
+        wait_for(lambda: meta(ingest.db, "cycle_errors_total") >= errors + 3, what="more failed cycles")
+        self.assertEqual(ingest.count(), 15)
+        self.assertIn("none of its 2 lines is a conntrack entry", meta(ingest.db, "last_error"))
+        ingest.replace_input(fixture("router_extended.txt"))
+        wait_for(lambda: meta(ingest.db, "last_cycle_ok") == 1, what="a good cycle")
+        self.assertEqual(ingest.stop(), 0)
+        log = ingest.log()
+        # Logged when it starts failing and when it changes, not on every cycle.
+        self.assertEqual(log.count("No such file or directory"), 1, log)
+        self.assertIn("recovered", log)
+
+    def test_sighup_reloads_the_configuration(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start()
+        self.assertEqual(ingest.count(), 15)
+        ingest.write_config("fd00:10::/64")
+        ingest.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: ingest.count() == 3, what="only the IPv6 flows")
+        self.assertIn("configuration reloaded", ingest.log())
+        # A broken configuration is refused and the old one kept.
+        with open(ingest.config, "w") as f:
+            f.write("local_subnets: [10.0.0.0/33]\n")
+        ingest.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: "is not a CIDR" in ingest.log(), what="the reload error")
+        self.assertIsNone(ingest.process.poll())
+        self.assertEqual(ingest.count(), 3)
+        self.assertEqual(ingest.stop(), 0)
+
+
+def generated_capture(flows, seed):
+    rng = random.Random(seed)
+    lines = []
+    for i in range(flows):
+        if rng.random() < 0.2:
+            continue  # a fifth of the flows differ from capture to capture
+        host = f"203.0.{(i >> 8) & 255}.{i & 255}"
+        up, down = 100 + rng.randrange(10) * i, 1000 + rng.randrange(10) * i
+        lines.append(f"ipv4     2 tcp      6 431999 ESTABLISHED src=10.0.0.{2 + i % 250} dst={host} "
+                     f"sport={1024 + i} dport=443 packets=5 bytes={up} src={host} dst=198.51.100.2 "
+                     f"sport=443 dport={1024 + i} packets=7 bytes={down} [ASSURED] mark=0 use=1\n")
+    return "".join(lines)
+
+
+class KillNine(unittest.TestCase):
+    def test_kill_9_at_any_moment_never_corrupts_the_database(self):
+        ingest = Ingest(self, subnets="10.0.0.0/24")
+        rng = random.Random(2026)
+        ingest.replace_input(generated_capture(20000, 0))
+        for round in range(12):
+            ingest.replace_input(generated_capture(20000, round + 1))
+            ingest.process = subprocess.Popen([ingest_binary(), "--config", ingest.config, "run", "--interval", "0.05"],
+                                              env=ingest.env(), stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.05, 0.8))
+            ingest.process.kill()
+            ingest.process.wait()
+            if not os.path.exists(ingest.db):
+                continue
+            connection = sqlite3.connect(ingest.db, timeout=5)
+            try:
+                self.assertEqual(connection.execute("PRAGMA integrity_check").fetchall(), [("ok",)], f"round {round}")
+                # Every connection's host exists: a cycle is all or nothing.
+                orphans = connection.execute(
+                    "SELECT count(*) FROM connections c LEFT JOIN remote_hosts h ON h.ip = c.dst_ip"
+                    " WHERE h.ip IS NULL").fetchone()[0]
+                self.assertEqual(orphans, 0, f"round {round}")
+            finally:
+                connection.close()
+        # And it carries on from there.
+        result = ingest.once()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertGreater(ingest.count(), 10000)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

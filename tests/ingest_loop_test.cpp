@@ -1,0 +1,164 @@
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "ingest_loop.h"
+#include "netmon/log.h"
+
+using namespace netmon;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+class RecordingLogger final : public Logger {
+public:
+    void write(Priority priority, std::string_view message) override {
+        lines.emplace_back(priority, std::string(message));
+    }
+    std::size_t count(Priority priority) const {
+        std::size_t n = 0;
+        for (const auto& line : lines) n += line.first == priority;
+        return n;
+    }
+    std::vector<std::pair<Priority, std::string>> lines;
+};
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+}  // namespace
+
+TEST_CASE("the loop runs a cycle every interval, measured from the cycle's start", "[loop]") {
+    SignalFd signals;
+    RecordingLogger log;
+    std::vector<Clock::time_point> starts;
+    IngestLoop loop({[&] {
+                         starts.push_back(Clock::now());
+                         std::this_thread::sleep_for(30ms);  // work takes most of the interval
+                     },
+                     nullptr},
+                    50ms, log, signals);
+    loop.run(5);
+    REQUIRE(starts.size() == 5);
+    for (std::size_t i = 1; i < starts.size(); ++i) {
+        double gap = ms_between(starts[i - 1], starts[i]);
+        CHECK(gap >= 49);
+        CHECK(gap < 75);  // 50, not 50 + 30
+    }
+}
+
+TEST_CASE("a cycle that throws is logged and the next one runs", "[loop]") {
+    SignalFd signals;
+    RecordingLogger log;
+    int calls = 0;
+    IngestLoop loop({[&] {
+                         ++calls;
+                         if (calls == 2 || calls == 3) throw std::runtime_error("cannot open /x: No such file");
+                     },
+                     nullptr},
+                    10ms, log, signals);
+    loop.run(6);
+    CHECK(calls == 6);
+    CHECK(loop.failed_cycles() == 2);
+    // The same error twice in a row is logged once; the recovery is logged too.
+    CHECK(log.count(Priority::error) == 1);
+    REQUIRE_FALSE(log.lines.empty());
+    bool recovered = false;
+    for (const auto& line : log.lines) recovered = recovered || line.second.find("recovered") != std::string::npos;
+    CHECK(recovered);
+}
+
+TEST_CASE("SIGTERM during a cycle: the cycle finishes, then the loop stops", "[loop]") {
+    SignalFd signals;
+    RecordingLogger log;
+    int calls = 0;
+    bool finished_third = false;
+    IngestLoop loop({[&] {
+                         ++calls;
+                         if (calls == 3) {
+                             ::kill(::getpid(), SIGTERM);
+                             std::this_thread::sleep_for(20ms);
+                             finished_third = true;
+                         }
+                     },
+                     nullptr},
+                    10ms, log, signals);
+    const auto started = Clock::now();
+    loop.run();
+    CHECK(calls == 3);
+    CHECK(finished_third);
+    CHECK(ms_between(started, Clock::now()) < 1000);
+}
+
+TEST_CASE("SIGHUP reloads between cycles, SIGINT stops the loop", "[loop]") {
+    SignalFd signals;
+    RecordingLogger log;
+    int reloads = 0;
+    int calls = 0;
+    IngestLoop loop({[&] {
+                         ++calls;
+                         if (calls == 1) ::kill(::getpid(), SIGHUP);
+                         if (calls == 2) ::kill(::getpid(), SIGINT);
+                     },
+                     [&] { ++reloads; }},
+                    200ms, log, signals);
+    const auto started = Clock::now();
+    loop.run();
+    // SIGHUP reloads and the wait goes on to the next slot; SIGINT, sent during the second
+    // cycle, ends the loop right after it.
+    CHECK(reloads == 1);
+    CHECK(calls == 2);
+    const double elapsed = ms_between(started, Clock::now());
+    CHECK(elapsed >= 199);
+    CHECK(elapsed < 350);
+}
+
+TEST_CASE("a cycle that overruns skips the slots it missed", "[loop]") {
+    SignalFd signals;
+    RecordingLogger log;
+    std::vector<Clock::time_point> starts;
+    IngestLoop loop({[&] {
+                         starts.push_back(Clock::now());
+                         if (starts.size() == 2) std::this_thread::sleep_for(130ms);
+                     },
+                     nullptr},
+                    50ms, log, signals);
+    loop.run(4);
+    REQUIRE(starts.size() == 4);
+    // Cycle 2 ran 130 ms: cycle 3 starts at the next slot, 150 ms after cycle 2's start, not at once.
+    double gap = ms_between(starts[1], starts[2]);
+    CHECK(gap >= 149);
+    CHECK(gap < 185);
+    CHECK(log.count(Priority::warning) == 1);
+}
+
+TEST_CASE("a watched descriptor is served between cycles", "[loop]") {
+    SignalFd signals;
+    RecordingLogger log;
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    int served = 0;
+    int calls = 0;
+    IngestLoop loop({[&] {
+                         if (++calls == 1) REQUIRE(::write(fds[1], "x", 1) == 1);
+                     },
+                     nullptr},
+                    100ms, log, signals);
+    loop.watch(fds[0], [&] {
+        char byte;
+        REQUIRE(::read(fds[0], &byte, 1) == 1);
+        ++served;
+    });
+    loop.run(2);
+    CHECK(served == 1);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}

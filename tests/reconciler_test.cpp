@@ -1,0 +1,385 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "db_support.h"
+#include "netmon/database.h"
+#include "netmon/entry.h"
+#include "netmon/outbound.h"
+#include "netmon/schema.h"
+#include "reconciler.h"
+#include "store.h"
+#include "test_support.h"
+
+using namespace netmon;
+using netmon::test::query_int;
+using netmon::test::query_text;
+using netmon::test::read_fixture;
+using netmon::test::TempDir;
+using netmon::test::TextSource;
+
+namespace {
+
+OutboundFilter lab_filter() {
+    return OutboundFilter({*Cidr::parse("10.0.0.0/24"), *Cidr::parse("fd00:10::/64")});
+}
+
+std::string udp_line(const std::string& src, unsigned sport, const std::string& dst, std::uint64_t up_bytes,
+                     std::uint64_t down_bytes, const std::string& prefix = "") {
+    return prefix + "ipv4 2 udp 17 29 src=" + src + " dst=" + dst + " sport=" + std::to_string(sport) +
+           " dport=53 packets=" + std::to_string(up_bytes / 100 + 1) + " bytes=" + std::to_string(up_bytes) +
+           " src=" + dst + " dst=198.51.100.2 sport=53 dport=" + std::to_string(sport) +
+           " packets=" + std::to_string(down_bytes / 100 + 1) + " bytes=" + std::to_string(down_bytes) +
+           " mark=0 use=1\n";
+}
+
+// Counts the UPDATEs of connections rows, from inside the database.
+void count_updates(Database& db) {
+    db.execute("INSERT INTO meta (key, value) VALUES ('test_updates', 0);"
+               "CREATE TRIGGER test_count_updates AFTER UPDATE ON connections BEGIN"
+               " UPDATE meta SET value = value + 1 WHERE key = 'test_updates'; END;");
+}
+
+}  // namespace
+
+TEST_CASE("replaying a real capture stores exactly its outbound flows", "[reconciler]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Reconciler reconciler(store, lab_filter());
+    TextSource source(read_fixture("router_mixed.txt"));
+    CycleResult result = reconciler.run_cycle(source, 1'000'000);
+    CHECK(result.inserted == 15);
+    CHECK(result.flows == 15);
+    CHECK(result.entries_seen == 22);
+    CHECK(result.stats.skipped == 12);
+
+    // Row for row what print-outbound says of the same capture (checked by hand).
+    auto expected = nlohmann::json::parse(read_fixture("router_mixed.outbound.json"));
+    Database& db = store.database();
+    REQUIRE(query_int(db, "SELECT count(*) FROM connections") == 15);
+    Statement rows = db.prepare(
+        "SELECT proto, src_ip, src_port, dst_ip, dst_port, coalesce(state, ''), flags, uplink_packets,"
+        " uplink_bytes, downlink_packets, downlink_bytes, total_bytes, first_seen_at, last_seen_at"
+        " FROM connections ORDER BY total_bytes DESC, proto, src_ip, src_port");
+    for (const auto& want : expected) {
+        REQUIRE(rows.step());
+        INFO(want.dump());
+        CHECK(rows.column_text(0) == want["proto"].get<std::string>());
+        CHECK(rows.column_text(1) == want["src_ip"].get<std::string>());
+        CHECK(rows.column_int(2) == want["src_port"].get<int>());
+        CHECK(rows.column_text(3) == want["dst_ip"].get<std::string>());
+        CHECK(rows.column_int(4) == want["dst_port"].get<int>());
+        CHECK(rows.column_text(5) == (want["state"].is_null() ? "" : want["state"].get<std::string>()));
+        std::string flags;
+        for (const auto& f : want["flags"]) flags += (flags.empty() ? "" : " ") + f.get<std::string>();
+        CHECK(rows.column_text(6) == flags);
+        CHECK(rows.column_int(7) == want["uplink_packets"].get<std::int64_t>());
+        CHECK(rows.column_int(8) == want["uplink_bytes"].get<std::int64_t>());
+        CHECK(rows.column_int(9) == want["downlink_packets"].get<std::int64_t>());
+        CHECK(rows.column_int(10) == want["downlink_bytes"].get<std::int64_t>());
+        CHECK(rows.column_int(11) == want["total_bytes"].get<std::int64_t>());
+        CHECK(rows.column_int(12) == 1'000'000);
+        CHECK(rows.column_int(13) == 1'000'000);
+    }
+    CHECK_FALSE(rows.step());
+
+    // One remote host per distinct destination, with the bytes of its flows.
+    CHECK(query_int(db, "SELECT count(*) FROM remote_hosts") == 6);
+    CHECK(query_int(db, "SELECT count(DISTINCT dst_ip) FROM connections") == 6);
+    CHECK(query_int(db, "SELECT connections_seen FROM remote_hosts WHERE ip = '203.0.113.20'") == 5);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.10'") == 2540 + 168 + 84 + 58);
+    CHECK(query_int(db, "SELECT first_seen_at FROM remote_hosts WHERE ip = '2001:db8:2::10'") == 1'000'000);
+    CHECK(query_int(db, "SELECT family FROM remote_hosts WHERE ip = '2001:db8:2::10'") == 6);
+
+    // The cycle's figures in meta.
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'lines_skipped'") == 12);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'entries_seen'") == 22);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'outbound_kept'") == 15);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") == 1'000'000);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_ok'") == 1);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'") == latest_schema_version());
+}
+
+TEST_CASE("a later snapshot without some flows deletes them and keeps their hosts", "[reconciler]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Reconciler reconciler(store, lab_filter());
+    TextSource source(udp_line("10.0.0.2", 1000, "192.0.2.1", 100, 200) + udp_line("10.0.0.3", 1001, "192.0.2.2", 100, 200) +
+                      udp_line("10.0.0.4", 1002, "192.0.2.3", 100, 200));
+    reconciler.run_cycle(source, 1'000);
+    source.set(udp_line("10.0.0.3", 1001, "192.0.2.2", 100, 200));
+    CycleResult result = reconciler.run_cycle(source, 2'000);
+    CHECK(result.deleted == 2);
+    CHECK(result.unchanged == 1);
+    Database& db = store.database();
+    CHECK(query_text(db, "SELECT group_concat(src_ip) FROM connections") == "10.0.0.3");
+    CHECK(query_int(db, "SELECT count(*) FROM remote_hosts") == 3);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == 100);
+    // A flow that comes back is new again; its host keeps its first sighting.
+    source.set(udp_line("10.0.0.2", 1000, "192.0.2.1", 50, 0));
+    reconciler.run_cycle(source, 3'000);
+    CHECK(query_int(db, "SELECT first_seen_at FROM connections WHERE src_ip = '10.0.0.2'") == 3'000);
+    CHECK(query_int(db, "SELECT first_seen_at FROM remote_hosts WHERE ip = '192.0.2.1'") == 1'000);
+    CHECK(query_int(db, "SELECT last_seen_at FROM remote_hosts WHERE ip = '192.0.2.1'") == 3'000);
+    CHECK(query_int(db, "SELECT connections_seen FROM remote_hosts WHERE ip = '192.0.2.1'") == 2);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == 150);
+}
+
+TEST_CASE("counters update, first_seen_at stays, unchanged rows are not rewritten", "[reconciler]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Database& db = store.database();
+    count_updates(db);
+    Reconciler reconciler(store, lab_filter());
+    TextSource source(udp_line("10.0.0.2", 1000, "192.0.2.1", 100, 200) + udp_line("10.0.0.3", 1001, "192.0.2.1", 10, 20));
+    reconciler.run_cycle(source, 1'000);
+    CycleResult same = reconciler.run_cycle(source, 2'000);
+    CHECK(same.unchanged == 2);
+    CHECK(same.updated == 0);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'test_updates'") == 0);
+
+    source.set(udp_line("10.0.0.2", 1000, "192.0.2.1", 150, 900) + udp_line("10.0.0.3", 1001, "192.0.2.1", 10, 20));
+    CycleResult moved = reconciler.run_cycle(source, 3'000);
+    CHECK(moved.updated == 1);
+    CHECK(moved.unchanged == 1);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'test_updates'") == 1);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM connections WHERE src_ip = '10.0.0.2'") == 150);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM connections WHERE src_ip = '10.0.0.2'") == 900);
+    CHECK(query_int(db, "SELECT total_bytes FROM connections WHERE src_ip = '10.0.0.2'") == 1050);
+    CHECK(query_int(db, "SELECT first_seen_at FROM connections WHERE src_ip = '10.0.0.2'") == 1'000);
+    CHECK(query_int(db, "SELECT last_seen_at FROM connections WHERE src_ip = '10.0.0.2'") == 3'000);
+    CHECK(query_int(db, "SELECT last_seen_at FROM connections WHERE src_ip = '10.0.0.3'") == 1'000);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == 160);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == 920);
+
+    // A state change alone is a change too.
+    std::string tcp = "tcp 6 100 SYN_SENT src=10.0.0.5 dst=192.0.2.9 sport=5 dport=443 packets=1 bytes=60 "
+                      "[UNREPLIED] src=192.0.2.9 dst=198.51.100.2 sport=443 dport=5 packets=0 bytes=0\n";
+    source.set(tcp);
+    reconciler.run_cycle(source, 4'000);
+    std::string established = "tcp 6 100 ESTABLISHED src=10.0.0.5 dst=192.0.2.9 sport=5 dport=443 packets=1 bytes=60 "
+                              "src=192.0.2.9 dst=198.51.100.2 sport=443 dport=5 packets=0 bytes=0 [ASSURED]\n";
+    source.set(established);
+    CHECK(reconciler.run_cycle(source, 5'000).updated == 1);
+    CHECK(query_text(db, "SELECT state || '/' || flags FROM connections") == "ESTABLISHED/ASSURED");
+}
+
+TEST_CASE("counters that go down are a reset: totals keep growing, across restarts too", "[reconciler]") {
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    TextSource source(udp_line("10.0.0.2", 1000, "192.0.2.1", 1000, 5000));
+    {
+        Store store(path);
+        Reconciler reconciler(store, lab_filter());
+        reconciler.run_cycle(source, 1'000);
+        source.set(udp_line("10.0.0.2", 1000, "192.0.2.1", 300, 100));  // conntrack -L -z happened
+        CycleResult reset = reconciler.run_cycle(source, 2'000);
+        CHECK(reset.resets == 1);
+        CHECK(query_int(store.database(), "SELECT uplink_bytes FROM connections") == 1300);
+        CHECK(query_int(store.database(), "SELECT downlink_bytes FROM connections") == 5100);
+        source.set(udp_line("10.0.0.2", 1000, "192.0.2.1", 500, 200));
+        CHECK(reconciler.run_cycle(source, 3'000).resets == 0);
+        CHECK(query_int(store.database(), "SELECT uplink_bytes FROM connections") == 1500);
+    }
+    // A restart reads the offset back: the kernel's 600 means 1600, not a new reset.
+    Store store(path);
+    Reconciler reconciler(store, lab_filter());
+    source.set(udp_line("10.0.0.2", 1000, "192.0.2.1", 600, 250));
+    CycleResult after_restart = reconciler.run_cycle(source, 4'000);
+    CHECK(after_restart.resets == 0);
+    CHECK(after_restart.inserted == 0);
+    Database& db = store.database();
+    CHECK(query_int(db, "SELECT uplink_bytes FROM connections") == 1600);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM connections") == 5250);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts") == 1600);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts") == 5250);
+    CHECK(query_int(db, "SELECT first_seen_at FROM connections") == 1'000);
+    // When the flow goes, its offset goes with it.
+    source.set("");
+    reconciler.run_cycle(source, 5'000);
+    CHECK(query_int(db, "SELECT count(*) FROM counter_offsets") == 0);
+}
+
+TEST_CASE("a failed read, or a text with no entry at all, changes nothing", "[reconciler]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Database& db = store.database();
+    Reconciler reconciler(store, lab_filter());
+    TextSource source(read_fixture("router_extended.txt"));
+    reconciler.run_cycle(source, 1'000);
+    REQUIRE(query_int(db, "SELECT count(*) FROM connections") == 15);
+    const std::int64_t hosts = query_int(db, "SELECT count(*) FROM remote_hosts");
+
+    source.fail_after(0);
+    CHECK_THROWS_AS(reconciler.run_cycle(source, 2'000), SourceError);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 15);
+
+    // Failing midway: what was written in the cycle is rolled back, memory too.
+    source.set(udp_line("10.0.0.9", 9, "192.0.2.99", 1, 1) + read_fixture("router_extended.txt"));
+    source.fail_after(3);
+    CHECK_THROWS_AS(reconciler.run_cycle(source, 3'000), SourceError);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 15);
+    CHECK(query_int(db, "SELECT count(*) FROM remote_hosts") == hosts);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") == 1'000);
+
+    source.heal();
+    source.set("this is not conntrack output\nnor is this\n\n");
+    CHECK_THROWS_AS(reconciler.run_cycle(source, 4'000), CycleError);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 15);
+
+    // Back to the same table: nothing new, nothing gone.
+    source.set(read_fixture("router_extended.txt"));
+    CycleResult again = reconciler.run_cycle(source, 5'000);
+    CHECK(again.inserted == 0);
+    CHECK(again.deleted == 0);
+    CHECK(again.unchanged == 15);
+
+    // An empty table is a real answer: everything goes, hosts stay.
+    source.set("conntrack v1.4.7 (conntrack-tools): 0 flow entries have been shown.\n");
+    CHECK(reconciler.run_cycle(source, 6'000).deleted == 15);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 0);
+    CHECK(query_int(db, "SELECT count(*) FROM remote_hosts") == hosts);
+}
+
+TEST_CASE("a locked or full database fails the cycle and the next one catches up", "[reconciler]") {
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    Store store(path, 50);
+    Database& db = store.database();
+    Reconciler reconciler(store, lab_filter());
+    TextSource source(udp_line("10.0.0.2", 1000, "192.0.2.1", 100, 200));
+    reconciler.run_cycle(source, 1'000);
+
+    source.set(udp_line("10.0.0.2", 1000, "192.0.2.1", 150, 200) + udp_line("10.0.0.3", 1000, "192.0.2.1", 1, 1));
+    {
+        Database other(path, Database::Mode::read_write_create);
+        Transaction lock(other);  // BEGIN IMMEDIATE: the write lock
+        try {
+            reconciler.run_cycle(source, 2'000);
+            FAIL("the cycle should have failed on the lock");
+        } catch (const DatabaseError& e) {
+            CHECK(e.busy());
+        }
+    }
+    CycleResult next = reconciler.run_cycle(source, 3'000);
+    CHECK(next.inserted == 1);
+    CHECK(next.updated == 1);
+    CHECK(query_int(db, "SELECT sum(uplink_bytes) FROM connections") == 151);
+
+    // Full: no more pages may be added.
+    const std::int64_t pages = db.pragma_int("page_count");
+    db.execute("PRAGMA max_page_count = " + std::to_string(pages));
+    std::string many;
+    for (unsigned i = 0; i < 3000; ++i) many += udp_line("10.0.0." + std::to_string(2 + i % 200), 2000 + i, "192.0.2.7", 1, 1);
+    source.set(many);
+    CHECK_THROWS_AS(reconciler.run_cycle(source, 4'000), DatabaseError);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 2);
+    db.execute("PRAGMA max_page_count = 1073741823");
+    CHECK(reconciler.run_cycle(source, 5'000).inserted == 3000);
+    CHECK(db.pragma_int("quick_check") == 0);  // "ok" reads as 0
+    CHECK(query_text(db, "PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("events: NEW at once, UPDATE keeps counters, DESTROY records the final ones", "[reconciler]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Database& db = store.database();
+    Reconciler reconciler(store, lab_filter());
+    auto event = [](const std::string& line) { return *parse_line(line).entry; };
+    const std::string tuple = "src=10.0.0.2 dst=192.0.2.1 sport=40000 dport=443";
+    const std::string reply = "src=192.0.2.1 dst=198.51.100.2 sport=443 dport=40000";
+
+    EventResult created = reconciler.apply_events(
+        {event("[1.0] [NEW] tcp 6 120 SYN_SENT " + tuple + " [UNREPLIED] " + reply)}, 1'000);
+    CHECK(created.inserted == 1);
+    CHECK(query_text(db, "SELECT state || '/' || flags FROM connections") == "SYN_SENT/UNREPLIED");
+
+    TextSource source("tcp 6 431999 ESTABLISHED " + tuple + " packets=10 bytes=1000 " + reply +
+                      " packets=8 bytes=9000 [ASSURED]\n");
+    reconciler.run_cycle(source, 2'000);
+    CHECK(query_int(db, "SELECT total_bytes FROM connections") == 10000);
+
+    // UPDATE events carry no counters: the stored ones stay.
+    reconciler.apply_events({event("[2.5] [UPDATE] tcp 6 120 FIN_WAIT " + tuple + " " + reply + " [ASSURED]")}, 2'500);
+    CHECK(query_text(db, "SELECT state FROM connections") == "FIN_WAIT");
+    CHECK(query_int(db, "SELECT total_bytes FROM connections") == 10000);
+
+    EventResult gone = reconciler.apply_events(
+        {event("[3.0] [DESTROY] tcp 6 " + tuple + " packets=12 bytes=1500 " + reply + " packets=9 bytes=9500 [ASSURED]"),
+         event("[3.1] [DESTROY] udp 17 src=10.0.0.3 dst=192.0.2.1 sport=5 dport=53 packets=1 bytes=70 src=192.0.2.1 "
+               "dst=198.51.100.2 sport=53 dport=5 packets=1 bytes=130")},
+        3'000);
+    CHECK(gone.deleted == 1);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 0);
+    // The host got the final 500 + 500 bytes of the first, and the whole of the short second flow.
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts") == 1500 + 70);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts") == 9500 + 130);
+    CHECK(query_int(db, "SELECT connections_seen FROM remote_hosts") == 2);
+
+    // Not outbound: ignored.
+    CHECK(reconciler.apply_events({event("[4.0] [NEW] udp 17 30 src=198.51.100.1 dst=198.51.100.2 sport=1 dport=2 "
+                                         "src=198.51.100.2 dst=198.51.100.1 sport=2 dport=1")},
+                                  4'000)
+              .inserted == 0);
+}
+
+TEST_CASE("samples and rates every 10 seconds", "[reconciler]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Database& db = store.database();
+    Reconciler reconciler(store, lab_filter());
+    TextSource source(udp_line("10.0.0.2", 1000, "192.0.2.1", 1000, 2000));
+    reconciler.run_cycle(source, 100'000);
+    source.set(udp_line("10.0.0.2", 1000, "192.0.2.1", 6000, 22000));
+    reconciler.run_cycle(source, 105'000);
+    CHECK(query_int(db, "SELECT count(*) FROM connection_samples") == 0);  // not yet 10 s
+    reconciler.run_cycle(source, 110'000);
+    CHECK(query_int(db, "SELECT count(*) FROM connection_samples") == 1);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM connection_samples") == 6000);
+    // 5000 and 20000 bytes in the 10 s since it was first seen.
+    CHECK(query_text(db, "SELECT uplink_rate || ' ' || downlink_rate FROM connections") == "500.0 2000.0");
+    reconciler.run_cycle(source, 120'000);
+    CHECK(query_text(db, "SELECT uplink_rate || ' ' || downlink_rate FROM connections") == "0.0 0.0");
+    CHECK(query_int(db, "SELECT count(*) FROM connection_samples") == 1);
+    // Samples older than 10 minutes go.
+    source.set(udp_line("10.0.0.2", 1000, "192.0.2.1", 7000, 22000));
+    reconciler.run_cycle(source, 800'000);
+    CHECK(query_int(db, "SELECT min(sampled_at) FROM connection_samples") == 800'000);
+}
+
+TEST_CASE("a database newer than the binary, or not netmon's, is refused", "[reconciler][schema]") {
+    TempDir dir;
+    {
+        Database db(dir.file("newer.db"), Database::Mode::read_write_create);
+        db.execute("PRAGMA user_version = 99");
+    }
+    CHECK_THROWS_WITH(Store(dir.file("newer.db")),
+                      Catch::Contains("database schema version 99 is newer than this netmon knows"));
+    {
+        Database db(dir.file("other.db"), Database::Mode::read_write_create);
+        db.execute("CREATE TABLE something (x)");
+    }
+    CHECK_THROWS_WITH(Store(dir.file("other.db")), Catch::Contains("not a netmon database"));
+    // An older one (here: empty) is migrated, and stays at the version on reopening.
+    { Store fresh(dir.file("fresh.db")); }
+    Database db(dir.file("fresh.db"), Database::Mode::read_only);
+    CHECK(check_schema(db) == latest_schema_version());
+    CHECK(query_text(db, "PRAGMA journal_mode") == "wal");
+}
+
+TEST_CASE("readers read while the ingest writes", "[reconciler][schema]") {
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    Store store(path);
+    Reconciler reconciler(store, lab_filter());
+    TextSource source(read_fixture("router_extended.txt"));
+    reconciler.run_cycle(source, 1'000);
+
+    Database reader(path, Database::Mode::read_only);
+    Transaction writing(store.database());
+    store.database().execute("DELETE FROM connections");
+    // The reader is not blocked, and sees the last committed state.
+    CHECK(query_int(reader, "SELECT count(*) FROM connections") == 15);
+    writing.commit();
+    CHECK(query_int(reader, "SELECT count(*) FROM connections") == 0);
+}
