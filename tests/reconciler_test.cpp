@@ -71,7 +71,10 @@ TEST_CASE("replaying a real capture stores exactly its outbound flows", "[reconc
         CHECK(rows.column_int(4) == want["dst_port"].get<int>());
         CHECK(rows.column_text(5) == (want["state"].is_null() ? "" : want["state"].get<std::string>()));
         std::string flags;
-        for (const auto& f : want["flags"]) flags += (flags.empty() ? "" : " ") + f.get<std::string>();
+        for (const auto& f : want["flags"]) {
+            if (!flags.empty()) flags += ' ';
+            flags += f.get<std::string>();
+        }
         CHECK(rows.column_text(6) == flags);
         CHECK(rows.column_int(7) == want["uplink_packets"].get<std::int64_t>());
         CHECK(rows.column_int(8) == want["uplink_bytes"].get<std::int64_t>());
