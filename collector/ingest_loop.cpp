@@ -109,7 +109,10 @@ bool IngestLoop::wait_until(Clock::time_point deadline) {
     for (const auto& [fd, handler] : watched_) fds.push_back({fd, POLLIN, 0});
     for (;;) {
         const auto now = Clock::now();
-        if (now >= deadline) return true;
+        if (now >= deadline || cycle_requested_) {
+            cycle_requested_ = false;
+            return true;
+        }
         auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
         int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
         if (ready < 0) {

@@ -50,6 +50,8 @@ public:
     // Also waits for fd to become readable between cycles and calls on_readable then (netlink
     // events). on_readable may throw; that is logged like a failed cycle.
     void watch(int fd, std::function<void()> on_readable);
+    // Runs the next cycle as soon as the current wait is over (a resync after lost events).
+    void request_cycle() { cycle_requested_ = true; }
     // Runs until SIGTERM or SIGINT, or after max_cycles cycles when that is not 0.
     void run(std::uint64_t max_cycles = 0);
 
@@ -74,6 +76,7 @@ private:
     std::chrono::steady_clock::time_point last_logged_{};
     std::chrono::steady_clock::time_point last_overrun_logged_{};
     bool stop_ = false;
+    bool cycle_requested_ = false;
 };
 
 }  // namespace netmon

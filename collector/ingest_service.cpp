@@ -4,11 +4,22 @@
 
 #include <cmath>
 
+#include "netlink_source.h"
 #include "netmon/database.h"
 #include "netmon/log.h"
 #include "snapshot_source.h"
 
 namespace netmon {
+
+const char* const needs_net_admin_message =
+    "netmon-ingest needs CAP_NET_ADMIN to read conntrack (run as root or with "
+    "AmbientCapabilities=CAP_NET_ADMIN)";
+
+namespace {
+
+constexpr auto overrun_log_every = std::chrono::seconds(60);
+
+}  // namespace
 
 std::int64_t unix_ms_now() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -16,19 +27,33 @@ std::int64_t unix_ms_now() {
         .count();
 }
 
-IngestService::IngestService(Config config, std::unique_ptr<SnapshotSource> source, Logger& log)
+IngestService::IngestService(Config config, Logger& log, bool with_events)
     : config_(std::move(config)),
       log_(log),
       store_(config_.database),
-      source_(std::move(source)),
+      source_(make_source(config_)),
       reconciler_(store_, OutboundFilter(config_.local_subnets)) {
+    if (with_events && dynamic_cast<const NetlinkDumpSource*>(source_.get()) != nullptr) {
+        try {
+            events_ = std::make_unique<NetlinkEventSource>(config_.event_buffer);
+            if (!events_->receive_buffer_forced())
+                log_.warning("the event buffer is " + std::to_string(events_->receive_buffer()) +
+                             " bytes, capped by net.core.rmem_max (SO_RCVBUFFORCE needs CAP_NET_ADMIN)");
+        } catch (const NetlinkPermissionError&) {
+            throw;
+        } catch (const SourceError& e) {
+            log_.warning(std::string("no conntrack events (") + e.what() + "): new flows show at the next cycle");
+        }
+    }
     Transaction transaction(store_.database());
     store_.set_meta(meta::ingest_version, NETMON_VERSION);
     store_.set_meta(meta::ingest_pid, static_cast<std::int64_t>(::getpid()));
     store_.set_meta(meta::started_at, unix_ms_now());
-    store_.set_meta(meta::source, source_->describe());
+    store_.set_meta(meta::source, source_->describe() + (events_ ? " with events" : ""));
     store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count()));
+    store_.set_meta(meta::accounting, "unknown");
     transaction.commit();
+    store_.committed();
 }
 
 IngestService::~IngestService() = default;
@@ -37,8 +62,26 @@ std::chrono::milliseconds IngestService::interval() const {
     return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(config_.interval * 1000)));
 }
 
+int IngestService::event_fd() const { return events_ ? events_->fd() : -1; }
+
+void IngestService::check_accounting() {
+    if (!reads_kernel_table(*source_)) return;  // a replayed capture says nothing about this kernel
+    std::optional<bool> now = conntrack_accounting_enabled();
+    if (now == accounting_) return;
+    accounting_ = now;
+    if (now && !*now) {
+        log_.warning("net.netfilter.nf_conntrack_acct is 0: the kernel counts no bytes, so every flow shows 0. "
+                     "Turn it on with: sysctl -w net.netfilter.nf_conntrack_acct=1 (and in /etc/sysctl.d/ to keep it)");
+    } else if (now) {
+        log_.info("net.netfilter.nf_conntrack_acct is 1: byte counters are on");
+    }
+    store_.set_meta(meta::accounting, now ? (*now ? "on" : "off") : "unknown");
+    store_.committed();
+}
+
 CycleResult IngestService::cycle() {
     const std::int64_t now = unix_ms_now();
+    check_accounting();
     CycleResult result;
     try {
         result = reconciler_.run_cycle(*source_, now);
@@ -66,6 +109,37 @@ CycleResult IngestService::cycle() {
     return result;
 }
 
+bool IngestService::handle_events() {
+    if (!events_) return false;
+    event_batch_.clear();
+    bool lost = false;
+    events_->drain(event_batch_, lost);
+    if (!event_batch_.empty()) {
+        EventResult result = reconciler_.apply_events(event_batch_, unix_ms_now());
+        store_.committed();
+        if (result.inserted + result.deleted > 0)
+            log_.debug("events: " + std::to_string(result.inserted) + " new flows, " +
+                       std::to_string(result.deleted) + " gone");
+    }
+    if (!lost) return false;
+    // One line per burst of losses, however many reads report them.
+    ++overruns_since_logged_;
+    const auto steady_now = std::chrono::steady_clock::now();
+    if (steady_now - last_overrun_logged_ >= overrun_log_every) {
+        log_.warning("the kernel dropped conntrack events (" + std::to_string(overruns_since_logged_) +
+                     " overruns of a " + std::to_string(events_->receive_buffer()) +
+                     "-byte buffer); reading the whole table now. If this repeats, raise netlink.event_buffer");
+        last_overrun_logged_ = steady_now;
+        overruns_since_logged_ = 0;
+    }
+    Transaction transaction(store_.database());
+    store_.add_meta(meta::event_overruns_total, 1);
+    store_.add_meta(meta::resyncs_total, 1);
+    transaction.commit();
+    store_.committed();
+    return true;
+}
+
 void IngestService::record_failure(const std::string& error, std::int64_t now) {
     try {
         Transaction transaction(store_.database());
@@ -87,12 +161,16 @@ void IngestService::reload(Config fresh) {
         log_.warning("database changed to " + fresh.database + ": restart netmon-ingest to use it");
     if (fresh.source != config_.source || fresh.input_file != config_.input_file)
         log_.warning("source changed: restart netmon-ingest to use it");
+    if (fresh.event_buffer != config_.event_buffer)
+        log_.warning("netlink.event_buffer changed: restart netmon-ingest to use it");
     fresh.database = config_.database;
     fresh.source = config_.source;
     fresh.input_file = config_.input_file;
+    fresh.event_buffer = config_.event_buffer;
     reconciler_.set_filter(OutboundFilter(fresh.local_subnets));
     config_ = std::move(fresh);
     store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count()));
+    store_.committed();
     log_.info("configuration reloaded from " + (config_.path.empty() ? std::string("built-in defaults") : config_.path));
 }
 

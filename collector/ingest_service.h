@@ -1,26 +1,33 @@
 #pragma once
-// netmon-ingest's parts put together: the store, the source, the reconciler, and what a cycle
-// records in meta and in the log. `once` runs one cycle, `run` runs them from IngestLoop.
+// netmon-ingest's parts put together: the store, the table source, the event stream, the
+// reconciler, and what they record in meta and in the log. `once` runs one cycle; `run` runs
+// cycles from IngestLoop and feeds it the events in between.
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "netmon/config.h"
+#include "netmon/entry.h"
 #include "reconciler.h"
 #include "store.h"
 
 namespace netmon {
 
 class Logger;
+class NetlinkEventSource;
 class SnapshotSource;
 
 class IngestService {
 public:
-    // Opens the database (creating and migrating it) and the source. Throws DatabaseError,
-    // SchemaError or SourceError with the file or source named.
-    IngestService(Config config, std::unique_ptr<SnapshotSource> source, Logger& log);
+    // Opens the database (creating and migrating it) and the source the configuration asks
+    // for; with events, also the event socket (when the source is the kernel over netlink).
+    // Throws DatabaseError, SchemaError, or SourceError (NetlinkPermissionError without
+    // CAP_NET_ADMIN) with the file or source named.
+    IngestService(Config config, Logger& log, bool with_events);
     ~IngestService();
 
     // One cycle at the current time. On failure the error is recorded in meta (when the
@@ -30,23 +37,37 @@ public:
     // database path or source needs a restart and is only warned about.
     void reload(Config fresh);
 
+    // The event socket's descriptor for poll(), or -1 without events.
+    int event_fd() const;
+    // Reads the events waiting and applies them. Returns true when the kernel dropped events
+    // (the socket's buffer overflowed): the caller must run a full cycle at once to resync.
+    bool handle_events();
+
     std::chrono::milliseconds interval() const;
     Store& store() { return store_; }
-    Reconciler& reconciler() { return reconciler_; }
 
 private:
     void record_failure(const std::string& error, std::int64_t now);
+    void check_accounting();
 
     Config config_;
     Logger& log_;
     Store store_;
     std::unique_ptr<SnapshotSource> source_;
+    std::unique_ptr<NetlinkEventSource> events_;
     Reconciler reconciler_;
+    std::vector<Entry> event_batch_;
+    std::optional<bool> accounting_;  // nf_conntrack_acct as last seen; none for replays
     std::uint64_t last_skipped_ = 0;
     bool first_cycle_ = true;
+    std::chrono::steady_clock::time_point last_overrun_logged_{};
+    std::uint64_t overruns_since_logged_ = 0;
 };
 
 // Milliseconds since the Unix epoch, UTC: the time of every row netmon writes.
 std::int64_t unix_ms_now();
+
+// The message for a missing CAP_NET_ADMIN, as the issue and the docs give it.
+extern const char* const needs_net_admin_message;
 
 }  // namespace netmon

@@ -7,22 +7,32 @@
 #include "ingest_service.h"
 #include "netmon/config.h"
 #include "netmon/log.h"
+#include "netlink_source.h"
 #include "netmon/outbound.h"
 #include "print_outbound.h"
+#include "privileges.h"
 #include "snapshot_source.h"
 
 namespace {
 
 using namespace netmon;
 
+// Once the sockets and the database are open, CAP_NET_ADMIN is all we keep.
+void drop_privileges(Logger& log) {
+    keep_only_net_admin();
+    log.debug("capabilities: " + capability_summary());
+}
+
 int print_outbound_command(const IngestCommand& command, const Config& config, Logger& log) {
     auto source = make_source(config);
+    drop_privileges(log);
     print_outbound(*source, OutboundFilter(config.local_subnets), command.limit, command.json, std::cout, log);
     return 0;
 }
 
 int once_command(const Config& config, Logger& log) {
-    IngestService service(config, make_source(config), log);
+    IngestService service(config, log, false);
+    drop_privileges(log);
     service.cycle();
     return 0;
 }
@@ -30,7 +40,8 @@ int once_command(const Config& config, Logger& log) {
 int run_command(const IngestCommand& command, Config config, Logger& log) {
     if (command.interval) config.interval = *command.interval;
     SignalFd signals;
-    IngestService service(config, make_source(config), log);
+    IngestService service(config, log, true);
+    drop_privileges(log);
     IngestLoop* running = nullptr;
     IngestLoop loop({[&] { service.cycle(); },
                      [&] {
@@ -41,6 +52,12 @@ int run_command(const IngestCommand& command, Config config, Logger& log) {
                      }},
                     service.interval(), log, signals);
     running = &loop;
+    if (service.event_fd() >= 0) {
+        // New flows reach the database as their NEW event arrives; lost events call for a full read.
+        loop.watch(service.event_fd(), [&] {
+            if (service.handle_events()) loop.request_cycle();
+        });
+    }
     loop.run();
     log.info("stopped after " + std::to_string(loop.cycles()) + " cycles");
     return 0;
@@ -77,6 +94,10 @@ int main(int argc, char** argv) {
     } catch (const ConfigError& e) {
         std::cerr << e.what() << '\n';
         return 2;
+    } catch (const NetlinkPermissionError& e) {
+        log.error(needs_net_admin_message);
+        log.debug(e.what());
+        return 1;
     } catch (const std::exception& e) {
         log.error(e.what());
         return 1;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "netlink_source.h"
 #include "netmon/config.h"
 #include "netmon/outbound.h"
 
@@ -111,13 +112,25 @@ std::unique_ptr<SnapshotSource> make_source(const Config& config) {
             return std::make_unique<TextFileSource>(config.input_file);
         case SourceKind::automatic:
             if (!config.input_file.empty()) return std::make_unique<TextFileSource>(config.input_file);
-            return std::make_unique<TextFileSource>(proc_conntrack_path);
+            try {
+                return std::make_unique<NetlinkDumpSource>();
+            } catch (const NetlinkPermissionError&) {
+                throw;  // /proc/net/nf_conntrack would refuse us too
+            } catch (const SourceError&) {
+                return std::make_unique<TextFileSource>(proc_conntrack_path);  // no ctnetlink here
+            }
         case SourceKind::proc:
             return std::make_unique<TextFileSource>(proc_conntrack_path);
         case SourceKind::netlink:
-            throw SourceError("source: netlink is not available in this build");
+            return std::make_unique<NetlinkDumpSource>();
     }
     throw SourceError("unknown source");
+}
+
+bool reads_kernel_table(const SnapshotSource& source) {
+    if (dynamic_cast<const NetlinkDumpSource*>(&source) != nullptr) return true;
+    const auto* text = dynamic_cast<const TextFileSource*>(&source);
+    return text != nullptr && text->path() == proc_conntrack_path;
 }
 
 }  // namespace netmon

@@ -47,6 +47,7 @@ public:
     ParseStats read_entries(const EntrySink& sink) override;
     std::string describe() const override;
     std::size_t size_hint() const override;
+    const std::string& path() const { return path_; }
 
 private:
     std::string path_;
@@ -58,8 +59,13 @@ std::size_t kernel_conntrack_count();
 
 inline constexpr const char* proc_conntrack_path = "/proc/net/nf_conntrack";
 
-// The source the configuration asks for: the replay file when CONNTRACK_INPUT_FILE is set,
-// else /proc/net/nf_conntrack. Throws SourceError when the configured source cannot be used.
+// The source the configuration asks for. source: auto is the replay file when
+// CONNTRACK_INPUT_FILE is set, else the kernel over netlink, else (when the kernel has no
+// conntrack netlink) /proc/net/nf_conntrack. Throws SourceError when the configured source
+// cannot be used, NetlinkPermissionError without CAP_NET_ADMIN.
 std::unique_ptr<SnapshotSource> make_source(const Config& config);
+
+// Whether source reads this machine's table (netlink or /proc), not a replayed capture.
+bool reads_kernel_table(const SnapshotSource& source);
 
 }  // namespace netmon

@@ -73,6 +73,8 @@ TEST_CASE("the shipped config/netmon.yml parses to the defaults", "[config]") {
     CHECK(shipped.interval == defaults.interval);
     CHECK(shipped.web_listen.to_string() == defaults.web_listen.to_string());
     CHECK(shipped.database == defaults.database);
+    CHECK(shipped.event_buffer == defaults.event_buffer);
+    CHECK(shipped.source == defaults.source);
     CHECK_FALSE(shipped.web_auth);
 }
 
@@ -88,6 +90,8 @@ interfaces:
 interval: 2.5
 database: /tmp/netmon-test.db
 source: proc
+netlink:
+  event_buffer: 1048576
 web:
   listen: "[fd00::1]:9090"
   auth:
@@ -102,6 +106,7 @@ web:
     CHECK(config.interval == 2.5);
     CHECK(config.database == "/tmp/netmon-test.db");
     CHECK(config.source == SourceKind::proc);
+    CHECK(config.event_buffer == 1048576);
     CHECK(config.web_listen.to_string() == "[fd00::1]:9090");
     REQUIRE(config.web_auth);
     CHECK(config.web_auth->user == "admin");
@@ -137,6 +142,10 @@ TEST_CASE("bad values name the file, the key and the value", "[config]") {
           "netmon.yml: interval: \".nan\" is not a number of seconds between 0.05 and 3600");
     CHECK(error_of("source: kernel") ==
           "netmon.yml: source: \"kernel\" is not one of auto, netlink, proc, file");
+    CHECK(error_of("netlink: {event_buffer: 1k}") ==
+          "netmon.yml: netlink.event_buffer: \"1k\" is not a number of bytes between 65536 and 1073741824");
+    CHECK(error_of("netlink: {event_buffer: 1000}") ==
+          "netmon.yml: netlink.event_buffer: \"1000\" is not a number of bytes between 65536 and 1073741824");
     CHECK(error_of("web: {listen: 10.0.0.1}") == "netmon.yml: web.listen: \"10.0.0.1\" is not an address:port");
     CHECK(error_of("web: {listen: \"router.lan:8080\"}") ==
           "netmon.yml: web.listen: \"router.lan:8080\" is not an address:port");

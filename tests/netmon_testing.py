@@ -32,3 +32,34 @@ def main_or_skip(reason):
         print(f"SKIPPED: {reason}", file=sys.stderr)
         sys.exit(SKIP)
     unittest.main(verbosity=2)
+
+
+class Lab:
+    """The namespace router of tests/lab/lab.sh under a prefix of its own; down() removes it."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def sh(self, script, check=True, timeout=120):
+        import subprocess
+        return subprocess.run(["bash", "-c", f"source {LAB}/lab.sh; LAB={self.prefix}; {script}"],
+                              capture_output=True, text=True, timeout=timeout, check=check)
+
+    def up(self, clients=2):
+        self.down()
+        self.sh(f"lab_up {clients} && lab_serve")
+
+    def down(self):
+        self.sh("lab_down", check=False)
+
+    def ns(self, name):
+        return f"{self.prefix}-{name}"
+
+    def run_in(self, name, args, **kwargs):
+        import subprocess
+        return subprocess.run(["ip", "netns", "exec", self.ns(name)] + list(args), **kwargs)
+
+    def traffic(self, client, *args, **kwargs):
+        import subprocess
+        return subprocess.run(["ip", "netns", "exec", self.ns(f"lan{client}"), sys.executable,
+                               os.path.join(LAB, "traffic.py")] + [str(a) for a in args], **kwargs)

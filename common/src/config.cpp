@@ -185,7 +185,7 @@ Config parse_config(std::string_view yaml_text, std::string_view label) {
     config.path = label;
     if (root.IsNull()) return config;  // an empty file: all defaults
     reader.only_keys(root, "", {"local_subnets", "monitor_interfaces", "interfaces", "interval",
-                                "database", "source", "web"});
+                                "database", "source", "netlink", "web"});
     try {
         if (const YAML::Node node = root["local_subnets"])
             config.local_subnets = parse_subnets(reader.list(node, "local_subnets"), reader, "local_subnets", true);
@@ -221,6 +221,18 @@ Config parse_config(std::string_view yaml_text, std::string_view label) {
             else if (text == "proc") config.source = SourceKind::proc;
             else if (text == "file") config.source = SourceKind::file;
             else reader.fail("source", quoted(text) + " is not one of auto, netlink, proc, file");
+        }
+        if (const YAML::Node netlink = root["netlink"]) {
+            reader.only_keys(netlink, "netlink", {"event_buffer"});
+            if (const YAML::Node node = netlink["event_buffer"]) {
+                std::string text = reader.scalar(node, "netlink.event_buffer");
+                std::uint64_t value = 0;
+                auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+                if (error != std::errc{} || end != text.data() + text.size() || value < (64u << 10) ||
+                    value > (1u << 30))
+                    reader.fail("netlink.event_buffer", quoted(text) + " is not a number of bytes between 65536 and 1073741824");
+                config.event_buffer = value;
+            }
         }
         if (const YAML::Node web = root["web"]) {
             reader.only_keys(web, "web", {"listen", "auth"});

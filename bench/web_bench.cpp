@@ -1,0 +1,188 @@
+// netmon-web under load: the server of netmon-web, as the binary builds it, plus one route
+// only this benchmark has, /bench/static, a fixed response of the same size as
+// /connections.json?limit=500, served by the same server in the same run as its peer.
+//
+//   build/bench/web_bench capture FILE [FLOWS]   write a conntrack table of FLOWS (100,000)
+//                                                outbound flows, for netmon-ingest once
+//   build/bench/web_bench serve DB PORT [THREADS [KEEPALIVE_REQUESTS [nocache]]]
+//                                                serve DB on 127.0.0.1:PORT until SIGTERM
+//   build/bench/web_bench cpu DB                 CPU time of the work behind one request, in
+//                                                this thread, without HTTP and without cache
+//
+// bench/web_bench.sh puts it together with netmon-ingest and wrk; see docs/PERFORMANCE.md.
+#include <httplib.h>
+
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "api_json.h"
+#include "netmon/config.h"
+#include "netmon/database.h"
+#include "netmon/log.h"
+#include "queries.h"
+#include "shutdown_signals.h"
+#include "web_server.h"
+
+using namespace netmon;
+using namespace netmon::web;
+
+namespace {
+
+// One extended-format line per flow: 250 LAN devices (every tenth flow IPv6), four flows per
+// remote host, mostly TCP to 443, some UDP to 53 and 443, byte counts spread over four orders
+// of magnitude so that the sort has work to do.
+int write_capture(const std::string& path, std::size_t flows) {
+    std::ofstream out(path);
+    if (!out) {
+        std::cerr << "web_bench: cannot write " << path << '\n';
+        return 1;
+    }
+    for (std::size_t i = 0; i < flows; ++i) {
+        const unsigned device = 2 + static_cast<unsigned>(i % 250);
+        const unsigned sport = 1024 + static_cast<unsigned>((i * 7919) % 60000);
+        const std::size_t host = i / 4;
+        const bool v6 = i % 10 == 9;
+        const bool udp = i % 7 == 3;
+        const unsigned dport = udp ? (i % 2 ? 53 : 443) : (i % 5 == 0 ? 80 : 443);
+        const unsigned long long up = 60 + (i * 2654435761ull) % 2'000'000;
+        const unsigned long long down = 60 + (i * 40503ull) % 90'000'000;
+        char src[64], dst[64], reply_dst[64];
+        if (v6) {
+            std::snprintf(src, sizeof src, "fd00:10::%x", device);
+            std::snprintf(dst, sizeof dst, "2001:db8:%x:%x::1", static_cast<unsigned>(host >> 16),
+                          static_cast<unsigned>(host & 0xffff));
+            std::snprintf(reply_dst, sizeof reply_dst, "fd00:10::%x", device);
+        } else {
+            std::snprintf(src, sizeof src, "10.0.0.%u", device);
+            std::snprintf(dst, sizeof dst, "%u.%u.%u.1", 20 + static_cast<unsigned>((host >> 16) % 100),
+                          static_cast<unsigned>((host >> 8) & 255), static_cast<unsigned>(host & 255));
+            std::snprintf(reply_dst, sizeof reply_dst, "198.51.100.2");
+        }
+        char line[600];
+        if (udp) {
+            std::snprintf(line, sizeof line,
+                          "%s     %u udp      17 29 src=%s dst=%s sport=%u dport=%u packets=%llu bytes=%llu "
+                          "src=%s dst=%s sport=%u dport=%u packets=%llu bytes=%llu [ASSURED] mark=0 use=1\n",
+                          v6 ? "ipv6" : "ipv4", v6 ? 10u : 2u, src, dst, sport, dport, up / 100 + 1, up, dst,
+                          reply_dst, dport, sport, down / 1000 + 1, down);
+        } else {
+            std::snprintf(line, sizeof line,
+                          "%s     %u tcp      6 431999 ESTABLISHED src=%s dst=%s sport=%u dport=%u packets=%llu "
+                          "bytes=%llu src=%s dst=%s sport=%u dport=%u packets=%llu bytes=%llu [ASSURED] mark=0 "
+                          "use=1\n",
+                          v6 ? "ipv6" : "ipv4", v6 ? 10u : 2u, src, dst, sport, dport, up / 100 + 1, up, dst,
+                          reply_dst, dport, sport, down / 1000 + 1, down);
+        }
+        out << line;
+    }
+    return out ? 0 : 1;
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+int serve(const std::string& db_path, int port, ServerOptions options) {
+    block_shutdown_signals();
+    StderrLogger log("web_bench", false);
+    Config config;
+    config.database = db_path;
+    config.monitor_interfaces = {"lo"};
+    // The peer: what /connections.json?limit=500 answers now, frozen.
+    ConnectionFilter filter;
+    filter.limit = 500;
+    std::string peer;
+    {
+        Reader reader(Database(db_path, Database::Mode::read_only));
+        const std::int64_t now = now_ms();
+        ConnectionsJson json(now, filter.limit);
+        reader.connections(filter, now, [&](const ConnectionRow& row) { json.add(row); });
+        peer = json.finish();
+    }
+    WebServer server(config, log, options);
+    server.http().Get("/bench/static", [&peer](const httplib::Request&, httplib::Response& response) {
+        response.body = peer;
+        response.set_header("Content-Type", "application/json");
+    });
+    ListenAddress listen{IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(port)};
+    server.bind(listen);
+    ShutdownSignals signals([&](int) { server.stop(); }, [] {});
+    std::fprintf(stderr, "web_bench: serving %s on %s, /bench/static is %zu bytes\n", db_path.c_str(),
+                 listen.to_string().c_str(), peer.size());
+    return server.run() ? 0 : 1;
+}
+
+double thread_cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+// Runs work repeatedly (after a warm-up) and prints its CPU time per run.
+template <class Work>
+void time_cpu(const char* what, int runs, Work&& work) {
+    for (int i = 0; i < 5; ++i) work();
+    const double start = thread_cpu_ms();
+    for (int i = 0; i < runs; ++i) work();
+    std::printf("%-52s %8.3f ms CPU\n", what, (thread_cpu_ms() - start) / runs);
+}
+
+int cpu(const std::string& db_path) {
+    Reader reader(Database(db_path, Database::Mode::read_only));
+    const std::int64_t now = now_ms();
+    std::size_t sink = 0;
+    ConnectionFilter top;
+    top.limit = 500;
+    time_cpu("connections query, limit 500", 300, [&] {
+        reader.connections(top, now, [&](const ConnectionRow& row) { sink += row.src_port; });
+    });
+    time_cpu("connections query + JSON, limit 500", 300, [&] {
+        ConnectionsJson json(now, top.limit);
+        reader.connections(top, now, [&](const ConnectionRow& row) { json.add(row); });
+        sink += json.finish().size();
+    });
+    ConnectionFilter device;
+    device.src = "10.0.0.7";
+    time_cpu("connections query, src=10.0.0.7 (walks the index)", 10, [&] {
+        reader.connections(device, now, [&](const ConnectionRow& row) { sink += row.src_port; });
+    });
+    time_cpu("summary (count(DISTINCT dst_ip), uncached)", 10, [&] {
+        // A data_version that moves: a fresh connection each time would cost more than this.
+        Reader fresh(Database(db_path, Database::Mode::read_only));
+        sink += static_cast<std::size_t>(fresh.summary(now).active_remote_hosts);
+    });
+    HostFilter hosts;
+    time_cpu("hosts, limit 500", 10, [&] { sink += reader.hosts(hosts, now).size(); });
+    return sink == 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string command = argc > 1 ? argv[1] : "";
+    try {
+        if (command == "capture" && argc >= 3)
+            return write_capture(argv[2], argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 100'000);
+        if (command == "cpu" && argc == 3) return cpu(argv[2]);
+        if (command == "serve" && argc >= 4) {
+            // Only to explore: the numbers in docs/PERFORMANCE.md use netmon-web's defaults.
+            ServerOptions options;
+            if (argc > 4) options.threads = std::strtoul(argv[4], nullptr, 10);
+            if (argc > 5) options.keep_alive_requests = std::strtoul(argv[5], nullptr, 10);
+            if (argc > 6) options.cache_responses = std::string(argv[6]) != "nocache";
+            return serve(argv[2], std::atoi(argv[3]), options);
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "web_bench: " << e.what() << '\n';
+        return 1;
+    }
+    std::cerr << "usage: web_bench capture FILE [FLOWS] | web_bench serve DB PORT | web_bench cpu DB\n";
+    return 2;
+}

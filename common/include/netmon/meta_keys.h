@@ -1,0 +1,31 @@
+#pragma once
+// The keys of the meta table, where netmon-ingest says how it is doing and netmon-web reads it
+// (values are integers unless noted). Times in ms since the epoch (UTC).
+
+#include <string_view>
+
+namespace netmon::meta {
+
+inline constexpr std::string_view schema_version = "schema_version";
+inline constexpr std::string_view ingest_version = "ingest_version";  // text
+inline constexpr std::string_view ingest_pid = "ingest_pid";
+inline constexpr std::string_view started_at = "started_at";
+inline constexpr std::string_view source = "source";  // text: "netlink", "file PATH", ...
+inline constexpr std::string_view interval_ms = "interval_ms";
+inline constexpr std::string_view last_cycle_at = "last_cycle_at";
+inline constexpr std::string_view last_good_cycle_at = "last_good_cycle_at";
+inline constexpr std::string_view last_cycle_ms = "last_cycle_ms";  // duration
+inline constexpr std::string_view last_cycle_ok = "last_cycle_ok";  // 1 or 0
+inline constexpr std::string_view entries_seen = "entries_seen";
+inline constexpr std::string_view outbound_kept = "outbound_kept";
+inline constexpr std::string_view lines_skipped = "lines_skipped";
+inline constexpr std::string_view lines_skipped_total = "lines_skipped_total";
+inline constexpr std::string_view cycles_total = "cycles_total";
+inline constexpr std::string_view cycle_errors_total = "cycle_errors_total";
+inline constexpr std::string_view last_error = "last_error";  // text
+inline constexpr std::string_view last_error_at = "last_error_at";
+inline constexpr std::string_view accounting = "accounting";  // text: "on", "off", "unknown"
+inline constexpr std::string_view event_overruns_total = "event_overruns_total";
+inline constexpr std::string_view resyncs_total = "resyncs_total";
+
+}  // namespace netmon::meta

@@ -1,0 +1,618 @@
+#!/usr/bin/env python3
+"""netmon-web over HTTP, as a browser, curl or Prometheus meets it: a real netmon-web on
+127.0.0.1 over a database netmon-ingest made from the real captures. Status codes, headers, field
+names, order, the NEW/SEEN rule on both sides of 60 s, parameter validation, basic auth, no
+database and recovery, the listen address checks, and a web user that may not write."""
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netmon_testing import FIXTURES, SOURCE, ingest_binary  # noqa: E402
+from web_testing import (LAB_SUBNETS, WebServer, free_port, make_database, now_ms, request,  # noqa: E402
+                         temporary_directory, web_binary, write_config)
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+CONNECTION_FIELDS = {"proto", "src_ip", "src_port", "dst_ip", "dst_port", "state", "flags", "uplink_bytes",
+                     "downlink_bytes", "total_bytes", "last_seen_at", "seen_before", "uplink_packets",
+                     "downlink_packets", "first_seen_at", "uplink_rate", "downlink_rate"}
+ENDPOINTS = ["/", "/connections.json", "/hosts.json", "/metrics.json", "/healthz", "/metrics", "/static/app.js",
+             "/static/app.css", "/static/icon.svg"]
+
+
+def sql(path, statement, parameters=()):
+    connection = sqlite3.connect(path, timeout=10)
+    try:
+        with connection:
+            return connection.execute(statement, parameters).fetchall()
+    finally:
+        connection.close()
+
+
+def get_json(server, path):
+    status, headers, body = server.get(path)
+    return status, headers, json.loads(body)
+
+
+class WebOverDatabase(unittest.TestCase):
+    """One netmon-web over a database of router_mixed.txt (15 outbound flows, IPv4 and IPv6)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="netmon-web-test-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.db = os.path.join(cls.dir, "netmon.db")
+        make_database(cls.db)
+        cls.server = WebServer(write_config(cls.dir, cls.db))
+        cls.addClassCleanup(cls.server.stop)
+
+    def fresh(self):
+        """The ingest's last cycle, as if it had just run."""
+        sql(self.db, "UPDATE meta SET value = ? WHERE key IN ('last_cycle_at', 'last_good_cycle_at')", (now_ms(),))
+
+    def test_dashboard_renders_the_table_on_the_server(self):
+        status, headers, body = self.server.get("/")
+        page = body.decode()
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "text/html; charset=utf-8")
+        rows = sql(self.db, "SELECT dst_ip FROM connections ORDER BY total_bytes DESC, id")
+        self.assertEqual(len(rows), 15)
+        tbody = page[page.index('<tbody id="connections"'):page.index("</tbody>")]
+        self.assertEqual(tbody.count("<tr"), 15)
+        positions = [tbody.find(ip) for (ip,) in rows]
+        self.assertNotIn(-1, positions)
+        self.assertEqual(positions[0], min(positions))  # the biggest flow first
+        self.assertEqual(tbody.count(">NEW</span>") + tbody.count(">SEEN</span>"), 15)
+        self.assertIn('<script src="/static/app.js" defer></script>', page)
+        self.assertNotIn("<script>", page)
+        self.assertIn("active connections to", page)
+
+    def test_security_headers_on_every_endpoint(self):
+        for path in ENDPOINTS + ["/nope", "/connections.json?limit=0"]:
+            with self.subTest(path=path):
+                status, headers, _ = self.server.get(path)
+                self.assertEqual(headers["content-security-policy"], CSP)
+                self.assertEqual(headers["x-content-type-options"], "nosniff")
+                self.assertEqual(headers["x-frame-options"], "DENY")
+                self.assertEqual(headers["referrer-policy"], "no-referrer")
+                self.assertFalse([h for h in headers if h.startswith("access-control-")])
+                if not path.startswith("/static/"):
+                    self.assertEqual(headers["cache-control"], "no-store")
+
+    def test_head_is_get_without_a_body(self):
+        status, headers, body = self.server.get("/", method="HEAD")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, b"")
+        self.assertGreater(int(headers["content-length"]), 1000)
+
+    def test_other_methods_get_405_with_allow(self):
+        for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+            for path in ("/", "/connections.json"):
+                with self.subTest(method=method, path=path):
+                    status, headers, body = self.server.get(path, method=method, body=b"x=1",
+                                                            headers={"Origin": "http://evil.example"})
+                    self.assertEqual(status, 405)
+                    self.assertEqual(headers["allow"], "GET, HEAD")
+                    self.assertIn("error", json.loads(body))
+                    self.assertFalse([h for h in headers if h.startswith("access-control-")])
+
+    def test_connections_json_fields_types_and_order(self):
+        status, headers, rows = get_json(self.server, "/connections.json")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "application/json")
+        stored = sql(self.db, "SELECT proto, src_ip, src_port, dst_ip, dst_port, total_bytes FROM connections"
+                              " ORDER BY total_bytes DESC, id")
+        self.assertEqual([(r["proto"], r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"], r["total_bytes"])
+                          for r in rows], [tuple(r) for r in stored])
+        totals = [r["total_bytes"] for r in rows]
+        self.assertEqual(totals, sorted(totals, reverse=True))
+        for row in rows:
+            self.assertEqual(set(row), CONNECTION_FIELDS)
+            self.assertIsInstance(row["flags"], list)
+            self.assertTrue(all(isinstance(f, str) and f.isupper() for f in row["flags"]))
+            self.assertTrue(row["state"] is None or isinstance(row["state"], str))
+            self.assertRegex(row["first_seen_at"], ISO)
+            self.assertRegex(row["last_seen_at"], ISO)
+            self.assertIsInstance(row["seen_before"], bool)
+            self.assertEqual(row["total_bytes"], row["uplink_bytes"] + row["downlink_bytes"])
+            for field in ("src_port", "dst_port", "uplink_packets", "downlink_packets"):
+                self.assertIsInstance(row[field], int)
+            for field in ("uplink_rate", "downlink_rate"):
+                self.assertIsInstance(row[field], (int, float))
+        first = {}
+        for row in rows:
+            first.setdefault(row["proto"], row)
+        self.assertIsNone(first["udp"]["state"])
+        self.assertEqual(first["tcp"]["state"], "ESTABLISHED")
+        self.assertEqual(first["tcp"]["flags"], ["ASSURED"])
+
+    def test_filters(self):
+        rows = get_json(self.server, "/connections.json?limit=1")[2]
+        self.assertEqual(len(rows), 1)
+        udp = get_json(self.server, "/connections.json?proto=udp")[2]
+        self.assertTrue(udp and all(r["proto"] == "udp" for r in udp))
+        self.assertEqual(get_json(self.server, "/connections.json?proto=17")[2], udp)
+        device = get_json(self.server, "/connections.json?src=10.0.0.12")[2]
+        self.assertTrue(device and all(r["src_ip"] == "10.0.0.12" for r in device))
+        v6 = get_json(self.server, "/connections.json?src=fd00:10:0:0::11")[2]
+        self.assertTrue(v6 and all(r["src_ip"] == "fd00:10::11" for r in v6))
+        port = get_json(self.server, "/connections.json?q=443")[2]
+        self.assertTrue(port)
+        for r in port:
+            self.assertTrue(any("443" in str(r[f]) for f in ("src_ip", "dst_ip", "src_port", "dst_port")), r)
+        self.assertEqual(get_json(self.server, "/connections.json?q=203.0.113&proto=tcp&src=10.0.0.11&limit=3")[0], 200)
+        self.assertEqual(get_json(self.server, "/connections.json?q=&proto=&src=")[2],
+                         get_json(self.server, "/connections.json")[2])
+        page = self.server.get("/?proto=udp")[2].decode()
+        tbody = page[page.index('<tbody id="connections"'):page.index("</tbody>")]
+        self.assertEqual(tbody.count("<tr"), len(udp))
+        self.assertIn('data-query="proto=udp"', page)
+
+    def test_bad_parameters_get_400_with_an_error(self):
+        for query in ("limit=0", "limit=10001", "limit=abc", "limit=-1", "limit=1.5", "proto=tcpx", "proto=300",
+                      "src=10.0.0.256", "src=example.com", "q=%3Cscript%3E", "q=a%20b", "unknown=1",
+                      "limit=1&limit=2", "q=" + "1" * 46):
+            with self.subTest(query=query):
+                status, headers, body = self.server.get("/connections.json?" + query)
+                self.assertEqual(status, 400)
+                self.assertEqual(headers["content-type"], "application/json")
+                error = json.loads(body)["error"]
+                self.assertIsInstance(error, str)
+                self.assertTrue(error)
+        status, _, body = self.server.get("/?limit=0")
+        self.assertEqual(status, 400)
+        self.assertIn("limit: &quot;0&quot; is not a whole number", body.decode())
+        for path in ("/hosts.json?since=0", "/hosts.json?since=x", "/hosts.json?q=1", "/metrics.json?x=1",
+                     "/healthz?x=1", "/metrics?x=1"):
+            with self.subTest(path=path):
+                self.assertEqual(self.server.get(path)[0], 400)
+
+    def test_a_value_is_escaped_in_errors_and_never_reflected_as_markup(self):
+        status, _, body = self.server.get("/?src=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+        self.assertEqual(status, 400)
+        self.assertNotIn(b"<img src=x", body)
+        self.assertIn(b"&lt;img src=x onerror=alert(1)&gt;", body)
+
+    def test_hosts_json(self):
+        status, _, hosts = get_json(self.server, "/hosts.json")
+        self.assertEqual(status, 200)
+        stored = dict(sql(self.db, "SELECT ip, first_seen_at FROM remote_hosts"))
+        self.assertEqual({h["ip"] for h in hosts}, set(stored))
+        active = dict(sql(self.db, "SELECT dst_ip, count(*) FROM connections GROUP BY dst_ip"))
+        for host in hosts:
+            self.assertEqual(set(host), {"ip", "family", "first_seen_at", "last_seen_at", "seen_before",
+                                         "active_connections", "active_bytes", "connections_seen", "uplink_bytes",
+                                         "downlink_bytes"})
+            self.assertEqual(host["active_connections"], active.get(host["ip"], 0))
+            self.assertRegex(host["first_seen_at"], ISO)
+        firsts = [h["first_seen_at"] for h in hosts]
+        self.assertEqual(firsts, sorted(firsts, reverse=True))
+        self.assertEqual(len(get_json(self.server, "/hosts.json?limit=2")[2]), 2)
+        self.assertEqual(len(get_json(self.server, "/hosts.json?since=315360000")[2]), len(hosts))
+
+    def test_hosts_since_counts_back_from_now(self):
+        copy = os.path.join(temporary_directory(self), "netmon.db")
+        shutil.copy(self.db, copy)
+        sql(copy, "UPDATE remote_hosts SET first_seen_at = ?", (now_ms() - 3_600_000,))
+        sql(copy, "UPDATE remote_hosts SET first_seen_at = ? WHERE ip = '203.0.113.20'", (now_ms() - 5_000,))
+        server = WebServer(write_config(os.path.dirname(copy), copy))
+        self.addCleanup(server.stop)
+        self.assertEqual([h["ip"] for h in get_json(server, "/hosts.json?since=60")[2]], ["203.0.113.20"])
+        self.assertEqual(len(get_json(server, "/hosts.json?since=7200")[2]), 6)
+
+    def test_metrics_json(self):
+        status, _, metrics = get_json(self.server, "/metrics.json")
+        self.assertEqual(status, 200)
+        self.assertEqual(len(metrics["loadavg"]), 3)
+        self.assertTrue(all(isinstance(v, (int, float)) and v >= 0 for v in metrics["loadavg"]))
+        memory = metrics["memory"]
+        self.assertLessEqual(memory["used_bytes"], memory["total_bytes"])
+        self.assertGreater(memory["total_bytes"], 0)
+        interfaces = {i["name"]: i for i in metrics["interfaces"]}
+        self.assertEqual(list(interfaces), ["lo", "nosuch0"])
+        for field in ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets"):
+            self.assertIsInstance(interfaces["lo"][field], int)
+        self.assertIn("no interface nosuch0", interfaces["nosuch0"]["error"])
+        self.assertNotIn("rx_bytes", interfaces["nosuch0"])
+        self.assertEqual(metrics["netmon"]["active_connections"], 15)
+        self.assertEqual(metrics["netmon"]["active_remote_hosts"], 6)
+
+    def test_interface_rates_after_a_second(self):
+        get_json(self.server, "/metrics.json")
+        time.sleep(1.1)
+        lo = get_json(self.server, "/metrics.json")[2]["interfaces"][0]
+        self.assertIsNotNone(lo["rates"])
+        self.assertGreater(lo["rates"]["rx_bytes"], 0)  # our own requests go over lo
+
+    def test_interfaces_from_netmon_interfaces(self):
+        server = WebServer(write_config(temporary_directory(self), self.db), env={"NETMON_INTERFACES": "lo"})
+        self.addCleanup(server.stop)
+        self.assertEqual([i["name"] for i in get_json(server, "/metrics.json")[2]["interfaces"]], ["lo"])
+
+    def test_healthz_fresh_and_stale(self):
+        self.fresh()
+        status, _, body = get_json(self.server, "/healthz")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["status"], "ok")
+        sql(self.db, "UPDATE meta SET value = ? WHERE key = 'last_good_cycle_at'", (now_ms() - 10_000,))
+        status, _, body = get_json(self.server, "/healthz")
+        self.assertEqual(status, 503)
+        self.assertIn("stale", body["error"])
+        page = self.server.get("/")[2].decode()
+        self.assertIn("The data is stale", page)
+        self.assertIn("systemctl status netmon-ingest", page)
+
+    def test_accounting_off_and_a_failed_cycle_say_what_to_do(self):
+        self.fresh()
+        sql(self.db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('accounting', 'off')")
+        sql(self.db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_cycle_ok', 0)")
+        sql(self.db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_error', 'conntrack: Operation not permitted')")
+        try:
+            page = self.server.get("/")[2].decode()
+            self.assertIn("sysctl -w net.netfilter.nf_conntrack_acct=1", page)
+            self.assertIn("conntrack: Operation not permitted", page)
+            notices = get_json(self.server, "/metrics.json")[2]["netmon"]["notices"]
+            self.assertEqual(len(notices), 2)
+        finally:
+            sql(self.db, "DELETE FROM meta WHERE key IN ('accounting', 'last_error')")
+            sql(self.db, "UPDATE meta SET value = 1 WHERE key = 'last_cycle_ok'")
+
+    def test_prometheus(self):
+        status, headers, body = self.server.get("/metrics")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "text/plain; version=0.0.4; charset=utf-8")
+        text = body.decode()
+        samples = {}
+        for line in text.splitlines():
+            if line.startswith("# HELP ") or line.startswith("# TYPE "):
+                continue
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+        for family in ("netmon_active_connections", "netmon_remote_hosts", "netmon_ingest_cycle_duration_seconds",
+                       "netmon_ingest_last_cycle_age_seconds", "netmon_ingest_lines_skipped_total",
+                       "netmon_ingest_event_overruns_total", "netmon_interface_receive_bytes_total"):
+            self.assertIn(f"# HELP {family} ", text)
+            self.assertRegex(text, f"# TYPE {family} (gauge|counter)\n")
+        self.assertEqual(samples["netmon_active_connections"], 15)
+        self.assertEqual(samples['netmon_remote_hosts{state="active"}'], 6)
+        self.assertEqual(samples["netmon_ingest_lines_skipped_total"], 12)
+        self.assertIn('netmon_interface_transmit_packets_total{interface="lo"}', samples)
+        self.assertEqual(samples['netmon_interface_up{interface="nosuch0"}'], 0)
+
+    def test_assets_are_compiled_in_and_nothing_else_is_served(self):
+        status, headers, body = self.server.get("/static/app.js")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "text/javascript; charset=utf-8")
+        self.assertIn(b"/connections.json", body)
+        self.assertNotIn(b"innerHTML", body)
+        etag = headers["etag"]
+        self.assertEqual(self.server.get("/static/app.js", headers={"If-None-Match": etag})[0], 304)
+        self.assertEqual(self.server.get("/static/app.css")[1]["content-type"], "text/css; charset=utf-8")
+        for path in ("/static/../../etc/passwd", "/static/..%2f..%2fetc%2fpasswd", "/static/nope.js",
+                     "/etc/passwd", "/static/app.js/", "/favicon.ico", "/connections.json/x"):
+            with self.subTest(path=path):
+                status, _, body = self.server.get(path)
+                self.assertEqual(status, 404)
+                self.assertNotIn(b"root:", body)
+
+
+class SeenBefore(unittest.TestCase):
+    """The NEW/SEEN rule of seed step 8: seen_before is true when the remote host's first_seen_at is
+    more than 60 s ago, on a copy of the database whose first_seen_at values are edited."""
+
+    def test_both_sides_of_60_seconds_and_the_moment_it_flips(self):
+        directory = temporary_directory(self)
+        db = os.path.join(directory, "netmon.db")
+        make_database(db)
+        now = now_ms()
+        sql(db, "UPDATE remote_hosts SET first_seen_at = ?", (now - 61_000,))
+        sql(db, "UPDATE remote_hosts SET first_seen_at = ? WHERE ip = '203.0.113.20'", (now - 58_500,))
+        sql(db, "UPDATE connections SET first_seen_at = ?", (now - 58_500,))
+        server = WebServer(write_config(directory, db))
+        self.addCleanup(server.stop)
+        rows = get_json(server, "/connections.json")[2]
+        seen = {r["dst_ip"]: r["seen_before"] for r in rows}
+        self.assertFalse(seen["203.0.113.20"])
+        self.assertTrue(all(v for ip, v in seen.items() if ip != "203.0.113.20"), seen)
+        page = server.get("/")[2].decode()
+        new_rows = sum(1 for r in rows if r["dst_ip"] == "203.0.113.20")
+        self.assertEqual(page.count(">NEW</span>"), new_rows)
+        self.assertEqual(page.count(">SEEN</span>"), len(rows) - new_rows)
+        summary = get_json(server, "/metrics.json")[2]["netmon"]
+        self.assertEqual(summary["new_remote_hosts"], 1)
+        # Nothing changes in the database: the clock alone turns the host SEEN.
+        while now_ms() < now + 1_600:
+            time.sleep(0.1)
+        rows = get_json(server, "/connections.json")[2]
+        self.assertTrue(all(r["seen_before"] for r in rows))
+        self.assertEqual(server.get("/")[2].decode().count(">NEW</span>"), 0)
+        self.assertEqual(get_json(server, "/metrics.json")[2]["netmon"]["new_remote_hosts"], 0)
+
+
+class BasicAuthentication(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("openssl") is None:
+            raise unittest.SkipTest("needs openssl to make a password hash")
+        cls.dir = tempfile.mkdtemp(prefix="netmon-web-test-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        db = os.path.join(cls.dir, "netmon.db")
+        make_database(db)
+        password_hash = subprocess.run(["openssl", "passwd", "-6", "correct horse"], capture_output=True,
+                                       text=True, check=True).stdout.strip()
+        config = write_config(cls.dir, db, f'web:\n  auth:\n    user: admin\n    password_hash: "{password_hash}"\n')
+        cls.server = WebServer(config)
+        cls.addClassCleanup(cls.server.stop)
+
+    @staticmethod
+    def basic(user, password):
+        import base64
+        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+    def test_every_endpoint_wants_credentials(self):
+        for path in ENDPOINTS + ["/nope"]:
+            with self.subTest(path=path):
+                status, headers, body = self.server.get(path)
+                self.assertEqual(status, 401)
+                self.assertEqual(headers["www-authenticate"], 'Basic realm="netmon", charset="UTF-8"')
+                self.assertEqual(headers["content-security-policy"], CSP)
+                self.assertNotIn(b"10.0.0.", body)
+
+    def test_wrong_credentials(self):
+        for headers in (self.basic("admin", "wrong"), self.basic("Admin", "correct horse"),
+                        self.basic("admin", "correct horse "), self.basic("", ""),
+                        {"Authorization": "Basic !!!"}, {"Authorization": "Bearer x"}):
+            with self.subTest(headers=headers):
+                self.assertEqual(self.server.get("/connections.json", headers=headers)[0], 401)
+
+    def test_right_credentials(self):
+        good = self.basic("admin", "correct horse")
+        for path in ENDPOINTS:
+            with self.subTest(path=path):
+                self.assertIn(self.server.get(path, headers=good)[0], (200, 503))
+        self.assertEqual(self.server.get("/connections.json", headers=good)[0], 200)
+        self.assertEqual(self.server.get("/", method="POST", headers=good)[0], 405)
+
+    def test_a_hash_libcrypt_cannot_use_exits_2(self):
+        config = write_config(temporary_directory(self), "/nonexistent.db",
+                              'web:\n  auth:\n    user: admin\n    password_hash: "$9$nonsense"\n')
+        result = subprocess.run([web_binary(), "--config", config, "--listen", f"127.0.0.1:{free_port()}"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(result.stderr.count("\n"), 1)
+        self.assertIn("web.auth.password_hash", result.stderr)
+
+
+class WithoutDatabase(unittest.TestCase):
+    def test_503_then_recovery_without_a_restart(self):
+        directory = temporary_directory(self)
+        db = os.path.join(directory, "netmon.db")
+        server = WebServer(write_config(directory, db))
+        self.addCleanup(server.stop)
+        status, _, body = server.get("/")
+        self.assertEqual(status, 503)
+        page = body.decode()
+        self.assertIn(f"there is no database at {db} yet", page)
+        self.assertIn("systemctl start netmon-ingest", page)
+        for path in ("/connections.json", "/hosts.json", "/metrics.json", "/healthz"):
+            with self.subTest(path=path):
+                status, headers, body = server.get(path)
+                self.assertEqual(status, 503)
+                self.assertEqual(headers["content-type"], "application/json")
+                self.assertIn("no database", json.loads(body)["error"])
+        self.assertIn("loadavg", json.loads(server.get("/metrics.json")[2]))  # the tiles still have data
+        status, _, body = server.get("/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn("netmon_database_up 0\n", body.decode())
+
+        make_database(db)
+        status, _, body = server.get("/connections.json")
+        self.assertEqual(status, 200)
+        self.assertEqual(len(json.loads(body)), 15)
+        self.assertEqual(server.get("/")[0], 200)
+        self.assertIn("netmon_database_up 1\n", server.get("/metrics")[2].decode())
+
+        os.remove(db)  # gone again: said again, and back again
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+        self.assertEqual(server.get("/connections.json")[0], 503)
+        make_database(db, "router_extended.txt")
+        self.assertEqual(server.get("/connections.json")[0], 200)
+        log = server.stop()
+        self.assertIn("no data: there is no database", log)
+        self.assertIn("reading " + db + " again", log)
+
+    def test_unknown_schema_version_and_not_a_database(self):
+        directory = temporary_directory(self)
+        db = os.path.join(directory, "netmon.db")
+        make_database(db)
+        sql(db, "PRAGMA user_version = 99")
+        server = WebServer(write_config(directory, db))
+        self.addCleanup(server.stop)
+        status, _, body = get_json(server, "/connections.json")
+        self.assertEqual(status, 503)
+        self.assertIn("schema version 99 is newer", body["error"])
+        self.assertIn("schema version 99 is newer", server.get("/")[2].decode())
+        sql(db, "PRAGMA user_version = 1")
+        self.assertEqual(server.get("/connections.json")[0], 200)
+
+        junk = os.path.join(directory, "junk.db")
+        with open(junk, "w") as f:
+            f.write("not a database " * 100)
+        server = WebServer(write_config(directory, junk))
+        self.addCleanup(server.stop)
+        status, _, body = get_json(server, "/connections.json")
+        self.assertEqual(status, 503)
+        self.assertIn("is not an SQLite database", body["error"])
+
+
+class CommandLine(unittest.TestCase):
+    def run_web(self, args, env=None, timeout=30):
+        full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        full_env.update(env or {})
+        return subprocess.run([web_binary()] + args, capture_output=True, text=True, timeout=timeout, env=full_env)
+
+    def config(self):
+        return write_config(temporary_directory(self), "/nonexistent/netmon.db")
+
+    def test_wildcard_refused_unless_allowed(self):
+        for address in ("0.0.0.0", "[::]"):
+            with self.subTest(address=address):
+                result = self.run_web(["--config", self.config(), "--listen", f"{address}:{free_port()}"])
+                self.assertEqual(result.returncode, 1)
+                self.assertEqual(result.stderr.count("\n"), 1)
+                self.assertIn(f"refusing to listen on {address}:", result.stderr)
+                self.assertIn("--allow-any-address", result.stderr)
+        port = free_port()
+        process = subprocess.Popen([web_binary(), "--config", self.config(), "--listen", f"0.0.0.0:{port}",
+                                    "--allow-any-address"], stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    self.assertEqual(request(port, "/healthz")[0], 503)
+                    break
+                except OSError:
+                    self.assertLess(time.monotonic(), deadline)
+                    time.sleep(0.05)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=10), 0)
+            process.stderr.close()
+
+    def test_an_address_not_on_this_host_is_named(self):
+        result = self.run_web(["--config", self.config(), "--listen", f"192.0.2.77:{free_port()}"])
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.count("\n"), 1)
+        self.assertIn("192.0.2.77 is not an address of this host", result.stderr)
+
+    def test_the_configured_address_is_checked_too(self):
+        directory = temporary_directory(self)
+        config = write_config(directory, "/nonexistent.db", "web:\n  listen: 192.0.2.78:8080\n")
+        result = self.run_web(["--config", config])
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("192.0.2.78 is not an address of this host", result.stderr)
+
+    def test_a_port_in_use(self):
+        import socket
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            result = self.run_web(["--config", self.config(), "--listen", f"127.0.0.1:{port}"])
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"cannot listen on 127.0.0.1:{port}: Address already in use", result.stderr)
+
+    def test_bad_config_exits_2_with_the_message_as_it_is(self):
+        directory = temporary_directory(self)
+        path = os.path.join(directory, "netmon.yml")
+        with open(path, "w") as f:
+            f.write("web:\n  listen: nowhere\n")
+        result = self.run_web(["--config", path])
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(result.stderr, f'{path}: web.listen: "nowhere" is not an address:port\n')
+        result = self.run_web(["--config", "/nonexistent/netmon.yml"])
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("/nonexistent/netmon.yml", result.stderr)
+
+    def test_usage(self):
+        for args in (["--listen", "localhost:80"], ["--bogus"], ["serve"], ["--listen"]):
+            with self.subTest(args=args):
+                result = self.run_web(args)
+                self.assertEqual(result.returncode, 2)
+                self.assertIn("usage: netmon-web", result.stderr)
+        result = self.run_web(["--help"])
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("--allow-any-address", result.stdout)
+        self.assertRegex(self.run_web(["--version"]).stdout, r"^netmon-web \d+\.\d+\.\d+\n$")
+
+    def test_sigterm_and_sigint_stop_it_cleanly(self):
+        for number in (signal.SIGTERM, signal.SIGINT):
+            with self.subTest(signal=number):
+                server = WebServer(self.config())
+                server.process.send_signal(number)
+                self.assertEqual(server.process.wait(timeout=10), 0)
+                self.assertIn("stopped", server.stop())
+
+
+class UnprivilegedReader(unittest.TestCase):
+    """issue 6 runs netmon-web as a user that may read the database, its -wal and -shm files and
+    their directory, but write none of them, while netmon-ingest writes as another."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to run netmon-web as another user")
+        if shutil.which("setpriv") is None:
+            self.skipTest("needs setpriv (util-linux)")
+        self.dir = temporary_directory(self)
+        if not os.stat(os.path.dirname(self.dir)).st_mode & 0o001:
+            self.skipTest(f"{os.path.dirname(self.dir)} is not searchable by others")
+        os.chmod(self.dir, 0o755)
+        self.db = os.path.join(self.dir, "netmon.db")
+        self.capture = os.path.join(self.dir, "conntrack.txt")
+        shutil.copy(os.path.join(FIXTURES, "router_mixed.txt"), self.capture)
+        self.config = write_config(self.dir, self.db)
+        os.chmod(self.config, 0o644)
+
+    def start_ingest(self):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NETMON_DB": self.db,
+               "NETMON_LOCAL_SUBNETS": LAB_SUBNETS, "CONNTRACK_INPUT_FILE": self.capture}
+        process = subprocess.Popen([ingest_binary(), "--config", os.path.join(SOURCE, "config", "netmon.yml"),
+                                    "run", "--interval", "0.2"], env=env, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: process.poll() is not None or (process.kill(), process.wait()))
+        deadline = time.monotonic() + 10
+        while not (os.path.exists(self.db + "-shm") and os.path.exists(self.db)):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        time.sleep(0.5)
+        return process
+
+    def test_reads_while_the_ingest_writes(self):
+        ingest = self.start_ingest()
+        server = WebServer(self.config, user=65534)
+        self.addCleanup(server.stop)
+        status, _, body = server.get("/connections.json")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(len(json.loads(body)), 15)
+        shutil.copy(os.path.join(FIXTURES, "router_events.txt"), self.capture)  # two outbound flows
+        deadline = time.monotonic() + 10
+        while len(json.loads(server.get("/connections.json")[2])) != 2:
+            self.assertLess(time.monotonic(), deadline, "the web never saw the ingest's new table")
+            time.sleep(0.1)
+        ingest.send_signal(signal.SIGTERM)
+        self.assertEqual(ingest.wait(timeout=15), 0)
+        self.assertEqual(server.get("/connections.json")[0], 200)
+        self.assertNotIn("warning", server.stop())
+
+    def test_reads_when_the_ingest_has_stopped_and_removed_its_wal(self):
+        # A clean stop with no other connection open deletes -wal and -shm, which nobody may create.
+        make_database(self.db, self.capture)
+        self.assertFalse(os.path.exists(self.db + "-wal"))
+        self.assertFalse(os.path.exists(self.db + "-shm"))
+        server = WebServer(self.config, user=65534)
+        self.addCleanup(server.stop)
+        for path in ("/connections.json", "/hosts.json", "/"):
+            status, _, body = server.get(path)
+            self.assertEqual(status, 200, body[:300])
+        self.assertEqual(len(json.loads(server.get("/connections.json")[2])), 15)
+        # The ingest starts again with another table: the web sees it at once.
+        shutil.copy(os.path.join(FIXTURES, "router_events.txt"), self.capture)  # two outbound flows
+        self.start_ingest()
+        self.assertEqual(len(json.loads(server.get("/connections.json")[2])), 2)
+        self.assertEqual(os.stat(self.db).st_uid, 0)
+        self.assertNotIn("warning", server.stop())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

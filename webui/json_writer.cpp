@@ -1,0 +1,155 @@
+#include "json_writer.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "units.h"
+
+namespace netmon::web {
+namespace {
+
+// The length of the valid UTF-8 sequence at text[at], or 0 when there is none (overlong forms,
+// surrogates and code points beyond U+10FFFF are not valid).
+std::size_t utf8_sequence(std::string_view text, std::size_t at) {
+    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    unsigned char lead = byte(at);
+    std::size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    if (lead < 0xc2 || lead > 0xf4 || at + length > text.size()) return 0;
+    for (std::size_t i = 1; i < length; ++i)
+        if ((byte(at + i) & 0xc0) != 0x80) return 0;
+    unsigned char second = byte(at + 1);
+    if (lead == 0xe0 && second < 0xa0) return 0;  // overlong
+    if (lead == 0xed && second > 0x9f) return 0;  // surrogates
+    if (lead == 0xf0 && second < 0x90) return 0;  // overlong
+    if (lead == 0xf4 && second > 0x8f) return 0;  // beyond U+10FFFF
+    return length;
+}
+
+// Control characters, the quote, the backslash, DEL, the characters HTML gives meaning to, and
+// every non-ASCII byte (checked for UTF-8 on the slow path).
+constexpr bool needs_care(unsigned char c) {
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&';
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    // The common case, plain ASCII with nothing to escape (addresses, names), in one append.
+    std::size_t i = 0;
+    while (i < text.size() && !needs_care(static_cast<unsigned char>(text[i]))) ++i;
+    out.append(text.data(), i);
+    std::size_t plain_from = i;
+    auto flush = [&](std::size_t to) { out.append(text.data() + plain_from, to - plain_from); };
+    while (i < text.size()) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (!needs_care(c)) {
+            ++i;
+            continue;
+        }
+        if (c >= 0x80) {
+            std::size_t length = utf8_sequence(text, i);
+            if (length != 0) {
+                i += length;
+                continue;
+            }
+            flush(i);
+            out += "\\ufffd";
+            plain_from = ++i;
+            continue;
+        }
+        flush(i);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 15];
+        }
+        plain_from = ++i;
+    }
+    flush(text.size());
+    out += '"';
+}
+
+void append_json_integer(std::string& out, std::int64_t number) {
+    char digits[24];
+    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
+    out.append(digits, end);
+}
+
+void JsonWriter::key(std::string_view name) {
+    separate();
+    out_ += '"';
+    out_ += name;
+    out_ += "\":";
+    first_ = true;  // the value that follows takes no comma
+}
+
+void JsonWriter::value(std::string_view text) {
+    separate();
+    append_json_string(out_, text);
+}
+
+void JsonWriter::value(std::int64_t number) {
+    separate();
+    append_json_integer(out_, number);
+}
+
+void JsonWriter::value(std::uint64_t number) {
+    separate();
+    char digits[24];
+    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
+    out_.append(digits, end);
+}
+
+void JsonWriter::value(double number) {
+    separate();
+    if (!std::isfinite(number)) {
+        out_ += "null";
+        return;
+    }
+    char digits[32];
+    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
+    out_.append(digits, end);
+}
+
+void JsonWriter::value(bool flag) {
+    separate();
+    out_ += flag ? "true" : "false";
+}
+
+void JsonWriter::null() {
+    separate();
+    out_ += "null";
+}
+
+void JsonWriter::words(std::string_view text) {
+    separate();
+    out_ += '[';
+    bool first = true;
+    while (!text.empty()) {
+        std::size_t space = text.find(' ');
+        std::string_view word = text.substr(0, space);
+        text.remove_prefix(space == std::string_view::npos ? text.size() : space + 1);
+        if (word.empty()) continue;
+        if (!first) out_ += ',';
+        first = false;
+        append_json_string(out_, word);
+    }
+    out_ += ']';
+}
+
+void JsonWriter::time(std::int64_t unix_ms) {
+    separate();
+    out_ += '"';
+    append_time(out_, unix_ms);
+    out_ += '"';
+}
+
+}  // namespace netmon::web

@@ -1,0 +1,68 @@
+#pragma once
+// The SQL netmon-web runs, on one read-only connection with its statements prepared once. Every
+// value reaches SQLite as a bound parameter.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connections_cache.h"
+#include "ingest_health.h"
+#include "netmon/database.h"
+#include "request_params.h"
+#include "rows.h"
+
+namespace netmon::web {
+
+class Reader {
+public:
+    // Takes an open connection (read-only), checks that its schema is the one this netmon knows
+    // and prepares the statements. Throws SchemaError (no netmon schema, or another version) or
+    // DatabaseError (unreadable, not a database).
+    explicit Reader(Database db);
+
+    Database& database() { return db_; }
+    // Changes whenever another connection (the ingest) commits: PRAGMA data_version, which
+    // only compares with earlier values of this same connection.
+    std::int64_t data_version();
+    // The last /connections.json this connection made, for data_version to vouch for.
+    ConnectionsCache& cache() { return cache_; }
+
+    IngestStatus ingest_status();
+    // Calls row for each connection that matches filter, by total_bytes descending, at most
+    // filter.limit. The row is only valid during the call. Its host_first_seen_at is exact for
+    // connections first seen within new_host_window_ms of now_ms, and for older ones at most
+    // their own first_seen_at: enough for seen_before.
+    void connections(const ConnectionFilter& filter, std::int64_t now_ms,
+                     const std::function<void(const ConnectionRow&)>& row);
+    // Hosts by first_seen_at descending (the newest first).
+    std::vector<HostRow> hosts(const HostFilter& filter, std::int64_t now_ms);
+    // Kept while no commit and no clock tick can change it. Call it outside a transaction of
+    // the caller's, so that the data_version it checks is the one its query reads.
+    Summary summary(std::int64_t now_ms);
+    // SQLite's plan for the connections query with filter, one line per step, for the tests
+    // that make sure the index serves the order.
+    std::vector<std::string> connections_plan(const ConnectionFilter& filter);
+
+private:
+    void bind_filter(Statement& statement, const ConnectionFilter& filter, std::int64_t now_ms);
+
+    Database db_;
+    Statement meta_;
+    Statement connections_;
+    Statement hosts_;
+    Statement summary_;
+    Statement data_version_;
+    ConnectionsCache cache_;
+    struct CachedSummary {
+        std::int64_t data_version = 0;
+        std::int64_t made_at = 0;
+        std::int64_t valid_until = 0;
+        Summary summary;
+    };
+    std::optional<CachedSummary> summary_cache_;
+};
+
+}  // namespace netmon::web
