@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -37,6 +38,8 @@
 #include <vector>
 
 #include "netlink_source.h"
+#include "reconciler.h"
+#include "store.h"
 #include "netmon/outbound.h"
 
 using namespace netmon;
@@ -333,6 +336,38 @@ int main(int argc, char** argv) {
             in_namespace(router, [&] { seconds = best_of(3, [&] { raw_dump(size); }); });
             row("(e) kernel dump alone, one thread, unparsed, " + std::to_string(size >> 10) + " KiB", seconds);
         }
+        // (f) the reconciler's full cycle over the same table: the cold one inserts every flow,
+        // the warm one finds nothing changed (these entries never move) and writes nothing.
+        const std::string db_dir = "/tmp/netmon-netlink-bench-" + std::to_string(::getpid());
+        std::filesystem::create_directories(db_dir);
+        double cold_seconds = 0, warm_seconds = 0;
+        {
+            Store store(db_dir + "/netmon.db");
+            Reconciler reconciler(store, filter);
+            in_namespace(router, [&] {
+                NetlinkDumpSource source;
+                auto started = Clock::now();
+                reconciler.run_cycle(source, 1'000'000);
+                cold_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+                warm_seconds = best_of(3, [&] { reconciler.run_cycle(source, 1'001'000); });
+            });
+        }
+        row("(f) a full cycle, cold: dump + reconcile, every row inserted", cold_seconds);
+        row("    a full cycle, warm: dump + reconcile, nothing changed", warm_seconds);
+
+        // (g) the real daemon on this table: netmon-ingest run in the router, its peak RSS
+        // (VmHWM) after three cycles over the database (f) filled.
+        const std::string config = db_dir + "/netmon.yml";
+        std::ofstream(config) << "local_subnets: [10.0.0.0/24, fd00:10::/64]\ndatabase: " << db_dir
+                              << "/netmon.db\nsource: netlink\n";
+        const std::string daemon = "ip netns exec " + router + " " + NETMON_BUILD_DIR +
+                                   "/collector/netmon-ingest --config " + config + " run --interval 1 2>/dev/null & " +
+                                   "pid=$!; sleep 4; grep VmHWM /proc/$pid/status; kill $pid; wait $pid";
+        std::printf("\n(g) netmon-ingest run over this table, peak RSS after 3 cycles: ");
+        std::fflush(stdout);
+        shell(daemon);
+        std::filesystem::remove_all(db_dir);
+
         std::printf("\n%zu entries dumped, %zu outbound flows kept\n", seen, kept);
         std::printf("ratio (b)/(a): %.2f (target <= 0.60); with the fold, (d)/(a): %.2f\n",
                     filter_seconds / conntrack_seconds, read_seconds / conntrack_seconds);

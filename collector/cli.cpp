@@ -59,25 +59,14 @@ IngestCommand parse_ingest_command_line(int argc, const char* const* argv) {
     std::optional<IngestAction> action;
     bool print_options = false;
     bool run_options = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        std::string_view inline_value;
-        bool has_inline = false;
-        if (arg.starts_with("--") && arg.find('=') != std::string_view::npos) {
-            inline_value = arg.substr(arg.find('=') + 1);
-            arg = arg.substr(0, arg.find('='));
-            has_inline = true;
-        }
-        auto value = [&]() -> std::string_view {
-            if (has_inline) return inline_value;
-            if (i + 1 >= argc) throw UsageError(std::string(arg) + " needs a value");
-            return argv[++i];
-        };
-        if (arg == "--config") command.config_path = value();
-        else if (arg == "--limit") { command.limit = parse_count("--limit", value()); print_options = true; }
-        else if (arg == "--json") { command.json = true; print_options = true; }
-        else if (arg == "--interval") { command.interval = parse_seconds(value()); run_options = true; }
-        else if (arg == "-v" || arg == "--verbose") command.verbose = true;
+    ArgumentReader args(argc, argv);
+    while (args.next()) {
+        const std::string_view arg = args.name();
+        if (arg == "--config") command.config_path = args.value();
+        else if (arg == "--limit") { command.limit = parse_count("--limit", args.value()); print_options = true; }
+        else if (arg == "--json") { args.no_value(); command.json = true; print_options = true; }
+        else if (arg == "--interval") { command.interval = parse_seconds(args.value()); run_options = true; }
+        else if (arg == "-v" || arg == "--verbose") { args.no_value(); command.verbose = true; }
         else if (arg == "-h" || arg == "--help") return only(IngestAction::help);
         else if (arg == "--version") return only(IngestAction::version);
         else if (!arg.starts_with("-") && !action) {
@@ -87,7 +76,7 @@ IngestCommand parse_ingest_command_line(int argc, const char* const* argv) {
             else if (arg == "help") return only(IngestAction::help);
             else throw UsageError("unknown command \"" + std::string(arg) + "\"");
         } else {
-            throw UsageError("unknown argument \"" + std::string(arg) + "\"");
+            throw UsageError("unknown argument \"" + std::string(args.whole()) + "\"");
         }
     }
     if (!action) throw UsageError("no command given");

@@ -3,15 +3,11 @@
 
 #include <cstddef>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
-namespace netmon {
+#include "netmon/command_line.h"
 
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+namespace netmon {
 
 enum class IngestAction { print_outbound, once, run, help, version };
 

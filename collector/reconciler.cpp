@@ -36,6 +36,10 @@ public:
 private:
     void observe(const Entry& entry) {
         const Key key = Key::from_entry(entry);
+        // An UPDATE for a flow a read found gone is its last breath, not a new flow; a NEW one
+        // is a new flow on the same tuple.
+        if (entry.event == EventType::updated && owner_.recently_swept(key) != nullptr) return;
+        if (entry.event == EventType::created) owner_.forget_swept(key);
         const std::uint8_t state = owner_.intern_state(entry.state.view());
         auto [flow, inserted] = owner_.flows_.emplace(key);
         flow->seen_cycle = owner_.cycle_;
@@ -75,6 +79,15 @@ private:
         const Counters reading = entry.has_counters ? Counters::of(entry) : Counters{};
         Flow* flow = owner_.flows_.find(key);
         if (flow == nullptr) {
+            if (Counters* last = owner_.recently_swept(key)) {
+                // A read already found it gone and deleted its row: its host gets only what
+                // the final counters add to the last reading.
+                if (entry.has_counters) {
+                    add_host(key.dst, is_reset(*last, reading) ? reading : reading - *last, 0);
+                    *last = reading;
+                }
+                return;
+            }
             // Born and gone between two reads: only its remote host remembers it.
             add_host(key.dst, reading, 1);
             return;
@@ -162,6 +175,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
     if (flows_.size() == 0) flows_.reserve(source.size_hint());
     CycleWriter writer(*this, now_ms);
     CycleResult& result = writer.result();
+    SweptFlows swept;
     try {
         Transaction transaction(store_.database());
         result.stats = source.read_entries([&](Entry&& entry) {
@@ -186,6 +200,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
             }
             store_.delete_connection(flow.id, flow.bits & Flow::has_offset);
             if (flow.bits & Flow::has_offset) offsets_.erase(key);
+            swept.emplace(key, flow.raw);
             flows_.erase(&flow);
             ++result.deleted;
         });
@@ -210,7 +225,23 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         throw;
     }
     if (sample) last_sample_ms_ = now_ms;
+    // Their DESTROY events may still be on their way: two cycles' worth are remembered.
+    swept_before_ = std::move(swept_last_);
+    swept_last_ = std::move(swept);
     return result;
+}
+
+Counters* Reconciler::recently_swept(const Key& key) {
+    for (SweptFlows* swept : {&swept_last_, &swept_before_}) {
+        auto found = swept->find(key);
+        if (found != swept->end()) return &found->second;
+    }
+    return nullptr;
+}
+
+void Reconciler::forget_swept(const Key& key) {
+    swept_last_.erase(key);
+    swept_before_.erase(key);
 }
 
 EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int64_t now_ms) {

@@ -75,9 +75,15 @@ public:
 private:
     class CycleWriter;
 
+    using SweptFlows = std::unordered_map<Key, Counters, KeyHash>;
+
     void reload();
     std::uint8_t intern_state(std::string_view name);
     Counters totals(const Key& key, const Flow& flow) const;
+    // The kernel's last reading of a flow that one of the last two cycles deleted because the
+    // table no longer had it, or nullptr: its DESTROY event may arrive after that cycle.
+    Counters* recently_swept(const Key& key);
+    void forget_swept(const Key& key);
 
     Store& store_;
     OutboundFilter filter_;
@@ -85,6 +91,8 @@ private:
     // The rare flows whose kernel counters were reset: totals = kernel counters + offset.
     std::unordered_map<Key, Counters, KeyHash> offsets_;
     std::vector<std::string> state_names_{""};
+    SweptFlows swept_last_;    // deleted by the last cycle
+    SweptFlows swept_before_;  // and by the one before
     std::uint32_t cycle_ = 0;
     std::int64_t last_sample_ms_ = 0;  // when samples were last written
 };

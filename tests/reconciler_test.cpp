@@ -326,6 +326,32 @@ TEST_CASE("events: NEW at once, UPDATE keeps counters, DESTROY records the final
               .inserted == 0);
 }
 
+TEST_CASE("a DESTROY that arrives after a read found the flow gone counts its bytes once", "[reconciler]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Database& db = store.database();
+    Reconciler reconciler(store, lab_filter());
+    TextSource source(udp_line("10.0.0.2", 1000, "192.0.2.1", 1000, 2000));
+    reconciler.run_cycle(source, 1'000);
+    source.set("");
+    CHECK(reconciler.run_cycle(source, 2'000).deleted == 1);  // the table no longer has it
+    // Its DESTROY event was still queued: only the last 100 and 50 bytes are new.
+    std::string last = udp_line("10.0.0.2", 1000, "192.0.2.1", 1100, 2050, "[3.0] [DESTROY] ");
+    last.pop_back();
+    reconciler.apply_events({*parse_line(last).entry}, 3'000);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts") == 1100);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts") == 2050);
+    CHECK(query_int(db, "SELECT connections_seen FROM remote_hosts") == 1);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 0);
+    // A late UPDATE does not bring it back; a NEW on the same tuple is a new flow.
+    std::string update = udp_line("10.0.0.2", 1000, "192.0.2.1", 0, 0, "[3.1] [UPDATE] ");
+    reconciler.apply_events({*parse_line(update).entry}, 3'100);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 0);
+    std::string again = udp_line("10.0.0.2", 1000, "192.0.2.1", 0, 0, "[3.2] [NEW] ");
+    CHECK(reconciler.apply_events({*parse_line(again).entry}, 3'200).inserted == 1);
+    CHECK(query_int(db, "SELECT connections_seen FROM remote_hosts") == 2);
+}
+
 TEST_CASE("samples and rates every 10 seconds", "[reconciler]") {
     TempDir dir;
     Store store(dir.file("netmon.db"));

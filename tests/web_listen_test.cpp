@@ -70,9 +70,9 @@ TEST_CASE("the command line") {
     CHECK(parse({"--listen=[::1]:9000"}).listen->to_string() == "[::1]:9000");
     CHECK(parse({"--help"}).action == WebAction::help);
     CHECK(parse({"--version"}).action == WebAction::version);
-    CHECK_THROWS_AS(parse({"--listen", "localhost:8080"}), WebUsageError);
-    CHECK_THROWS_AS(parse({"--listen", "10.0.0.1"}), WebUsageError);
-    CHECK_THROWS_AS(parse({"--listen"}), WebUsageError);
-    CHECK_THROWS_AS(parse({"serve"}), WebUsageError);
-    CHECK_THROWS_AS(parse({"--allow-any-address=yes"}), WebUsageError);
+    CHECK_THROWS_AS(parse({"--listen", "localhost:8080"}), UsageError);
+    CHECK_THROWS_AS(parse({"--listen", "10.0.0.1"}), UsageError);
+    CHECK_THROWS_AS(parse({"--listen"}), UsageError);
+    CHECK_THROWS_AS(parse({"serve"}), UsageError);
+    CHECK_THROWS_AS(parse({"--allow-any-address=yes"}), UsageError);
 }

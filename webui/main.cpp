@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     WebCommand command;
     try {
         command = parse_web_command_line(argc, argv);
-    } catch (const WebUsageError& e) {
+    } catch (const UsageError& e) {
         std::cerr << "netmon-web: " << e.what() << "\n\n" << web_usage;
         return 2;
     }

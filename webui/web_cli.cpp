@@ -37,38 +37,29 @@ WebCommand only(WebAction action) {
 
 WebCommand parse_web_command_line(int argc, const char* const* argv) {
     WebCommand command;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        std::string_view inline_value;
-        bool has_inline = false;
-        if (arg.starts_with("--") && arg.find('=') != std::string_view::npos) {
-            inline_value = arg.substr(arg.find('=') + 1);
-            arg = arg.substr(0, arg.find('='));
-            has_inline = true;
-        }
-        auto value = [&]() -> std::string_view {
-            if (has_inline) return inline_value;
-            if (i + 1 >= argc) throw WebUsageError(std::string(arg) + " needs a value");
-            return argv[++i];
-        };
+    ArgumentReader args(argc, argv);
+    while (args.next()) {
+        const std::string_view arg = args.name();
         if (arg == "--config") {
-            command.config_path = value();
+            command.config_path = args.value();
         } else if (arg == "--listen") {
-            std::string_view text = value();
+            std::string_view text = args.value();
             command.listen = ListenAddress::parse(text);
             if (!command.listen)
-                throw WebUsageError("--listen: \"" + std::string(text) +
-                                    "\" is not ADDRESS:PORT (e.g. 10.0.0.1:8080 or [fd00::1]:8080)");
-        } else if (arg == "--allow-any-address" && !has_inline) {
+                throw UsageError("--listen: \"" + std::string(text) +
+                                 "\" is not ADDRESS:PORT (e.g. 10.0.0.1:8080 or [fd00::1]:8080)");
+        } else if (arg == "--allow-any-address") {
+            args.no_value();
             command.allow_any_address = true;
-        } else if ((arg == "-v" || arg == "--verbose") && !has_inline) {
+        } else if (arg == "-v" || arg == "--verbose") {
+            args.no_value();
             command.verbose = true;
         } else if (arg == "-h" || arg == "--help") {
             return only(WebAction::help);
         } else if (arg == "--version") {
             return only(WebAction::version);
         } else {
-            throw WebUsageError("unknown argument \"" + std::string(argv[i]) + "\"");
+            throw UsageError("unknown argument \"" + std::string(args.whole()) + "\"");
         }
     }
     return command;

@@ -2,17 +2,12 @@
 // The netmon-web command line.
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 
+#include "netmon/command_line.h"
 #include "netmon/config.h"
 
 namespace netmon::web {
-
-class WebUsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
 
 enum class WebAction { serve, help, version };
 
@@ -24,7 +19,7 @@ struct WebCommand {
     bool verbose = false;                 // -v
 };
 
-// Parses argv. Throws WebUsageError.
+// Parses argv. Throws UsageError.
 WebCommand parse_web_command_line(int argc, const char* const* argv);
 
 extern const char* const web_usage;

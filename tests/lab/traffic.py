@@ -9,6 +9,11 @@ Only the standard library, so that a fresh Debian machine runs it as is.
   traffic.py udplite DST PORT UP             one UDP-Lite datagram (kernel UDP-Lite socket)
   traffic.py raw  DST PROTO UP [COUNT]       raw IP datagrams of protocol PROTO (gre=47, sctp=132, ...)
   traffic.py burst DST PORT N                N short UDP flows from distinct source ports, fast
+  traffic.py download DST PORT RATE          one long download read at RATE bytes/s, until killed
+  traffic.py mix PREFIX [PREFIX...]          a household's traffic, until killed: short fetches
+                                             and UDP queries to random hosts of the prefixes
+
+ADDR 0.0.0.0 or :: serves every local address (with `ip route add local PREFIX dev lo`).
 
 The TCP protocol: the client sends "UP DOWN\\n" then UP bytes; the server reads them and sends
 DOWN bytes, then waits for the client to close. UDP: the server answers every datagram whose
@@ -62,9 +67,16 @@ def tcp_session(conn):
             pass
 
 
-def tcp_server(addr, port):
-    srv = socket.socket(family_of(addr), socket.SOCK_STREAM)
+def server_socket(addr, kind, proto=0):
+    srv = socket.socket(family_of(addr), kind, proto)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family_of(addr) == socket.AF_INET6:
+        srv.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)  # :: beside 0.0.0.0
+    return srv
+
+
+def tcp_server(addr, port):
+    srv = server_socket(addr, socket.SOCK_STREAM)
     srv.bind((addr, port))
     srv.listen(128)
     while True:
@@ -73,7 +85,7 @@ def tcp_server(addr, port):
 
 
 def udp_server(addr, port, proto=0):
-    srv = socket.socket(family_of(addr), socket.SOCK_DGRAM, proto)
+    srv = server_socket(addr, socket.SOCK_DGRAM, proto)
     srv.bind((addr, port))
     while True:
         data, peer = srv.recvfrom(CHUNK)
@@ -156,6 +168,39 @@ def burst(dst, port, count):
         s.close()
 
 
+def download(dst, port, rate):
+    with socket.create_connection((dst, port), timeout=10) as conn:
+        conn.sendall(b"0 1000000000000\n")
+        chunk = max(1024, rate // 10)
+        while True:
+            started = time.monotonic()
+            if read_exact(conn, chunk) < chunk:
+                return
+            time.sleep(max(0.0, 0.1 - (time.monotonic() - started)))
+
+
+def mix(prefixes):
+    import ipaddress
+    import random
+    networks = [ipaddress.ip_network(p) for p in prefixes]
+    while True:
+        network = random.choice(networks)
+        # Most traffic goes to a few popular hosts, some to hosts never seen before.
+        span = min(network.num_addresses - 2, 250)
+        index = 1 + (int(random.paretovariate(1.2)) % span if random.random() < 0.8 else random.randrange(span))
+        host = str(network.network_address + index)
+        try:
+            if random.random() < 0.6:
+                tcp_client(host, random.choice(TCP_PORTS), random.randint(200, 3000),
+                           random.choice([2000, 15000, 80000, 400000]), random.uniform(0, 4))
+            else:
+                udp_client(host, random.choice(UDP_PORTS), random.randint(40, 120), random.randint(60, 500),
+                           random.randint(1, 3))
+        except OSError:
+            pass
+        time.sleep(random.uniform(0.2, 1.5))
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -172,6 +217,10 @@ def main(argv):
         raw_client(args[0], int(args[1]), int(args[2]), int(args[3]) if len(args) > 3 else 1)
     elif cmd == "burst":
         burst(args[0], int(args[1]), int(args[2]))
+    elif cmd == "download":
+        download(args[0], int(args[1]), int(args[2]))
+    elif cmd == "mix":
+        mix(args)
     else:
         sys.exit(__doc__)
 
