@@ -27,6 +27,8 @@ import threading
 import time
 
 TCP_PORTS = (80, 443, 8080)
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux's values; Python does not name them
+IPV6_FREEBIND = 78
 UDP_PORTS = (53, 123, 4500)
 CHUNK = 65536
 
@@ -87,15 +89,31 @@ def tcp_server(addr, port):
 def udp_server(addr, port, proto=0):
     srv = server_socket(addr, socket.SOCK_DGRAM, proto)
     srv.bind((addr, port))
+    # On a wildcard address, answer from the address the datagram went to (IP_PKTINFO), as a
+    # real server on that host would: else the reply leaves from the host's primary address
+    # and conntrack never pairs it with the request.
+    v6 = family_of(addr) == socket.AF_INET6
+    if v6:
+        srv.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+        srv.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)  # to send from an AnyIP address
+    else:
+        srv.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
     while True:
-        data, peer = srv.recvfrom(CHUNK)
+        data, ancillary, _, peer = srv.recvmsg(CHUNK, socket.CMSG_SPACE(64))
         line = data.split(b"\n", 1)[0]
         try:
             down = int(line)
         except ValueError:
             continue
-        if down > 0:
-            srv.sendto(b"y" * down, peer)
+        if down <= 0:
+            continue
+        reply_from = []
+        for level, kind, value in ancillary:
+            if v6 and level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO:
+                reply_from = [(level, kind, value[:16] + struct.pack("=I", 0))]
+            elif not v6 and level == socket.IPPROTO_IP and kind == IP_PKTINFO:
+                reply_from = [(level, kind, struct.pack("=I", 0) + value[8:12] + bytes(4))]
+        srv.sendmsg([b"y" * down], reply_from, 0, peer)
 
 
 def serve(addrs):
