@@ -22,9 +22,9 @@ LAB=nmeb$$
 dir=$(mktemp -d)
 pids=()
 cleanup() {
+  lab_down  # kills what runs in the namespaces, which the shells in pids only started
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  lab_down
   rm -rf "$dir"
 }
 trap cleanup EXIT

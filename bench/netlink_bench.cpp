@@ -356,16 +356,19 @@ int main(int argc, char** argv) {
         row("    a full cycle, warm: dump + reconcile, nothing changed", warm_seconds);
 
         // (g) the real daemon on this table: netmon-ingest run in the router, its peak RSS
-        // (VmHWM) after three cycles over the database (f) filled.
+        // (VmHWM) after three cycles, first on an empty database (every flow inserted), then
+        // again on the database it filled (every flow loaded back at start).
         const std::string config = db_dir + "/netmon.yml";
         std::ofstream(config) << "local_subnets: [10.0.0.0/24, fd00:10::/64]\ndatabase: " << db_dir
-                              << "/netmon.db\nsource: netlink\n";
+                              << "/daemon.db\nsource: netlink\n";
         const std::string daemon = "ip netns exec " + router + " " + NETMON_BUILD_DIR +
                                    "/collector/netmon-ingest --config " + config + " run --interval 1 2>/dev/null & " +
-                                   "pid=$!; sleep 4; grep VmHWM /proc/$pid/status; kill $pid; wait $pid";
-        std::printf("\n(g) netmon-ingest run over this table, peak RSS after 3 cycles: ");
-        std::fflush(stdout);
-        shell(daemon);
+                                   "pid=$!; sleep 5; grep VmHWM /proc/$pid/status; kill $pid; wait $pid";
+        for (const char* when : {"empty database", "restarted on it"}) {
+            std::printf("\n(g) netmon-ingest run over this table, %s, peak RSS after 3 cycles: ", when);
+            std::fflush(stdout);
+            shell(daemon);
+        }
         std::filesystem::remove_all(db_dir);
 
         std::printf("\n%zu entries dumped, %zu outbound flows kept\n", seen, kept);

@@ -137,9 +137,8 @@ Reconciler::Reconciler(Store& store, OutboundFilter filter) : store_(store), fil
 void Reconciler::reload() {
     flows_.clear();
     offsets_.clear();
-    std::vector<StoredConnection> rows = store_.load_connections();
-    flows_.reserve(rows.size());
-    for (const StoredConnection& row : rows) {
+    flows_.reserve(store_.count_connections());
+    store_.for_each_connection([&](const StoredConnection& row) {
         auto [flow, inserted] = flows_.emplace(row.key);
         flow->id = row.id;
         flow->raw = row.has_offset ? row.totals - row.offset : row.totals;
@@ -151,7 +150,7 @@ void Reconciler::reload() {
             flow->bits |= Flow::has_offset;
             offsets_[row.key] = row.offset;
         }
-    }
+    });
 }
 
 std::uint8_t Reconciler::intern_state(std::string_view name) {

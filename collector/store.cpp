@@ -99,7 +99,12 @@ Store::Store(const std::string& path, int busy_timeout_ms) : db_(path, Database:
 
 void Store::committed() { checkpointer_->request(); }
 
-std::vector<StoredConnection> Store::load_connections() {
+std::size_t Store::count_connections() {
+    Statement count = db_.prepare("SELECT count(*) FROM connections");
+    return count.step() ? static_cast<std::size_t>(count.column_int(0)) : 0;
+}
+
+void Store::for_each_connection(const std::function<void(const StoredConnection&)>& f) {
     Statement select = db_.prepare(
         "SELECT c.id, c.proto, c.src_ip, c.src_port, c.dst_ip, c.dst_port, c.state, c.flags, c.uplink_packets,"
         " c.uplink_bytes, c.downlink_packets, c.downlink_bytes, o.connection_id, o.uplink_packets,"
@@ -111,9 +116,9 @@ std::vector<StoredConnection> Store::load_connections() {
                         static_cast<std::uint64_t>(select.column_int(first + 2)),
                         static_cast<std::uint64_t>(select.column_int(first + 3))};
     };
-    std::vector<StoredConnection> rows;
+    StoredConnection row;
     while (select.step()) {
-        StoredConnection row;
+        row = StoredConnection{};
         row.id = select.column_int(0);
         auto src = IpAddress::parse(select.column_text(2));
         auto dst = IpAddress::parse(select.column_text(4));
@@ -129,9 +134,8 @@ std::vector<StoredConnection> Store::load_connections() {
         row.has_offset = !select.column_is_null(12);
         if (row.has_offset) row.offset = counters_at(13);
         row.moving = select.column_int(17) != 0;
-        rows.push_back(std::move(row));
+        f(row);
     }
-    return rows;
 }
 
 std::int64_t Store::insert_connection(const ConnectionRecord& record, std::int64_t now) {

@@ -4,6 +4,7 @@
 // WAL checkpointed on a thread of its own (see Checkpointer).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,7 +55,11 @@ public:
     explicit Store(const std::string& path, int busy_timeout_ms = 2000);
 
     Database& database() { return db_; }
-    std::vector<StoredConnection> load_connections();
+    // Calls f(const StoredConnection&) for every connections row, one at a time (a table of
+    // 262,144 rows never sits in memory twice). Returns how many rows there are, for sizing,
+    // before the first call.
+    std::size_t count_connections();
+    void for_each_connection(const std::function<void(const StoredConnection&)>& f);
 
     // Returns the new row's id.
     std::int64_t insert_connection(const ConnectionRecord& record, std::int64_t now);
