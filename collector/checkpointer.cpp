@@ -25,11 +25,6 @@ void Checkpointer::request() {
     wake_.notify_one();
 }
 
-std::uint64_t Checkpointer::completed() const {
-    std::lock_guard lock(mutex_);
-    return completed_;
-}
-
 void Checkpointer::loop() {
     for (;;) {
         {
@@ -45,8 +40,6 @@ void Checkpointer::loop() {
 void Checkpointer::checkpoint(const char* mode) {
     try {
         db_.execute(std::string("PRAGMA wal_checkpoint(") + mode + ")");
-        std::lock_guard lock(mutex_);
-        ++completed_;
     } catch (const DatabaseError&) {
         // Busy or failed: the WAL only grows until the next request succeeds. Readers and the
         // writer are never affected by a checkpoint that did not happen.

@@ -6,7 +6,6 @@
 // when it stops.
 
 #include <condition_variable>
-#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,18 +25,16 @@ public:
 
     // A commit happened: checkpoint soon. Never blocks.
     void request();
-    std::uint64_t completed() const;
 
 private:
     void loop();
     void checkpoint(const char* mode);
 
     Database db_;
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::condition_variable wake_;
     bool requested_ = false;
     bool stopping_ = false;
-    std::uint64_t completed_ = 0;
     std::thread thread_;  // last: starts once everything above exists
 };
 

@@ -160,16 +160,6 @@ bool valid_interface_name(std::string_view name) {
     return true;
 }
 
-std::string_view source_kind_name(SourceKind kind) {
-    switch (kind) {
-        case SourceKind::automatic: return "auto";
-        case SourceKind::netlink: return "netlink";
-        case SourceKind::proc: return "proc";
-        case SourceKind::file: return "file";
-    }
-    return "auto";
-}
-
 Config parse_config(std::string_view yaml_text, std::string_view label) {
     Reader reader(label);
     YAML::Node loaded;

@@ -75,8 +75,6 @@ std::string config_path(std::string_view flag_value, const Environment& environm
 // cannot be read is an error. Throws ConfigError.
 Config load_config(std::string_view flag_value, const Environment& environment);
 
-std::string_view source_kind_name(SourceKind kind);
-
 // A network interface name the kernel would accept: 1 to 15 characters, no '/', no spaces.
 // It becomes part of /sys/class/net/<name>/, so this check is what keeps that path safe.
 bool valid_interface_name(std::string_view name);
