@@ -3,11 +3,13 @@
 //
 //   build/bench/reconcile_bench [FLOWS] [FLOWS_PER_HOST] [DIR]
 //
-// Writes two captures in DIR (default /tmp): the table of FLOWS (262,144) flows from 250 LAN
+// Writes six captures in /dev/shm (or DIR): the table of FLOWS (262,144) flows from 250 LAN
 // devices to FLOWS / FLOWS_PER_HOST (4) remote hosts, and the same table with 5% of the flows'
-// counters moved. Then, each on a fresh database file: (1) cold: the first cycle over the
-// table (every row inserted), (2) warm: the cycle over the changed table, (3) the same number
-// of rows inserted with one prepared statement in one transaction, nothing else. Prints times,
+// counters moved, five times over. Then, each on a fresh database file in DIR (default /tmp):
+// (1) cold: the first cycle over the table (every row inserted), (2) warm: five cycles a second
+// apart, as `netmon-ingest run` spaces them, each over the next changed table, (3) idle: five
+// more over the last one again, (4) the same number of rows inserted with one prepared
+// statement in one transaction, nothing else. Prints times (medians for the repeated cycles),
 // rows/s, and the process's peak RSS.
 #include <sys/resource.h>
 
@@ -18,6 +20,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "netmon/database.h"
 #include "netmon/outbound.h"
@@ -62,43 +66,86 @@ long peak_rss_kib() {
     return usage.ru_maxrss;
 }
 
+// The flow a capture lists n-th. A kernel lists its table in the order of its hash buckets,
+// which is random to the order of the flows' addresses and ports, and to the order netmon
+// first saw them in: round 0 (the cold cycle) lists them in one such order, the later rounds
+// in another.
+std::size_t listed(std::size_t n, std::size_t flows, unsigned round) {
+    const std::uint64_t prime = round == 0 ? 1000003 : 2654435761;  // prime to flows: a permutation
+    return flows % prime == 0 ? n : static_cast<std::size_t>(n * prime % flows);
+}
+
+// The capture of round r: the same 5% of the flows (every 20th) have moved r steps.
+void write_capture(const std::filesystem::path& path, std::size_t flows, std::size_t per_host, unsigned r) {
+    std::ofstream out(path);
+    for (std::size_t n = 0; n < flows; ++n) {
+        std::size_t i = listed(n, flows, r);
+        out << flow_line(i, per_host, i % 20 == 0 ? 7u * r : 0);
+    }
+}
+
+struct Rounds {
+    std::vector<double> seconds;
+    CycleResult last;
+
+    void add(double s, const CycleResult& result) {
+        seconds.push_back(s);
+        last = result;
+    }
+    void print(const char* name, const char* how) {
+        std::sort(seconds.begin(), seconds.end());
+        std::printf("%-28s %6.3f s  median of %zu (%.3f-%.3f)  changed %llu, unchanged %llu\n", name,
+                    seconds[seconds.size() / 2], seconds.size(), seconds.front(), seconds.back(),
+                    static_cast<unsigned long long>(last.updated), static_cast<unsigned long long>(last.unchanged));
+        std::printf("%-28s (%s)\n", "", how);
+    }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::size_t flows = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 262144;
     std::size_t per_host = argc > 2 ? std::max<std::size_t>(1, std::strtoull(argv[2], nullptr, 10)) : 4;
     std::filesystem::path dir = argc > 3 ? argv[3] : "/tmp";
-    auto table = dir / "netmon-bench-table.txt";
-    auto changed = dir / "netmon-bench-changed.txt";
-    {
-        std::ofstream a(table), b(changed);
-        for (std::size_t i = 0; i < flows; ++i) {
-            a << flow_line(i, per_host, 0);
-            b << flow_line(i, per_host, i % 20 == 0 ? 7 : 0);  // 5% of the flows moved
-        }
-    }
+    // The captures stay in memory (tmpfs) where there is one, so that the disk is not timed: on
+    // a VM that pages idle file pages out (DAMON), a capture on disk is read again every cycle.
+    std::filesystem::path captures = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : dir;
+    auto capture = captures / "netmon-bench-capture.txt";
+    write_capture(capture, flows, per_host, 0);
     auto db_path = dir / "netmon-bench.db";
-    std::filesystem::remove(db_path);
-    std::filesystem::remove(dir / "netmon-bench.db-wal");
-    std::filesystem::remove(dir / "netmon-bench.db-shm");
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path.string() + suffix);
 
     OutboundFilter filter({*Cidr::parse("10.0.0.0/24")});
     Store store(db_path.string());
     Reconciler reconciler(store, filter);
-    TextFileSource cold_source(table.string());
+    TextFileSource source(capture.string());
     auto start = Clock::now();
-    CycleResult cold = reconciler.run_cycle(cold_source, 1'000'000);
+    CycleResult cold = reconciler.run_cycle(source, 1'000'000);
     double cold_seconds = seconds_since(start);
     long rss_after_cold = peak_rss_kib();
 
-    TextFileSource warm_source(changed.string());
-    start = Clock::now();
-    CycleResult warm = reconciler.run_cycle(warm_source, 1'001'000);
-    double warm_seconds = seconds_since(start);
-
-    start = Clock::now();
-    CycleResult idle = reconciler.run_cycle(warm_source, 1'002'000);
-    double idle_seconds = seconds_since(start);
+    // The later cycles start a second apart, as `netmon-ingest run` starts them with the default
+    // interval, so that the WAL of one is checkpointed (on the Store's own thread) before the
+    // next. Between two, the bench either spins or sleeps as the daemon does: on a VM whose
+    // idle CPUs lose their caches (or their place on the host), a cycle after a sleep is slower.
+    constexpr unsigned rounds = 5;
+    const auto interval = std::chrono::seconds(1);
+    std::int64_t now = 1'000'000;
+    auto next_start = Clock::now() + interval;
+    auto timed_cycle = [&](Rounds& into, bool sleep) {
+        if (sleep) std::this_thread::sleep_until(next_start);
+        else while (Clock::now() < next_start) {}
+        start = Clock::now();
+        next_start = start + interval;
+        CycleResult result = reconciler.run_cycle(source, now += 1000);
+        into.add(seconds_since(start), result);
+    };
+    Rounds warm_busy, warm_sleep, idle;
+    for (unsigned r = 1; r <= 2 * rounds; ++r) {
+        write_capture(capture, flows, per_host, r);
+        timed_cycle(r <= rounds ? warm_busy : warm_sleep, r > rounds);
+    }
+    for (unsigned r = 0; r < rounds; ++r) timed_cycle(idle, false);
 
     // The peer: the same rows into the same schema, one prepared INSERT, one transaction.
     auto bare_path = dir / "netmon-bench-bare.db";
@@ -113,7 +160,8 @@ int main(int argc, char** argv) {
             " VALUES ('tcp', 4, ?1, ?2, ?3, 443, 'ESTABLISHED', 'ASSURED', 10, ?4, 20, ?5, 1, 1, 1)");
         start = Clock::now();
         Transaction transaction(db);
-        for (std::size_t i = 0; i < flows; ++i) {
+        for (std::size_t n = 0; n < flows; ++n) {
+            std::size_t i = listed(n, flows, 0);  // the rows of the cold cycle's capture, in its order
             std::string dst = host_of(i, per_host);
             insert.bind(1, "10.0.0." + std::to_string(2 + i % 250));
             insert.bind(2, static_cast<std::int64_t>(1024 + (i / 250) % 60000));
@@ -126,17 +174,16 @@ int main(int argc, char** argv) {
         bare_seconds = seconds_since(start);
     }
 
-    std::printf("flows: %zu to %zu remote hosts (%s)\n", flows, (flows + per_host - 1) / per_host, table.c_str());
-    std::printf("cold cycle:  %6.3f s  %9.0f rows/s  inserted %llu\n", cold_seconds,
+    std::printf("flows: %zu to %zu remote hosts\n", flows, (flows + per_host - 1) / per_host);
+    std::printf("%-28s %6.3f s  %9.0f rows/s  inserted %llu\n", "cold cycle:", cold_seconds,
                 static_cast<double>(flows) / cold_seconds, static_cast<unsigned long long>(cold.inserted));
-    std::printf("warm cycle:  %6.3f s  changed %llu, unchanged %llu\n", warm_seconds,
-                static_cast<unsigned long long>(warm.updated), static_cast<unsigned long long>(warm.unchanged));
-    std::printf("idle cycle:  %6.3f s  changed %llu (nothing moved)\n", idle_seconds,
-                static_cast<unsigned long long>(idle.updated));
-    std::printf("bare INSERT: %6.3f s  %9.0f rows/s  (cold cycle takes %.2fx its time)\n", bare_seconds,
-                static_cast<double>(flows) / bare_seconds, cold_seconds / bare_seconds);
-    std::printf("peak RSS:    %ld KiB after the cold cycle, %ld KiB at the end\n", rss_after_cold, peak_rss_kib());
-    std::filesystem::remove(table);
-    std::filesystem::remove(changed);
+    warm_busy.print("warm cycle, 5% changed:", "a second apart, spinning between");
+    warm_sleep.print("warm cycle, 5% changed:", "a second apart, sleeping between as the daemon does");
+    idle.print("idle cycle, nothing changed:", "a second apart, spinning between");
+    std::printf("%-28s %6.3f s  %9.0f rows/s  (the cold cycle takes %.2fx its time)\n", "bare INSERT loop:",
+                bare_seconds, static_cast<double>(flows) / bare_seconds, cold_seconds / bare_seconds);
+    std::printf("%-28s %ld KiB after the cold cycle, %ld KiB at the end\n", "peak RSS:", rss_after_cold,
+                peak_rss_kib());
+    std::filesystem::remove(capture);
     return 0;
 }

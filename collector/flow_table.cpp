@@ -32,6 +32,14 @@ Flow* FlowTable::find(const Key& key) {
     }
 }
 
+void FlowTable::prefetch(const Key& key) const {
+    if (capacity_ == 0) return;
+    // A slot is 88 bytes: the first two of the cache lines it can span.
+    const char* slot = reinterpret_cast<const char*>(&slots_[home(hash_key(key))]);
+    __builtin_prefetch(slot);
+    __builtin_prefetch(slot + 64);
+}
+
 std::pair<Flow*, bool> FlowTable::emplace(const Key& key) {
     if (Flow* found = find(key)) return {found, false};
     if (static_cast<double>(used_ + 1) > static_cast<double>(capacity_) * max_load) {

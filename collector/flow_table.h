@@ -19,12 +19,13 @@ struct Flow {
     std::uint32_t seen_cycle = 0;  // the last cycle whose read listed it
     std::uint8_t state = 0;         // index of its state name
     std::uint8_t flags = 0;
-    std::uint8_t bits = 0;          // Flow::has_offset | moving | unsampled
+    std::uint8_t bits = 0;          // Flow::has_offset | moving | unsampled | unwritten
     std::uint8_t slot = 0;          // the table's: empty, erased, or full with a tag of the hash
 
     static constexpr std::uint8_t has_offset = 1;  // its counters were reset: see counter_offsets
     static constexpr std::uint8_t moving = 2;      // it moved in the last sample period: rates not zero
     static constexpr std::uint8_t unsampled = 4;   // its counters moved in this sample period
+    static constexpr std::uint8_t unwritten = 8;   // new in this cycle: no row yet, id is 0
 };
 
 class FlowTable {
@@ -34,6 +35,9 @@ public:
     FlowTable& operator=(FlowTable&&) noexcept = default;
 
     Flow* find(const Key& key);
+    // Starts fetching the memory a find or emplace of key will read, so that a caller who knows
+    // its next keys can look them up without waiting for memory each time.
+    void prefetch(const Key& key) const;
     // The flow for key, default-constructed and second = true when it was not there. Pointers
     // stay valid until the next emplace or reserve.
     std::pair<Flow*, bool> emplace(const Key& key);

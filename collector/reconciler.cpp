@@ -1,5 +1,7 @@
 #include "reconciler.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 
@@ -15,20 +17,96 @@ namespace {
 constexpr std::int64_t sample_period_ms = 10'000;
 constexpr std::int64_t sample_window_ms = 10 * 60'000;
 
+// Near where a new flow's entry goes in the connections key index (protocol, LAN address,
+// port, remote address, port): flows of one LAN address together, by port. An IPv6 LAN
+// address counts by a hash of it; only the order of the writes depends on this.
+std::uint64_t index_order(const Key& key) {
+    std::uint32_t src = 0;
+    if (key.src.family == Family::v4) {
+        for (int i = 0; i < 4; ++i) src = src << 8 | key.src.bytes[static_cast<std::size_t>(i)];
+    } else {
+        src = static_cast<std::uint32_t>(hash_key(Key{0, 0, 0, key.src, IpAddress{}}) >> 32);
+    }
+    return std::uint64_t{key.protocol} << 56 | std::uint64_t{src} << 24 | std::uint64_t{key.sport} << 8 |
+           key.dst.bytes[0];
+}
+
 }  // namespace
 
 // The per-entry work shared by cycles and events, and what it gathers for the remote hosts.
 class Reconciler::CycleWriter {
 public:
-    CycleWriter(Reconciler& owner, std::int64_t now) : owner_(owner), store_(owner.store_), now_(now) {}
+    // defer_inserts: new flows get their rows from write_inserts, in key order, not as they
+    // come (a full read); else at once (events).
+    CycleWriter(Reconciler& owner, std::int64_t now, bool defer_inserts)
+        : owner_(owner), store_(owner.store_), now_(now), defer_inserts_(defer_inserts) {}
 
     void apply(const Entry& entry) {
         if (entry.event == EventType::destroyed) destroy(entry);
         else observe(entry);
     }
 
+    // apply, a few entries later: each entry waits while the flow table's memory for it is
+    // fetched, instead of every lookup waiting for memory in turn (an idle cycle over 262,144
+    // flows a fifth faster). Call drain() after the last one.
+    void queue(const Entry& entry) {
+        Entry& slot = ahead_[queued_ % lookahead];
+        if (queued_ >= lookahead) apply(slot);
+        slot = entry;
+        owner_.flows_.prefetch(Key::from_entry(slot));
+        ++queued_;
+    }
+
+    void drain() {
+        for (std::size_t i = queued_ > lookahead ? queued_ - lookahead : 0; i < queued_; ++i)
+            apply(ahead_[i % lookahead]);
+        queued_ = 0;
+    }
+
+    // A flow apply found new, for write_inserts.
+    struct NewFlow {
+        std::uint64_t order;  // index_order of its key
+        const Key* key;
+        Flow* flow;
+    };
+
+    // The rows of the flows apply found new, in about the order of the connections key index,
+    // not in the kernel's, which is random to it: the index then grows at a few places instead
+    // of everywhere (a first cycle over 262,144 flows in a kernel's order: 1.3 s, not 1.9 s).
+    void write_inserts(std::vector<NewFlow>& flows) {
+        std::sort(flows.begin(), flows.end(), [](const NewFlow& a, const NewFlow& b) { return a.order < b.order; });
+        for (const NewFlow& f : flows) {
+            Flow& flow = *f.flow;
+            flow.id = store_.insert_connection({*f.key, owner_.state_names_[flow.state], flow.flags, flow.raw}, now_);
+            flow.bits &= static_cast<std::uint8_t>(~Flow::unwritten);
+        }
+    }
+
+    // The updates gathered by apply, in row order: the rows they rewrite are then visited
+    // page by page, not in the kernel's order, which is random to the rows' (a warm cycle over
+    // 262,144 flows, 5% of them changed, 0.40 s instead of 0.26 s).
+    void write_updates() {
+        std::stable_sort(updates_.begin(), updates_.end(),
+                         [](const Update& a, const Update& b) { return a.id < b.id; });
+        for (const Update& u : updates_) {
+            if (u.counters_moved) store_.update_connection(u.id, u.state, u.flags, u.totals, now_);
+            else store_.update_state(u.id, u.state, u.flags, now_);
+        }
+        updates_.clear();
+    }
+
+    // In the order of the remote_hosts index (the address's text), for the same reason.
     void write_hosts() {
-        for (const auto& [ip, activity] : hosts_) store_.record_host(ip, activity, now_);
+        struct Host {
+            std::string ip;
+            Family family;
+            const HostActivity* activity;
+        };
+        std::vector<Host> sorted;
+        sorted.reserve(hosts_.size());
+        for (const auto& [ip, activity] : hosts_) sorted.push_back({ip.to_string(), ip.family, &activity});
+        std::sort(sorted.begin(), sorted.end(), [](const Host& a, const Host& b) { return a.ip < b.ip; });
+        for (const Host& host : sorted) store_.record_host(host.ip, host.family, *host.activity, now_);
     }
 
     CycleResult& result() { return result_; }
@@ -43,14 +121,19 @@ private:
         const std::uint8_t state = owner_.intern_state(entry.state.view());
         auto [flow, inserted] = owner_.flows_.emplace(key);
         flow->seen_cycle = owner_.cycle_;
-        if (inserted) {
-            const Counters reading = entry.has_counters ? Counters::of(entry) : Counters{};
+        if (inserted || (flow->bits & Flow::unwritten)) {
+            // New, or new and listed again in the same read (a text may repeat a line): its
+            // row, still to be written, takes the last reading.
+            const Counters reading = entry.has_counters ? Counters::of(entry) : flow->raw;  // a new one's is 0
+            add_host(key.dst, reading - flow->raw, inserted ? 1 : 0);  // modulo 2^64: the host ends with reading
             flow->raw = reading;
             flow->state = state;
             flow->flags = entry.flags;
-            flow->id = store_.insert_connection({key, entry.state.view(), entry.flags, reading}, now_);
-            add_host(key.dst, reading, 1);
+            if (!inserted) return;
             ++result_.inserted;
+            // Deferred only when its state's name can be found again (past 255 names, they share one).
+            if (defer_inserts_ && owner_.state_names_[state] == entry.state.view()) flow->bits |= Flow::unwritten;
+            else flow->id = store_.insert_connection({key, entry.state.view(), entry.flags, reading}, now_);
             return;
         }
         const bool counters_moved = entry.has_counters && Counters::of(entry) != flow->raw;
@@ -62,16 +145,15 @@ private:
         flow->flags = entry.flags;
         ++result_.updated;
         if (!counters_moved) {
-            store_.update_state(flow->id, entry.state.view(), entry.flags, now_);
+            updates_.push_back({flow->id, std::string(entry.state.view()), entry.flags, false, {}});
             add_host(key.dst, Counters{}, 0);
             return;
         }
         const Counters before = owner_.totals(key, *flow);
         const Counters after = advance(key, *flow, Counters::of(entry));
-        const Counters delta = after - before;
         flow->bits |= Flow::unsampled;
-        store_.update_connection(flow->id, {key, entry.state.view(), entry.flags, after}, now_);
-        add_host(key.dst, delta, 0);
+        updates_.push_back({flow->id, std::string(entry.state.view()), entry.flags, true, after});
+        add_host(key.dst, after - before, 0);
     }
 
     void destroy(const Entry& entry) {
@@ -90,6 +172,13 @@ private:
             }
             // Born and gone between two reads: only its remote host remembers it.
             add_host(key.dst, reading, 1);
+            return;
+        }
+        if (flow->bits & Flow::unwritten) {
+            // New in this read and gone in it too: no row to delete.
+            if (entry.has_counters) add_host(key.dst, reading - flow->raw, 0);
+            owner_.flows_.erase(flow);
+            ++result_.deleted;
             return;
         }
         if (entry.has_counters) {
@@ -123,9 +212,23 @@ private:
         host.new_connections += new_connections;
     }
 
+    struct Update {
+        std::int64_t id;
+        std::string state;
+        std::uint8_t flags;
+        bool counters_moved;  // else only the state or flags changed
+        Counters totals;
+    };
+
+    static constexpr std::size_t lookahead = 16;
+
     Reconciler& owner_;
     Store& store_;
     std::int64_t now_;
+    bool defer_inserts_;
+    std::array<Entry, lookahead> ahead_;
+    std::size_t queued_ = 0;
+    std::vector<Update> updates_;
     std::unordered_map<IpAddress, HostActivity, IpAddressHash> hosts_;
     CycleResult result_;
 };
@@ -172,21 +275,29 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
     ++cycle_;
     const bool sample = now_ms - last_sample_ms_ >= sample_period_ms;
     if (flows_.size() == 0) flows_.reserve(source.size_hint());
-    CycleWriter writer(*this, now_ms);
+    CycleWriter writer(*this, now_ms, true);
     CycleResult& result = writer.result();
     SweptFlows swept;
     try {
         Transaction transaction(store_.database());
         result.stats = source.read_entries([&](Entry&& entry) {
             ++result.entries_seen;
-            if (filter_.is_outbound(entry)) writer.apply(entry);
+            if (filter_.is_outbound(entry)) writer.queue(entry);
         });
+        writer.drain();
         if (result.stats.entries == 0 && result.stats.skipped > 0) {
             throw CycleError(source.describe() + ": none of its " + std::to_string(result.stats.skipped) +
                              " lines is a conntrack entry (line " + std::to_string(result.stats.first_skipped_line) +
                              ": " + std::string(describe(result.stats.first_error)) + "); kept the last good state");
         }
+        writer.write_updates();
+        std::vector<CycleWriter::NewFlow> unwritten;
+        unwritten.reserve(result.inserted);
         flows_.for_each([&](const Key& key, Flow& flow) {
+            if (flow.bits & Flow::unwritten) {
+                unwritten.push_back({index_order(key), &key, &flow});
+                return;
+            }
             if (flow.seen_cycle == cycle_) {
                 // The end of a sample period: rates for the flows that moved in it, and a last
                 // (zero) rate for those that moved in the one before.
@@ -203,6 +314,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
             flows_.erase(&flow);
             ++result.deleted;
         });
+        writer.write_inserts(unwritten);
         writer.write_hosts();
         if (sample) store_.prune_samples(now_ms - sample_window_ms);
         result.flows = flows_.size();
@@ -244,11 +356,12 @@ void Reconciler::forget_swept(const Key& key) {
 }
 
 EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int64_t now_ms) {
-    CycleWriter writer(*this, now_ms);
+    CycleWriter writer(*this, now_ms, false);
     try {
         Transaction transaction(store_.database());
         for (const Entry& entry : events)
             if (filter_.is_outbound(entry)) writer.apply(entry);
+        writer.write_updates();
         writer.write_hosts();
         transaction.commit();
         store_.committed();

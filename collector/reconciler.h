@@ -4,9 +4,10 @@
 // It keeps every stored flow in memory (key, row id, the kernel's last counters, state and
 // flags: 88 bytes a flow, see flow_table.h), so that a cycle writes only what changed: new flows
 // are inserted, changed ones updated, unchanged ones left alone, and flows the table no longer
-// has deleted; their remote hosts stay. All writes of a cycle are one transaction. A flow whose kernel counters went down
-// was reset by another tool: what had been counted moves into counter_offsets, and totals go on
-// growing from there (see counters.h).
+// has deleted; their remote hosts stay. All writes of a cycle are one transaction, made after
+// the read in the order of the rows and indexes rather than the kernel's. A flow whose kernel
+// counters went down was reset by another tool: what had been counted moves into
+// counter_offsets, and totals go on growing from there (see counters.h).
 
 #include <cstdint>
 #include <stdexcept>

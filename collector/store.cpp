@@ -36,14 +36,15 @@ std::uint8_t flags_from_text(std::string_view text) {
     return flags;
 }
 
-void bind_record(Statement& statement, const ConnectionRecord& record) {
-    if (record.state.empty()) statement.bind_null(1);
-    else statement.bind(1, record.state);
-    statement.bind(2, flags_text(record.flags));
-    statement.bind(3, record.totals.uplink_packets);
-    statement.bind(4, record.totals.uplink_bytes);
-    statement.bind(5, record.totals.downlink_packets);
-    statement.bind(6, record.totals.downlink_bytes);
+// ?1-?6: state, flags and counters, as insert_connection_ and update_connection_ take them.
+void bind_row(Statement& statement, std::string_view state, std::uint8_t flags, const Counters& totals) {
+    if (state.empty()) statement.bind_null(1);
+    else statement.bind(1, state);
+    statement.bind(2, flags_text(flags));
+    statement.bind(3, totals.uplink_packets);
+    statement.bind(4, totals.uplink_bytes);
+    statement.bind(5, totals.downlink_packets);
+    statement.bind(6, totals.downlink_bytes);
 }
 
 }  // namespace
@@ -140,7 +141,7 @@ void Store::for_each_connection(const std::function<void(const StoredConnection&
 
 std::int64_t Store::insert_connection(const ConnectionRecord& record, std::int64_t now) {
     Statement& s = insert_connection_;
-    bind_record(s, record);
+    bind_row(s, record.state, record.flags, record.totals);
     s.bind(7, now);
     s.bind(8, protocol_label(record.key.protocol));
     s.bind(9, static_cast<int>(record.key.src.family));
@@ -152,9 +153,10 @@ std::int64_t Store::insert_connection(const ConnectionRecord& record, std::int64
     return db_.last_insert_id();
 }
 
-void Store::update_connection(std::int64_t id, const ConnectionRecord& record, std::int64_t now) {
+void Store::update_connection(std::int64_t id, std::string_view state, std::uint8_t flags, const Counters& totals,
+                              std::int64_t now) {
     Statement& s = update_connection_;
-    bind_record(s, record);
+    bind_row(s, state, flags, totals);
     s.bind(7, now).bind(8, id);
     s.run();
 }
@@ -182,9 +184,9 @@ void Store::set_offset(std::int64_t connection_id, const Counters& offset) {
     set_offset_.run();
 }
 
-void Store::record_host(const IpAddress& ip, const HostActivity& activity, std::int64_t now) {
+void Store::record_host(std::string_view ip, Family family, const HostActivity& activity, std::int64_t now) {
     Statement& s = upsert_host_;
-    s.bind(1, ip.to_string()).bind(2, static_cast<int>(ip.family)).bind(3, now);
+    s.bind(1, ip).bind(2, static_cast<int>(family)).bind(3, now);
     s.bind(4, static_cast<std::int64_t>(activity.new_connections));
     s.bind(5, activity.uplink_bytes).bind(6, activity.downlink_bytes);
     s.run();

@@ -63,8 +63,9 @@ public:
 
     // Returns the new row's id.
     std::int64_t insert_connection(const ConnectionRecord& record, std::int64_t now);
-    // New counters, state and flags; last_seen_at = now.
-    void update_connection(std::int64_t id, const ConnectionRecord& record, std::int64_t now);
+    // New counters (totals), state and flags; last_seen_at = now.
+    void update_connection(std::int64_t id, std::string_view state, std::uint8_t flags, const Counters& totals,
+                           std::int64_t now);
     // Only state and flags changed; last_seen_at = now.
     void update_state(std::int64_t id, std::string_view state, std::uint8_t flags, std::int64_t now);
     // The end of a sample period for the row: its rates become the bytes per second since the
@@ -73,7 +74,8 @@ public:
     // Deletes the row, and its counter offset when it has one.
     void delete_connection(std::int64_t id, bool has_offset);
     void set_offset(std::int64_t connection_id, const Counters& offset);
-    void record_host(const IpAddress& ip, const HostActivity& activity, std::int64_t now);
+    // ip: the address's canonical text (IpAddress::to_string).
+    void record_host(std::string_view ip, Family family, const HostActivity& activity, std::int64_t now);
     void prune_samples(std::int64_t before);
 
     // Call after every commit: the WAL is copied back into the database on another thread.

@@ -167,6 +167,76 @@ TEST_CASE("counters update, first_seen_at stays, unchanged rows are not rewritte
     CHECK(query_text(db, "SELECT state || '/' || flags FROM connections") == "ESTABLISHED/ASSURED");
 }
 
+TEST_CASE("many flows in any order: every row and host gets its own counters", "[reconciler]") {
+    // More flows than the reconciler looks ahead, listed in a different order each cycle, as a
+    // kernel lists its table: the writes it batches and sorts must still land on the right rows.
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Reconciler reconciler(store, lab_filter());
+    constexpr unsigned flows = 1000;
+    auto flow = [](unsigned i, std::uint64_t extra) {
+        return udp_line("10.0.0." + std::to_string(2 + i % 200), 1000 + i, "192.0.2." + std::to_string(1 + i % 50),
+                        100 * i + extra, 1000 * i + 2 * extra);
+    };
+    auto snapshot = [&](unsigned step, unsigned moved_from) {
+        std::string text;
+        for (unsigned n = 0; n < flows; ++n) {
+            unsigned i = (n * step + 7) % flows;  // step is prime to flows: every flow once
+            text += flow(i, i >= moved_from ? 5 : 0);
+        }
+        return text;
+    };
+    TextSource source(snapshot(1, flows));
+    CHECK(reconciler.run_cycle(source, 1'000).inserted == flows);
+    source.set(snapshot(37, 900));
+    CycleResult moved = reconciler.run_cycle(source, 2'000);
+    CHECK(moved.updated == 100);
+    CHECK(moved.unchanged == 900);
+    Database& db = store.database();
+    // Every row holds its own flow's counters, whichever order they came in.
+    CHECK(query_int(db, "SELECT count(*) FROM connections WHERE uplink_bytes = 100 * (src_port - 1000)"
+                        " + (CASE WHEN src_port >= 1900 THEN 5 ELSE 0 END)") == flows);
+    CHECK(query_int(db, "SELECT count(*) FROM connections WHERE downlink_bytes = 1000 * (src_port - 1000)"
+                        " + (CASE WHEN src_port >= 1900 THEN 10 ELSE 0 END)") == flows);
+    CHECK(query_int(db, "SELECT count(*) FROM connections WHERE last_seen_at = 2000") == 100);
+    CHECK(query_int(db, "SELECT min(src_port) FROM connections WHERE last_seen_at = 2000") == 1900);
+    // Each host has the bytes of its own 20 flows, the moves included.
+    for (unsigned h = 0; h < 50; ++h) {
+        std::uint64_t up = 0;
+        for (unsigned i = h; i < flows; i += 50) up += 100 * i + (i >= 900 ? 5 : 0);
+        CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2." + std::to_string(1 + h) + "'") ==
+              static_cast<std::int64_t>(up));
+    }
+}
+
+TEST_CASE("a read that lists a new flow twice, or sees it born and gone, writes it once", "[reconciler]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Database& db = store.database();
+    Reconciler reconciler(store, lab_filter());
+    // The same new flow twice in one text (the second reading lower: the last one counts), and
+    // one whose [NEW] and [DESTROY] lines are both in it.
+    TextSource source(udp_line("10.0.0.2", 1000, "192.0.2.1", 500, 900) + udp_line("10.0.0.2", 1000, "192.0.2.1", 300, 700) +
+                      udp_line("10.0.0.3", 2000, "192.0.2.2", 0, 0, "[1.0] [NEW] ") +
+                      udp_line("10.0.0.3", 2000, "192.0.2.2", 80, 160, "[1.5] [DESTROY] "));
+    CycleResult result = reconciler.run_cycle(source, 1'000);
+    CHECK(result.inserted == 2);
+    CHECK(result.deleted == 1);
+    CHECK(result.flows == 1);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 1);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM connections WHERE src_ip = '10.0.0.2'") == 300);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM connections WHERE src_ip = '10.0.0.2'") == 700);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == 300);
+    CHECK(query_int(db, "SELECT connections_seen FROM remote_hosts WHERE ip = '192.0.2.1'") == 1);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == 80);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == 160);
+    CHECK(query_int(db, "SELECT connections_seen FROM remote_hosts WHERE ip = '192.0.2.2'") == 1);
+    // The flow goes on from the reading it was stored with.
+    source.set(udp_line("10.0.0.2", 1000, "192.0.2.1", 350, 700));
+    CHECK(reconciler.run_cycle(source, 2'000).updated == 1);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == 350);
+}
+
 TEST_CASE("counters that go down are a reset: totals keep growing, across restarts too", "[reconciler]") {
     TempDir dir;
     const std::string path = dir.file("netmon.db");
