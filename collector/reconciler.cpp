@@ -129,11 +129,18 @@ private:
             flow->raw = reading;
             flow->state = state;
             flow->flags = entry.flags;
-            if (!inserted) return;
-            ++result_.inserted;
+            if (inserted) ++result_.inserted;
             // Deferred only when its state's name can be found again (past 255 names, they share one).
-            if (defer_inserts_ && owner_.state_names_[state] == entry.state.view()) flow->bits |= Flow::unwritten;
-            else flow->id = store_.insert_connection({key, entry.state.view(), entry.flags, reading}, now_);
+            if (defer_inserts_ && owner_.state_names_[state] == entry.state.view()) {
+                flow->bits |= Flow::unwritten;
+                return;
+            }
+            // At once. The updates gathered so far go first: a row deleted in this batch gives
+            // its id to the next insert (INTEGER PRIMARY KEY), and an update still waiting for
+            // the deleted row must not land on the new one.
+            write_updates();
+            flow->bits &= static_cast<std::uint8_t>(~Flow::unwritten);
+            flow->id = store_.insert_connection({key, entry.state.view(), entry.flags, reading}, now_);
             return;
         }
         const bool counters_moved = entry.has_counters && Counters::of(entry) != flow->raw;

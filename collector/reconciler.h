@@ -4,10 +4,13 @@
 // It keeps every stored flow in memory (key, row id, the kernel's last counters, state and
 // flags: 88 bytes a flow, see flow_table.h), so that a cycle writes only what changed: new flows
 // are inserted, changed ones updated, unchanged ones left alone, and flows the table no longer
-// has deleted; their remote hosts stay. All writes of a cycle are one transaction, made after
-// the read in the order of the rows and indexes rather than the kernel's. A flow whose kernel
-// counters went down was reset by another tool: what had been counted moves into
-// counter_offsets, and totals go on growing from there (see counters.h).
+// has deleted; their remote hosts stay. All writes of a cycle are one transaction. A full
+// read's inserts and updates are written after the read, in the order of the rows and indexes
+// rather than the kernel's (DESTROY lines in a replayed text delete at once); events write as
+// they come. A flow whose kernel counters went down was reset by another tool: what had been
+// counted moves into counter_offsets, and totals go on growing from there (see counters.h).
+// A flow that is new in a read and listed again in it (a replayed text may repeat a line) is
+// stored with its last reading.
 
 #include <cstdint>
 #include <stdexcept>
