@@ -33,6 +33,12 @@ std::string udp_line(const std::string& src, unsigned sport, const std::string& 
            " mark=0 use=1\n";
 }
 
+// A TCP flow from 10.0.0.2 to 192.0.2.1:443 in state, without counters.
+std::string tcp_line(const std::string& state, unsigned sport, const std::string& flags = "") {
+    return "tcp 6 120 " + state + " src=10.0.0.2 dst=192.0.2.1 sport=" + std::to_string(sport) + " dport=443 " +
+           flags + " src=192.0.2.1 dst=198.51.100.2 sport=443 dport=" + std::to_string(sport) + "\n";
+}
+
 // Counts the UPDATEs of connections rows, from inside the database.
 void count_updates(Database& db) {
     db.execute("INSERT INTO meta (key, value) VALUES ('test_updates', 0);"
@@ -246,8 +252,9 @@ TEST_CASE("a change waiting to be written never lands on a row id reused in the 
     Reconciler reconciler(store, lab_filter());
     auto event = [](const std::string& line) { return *parse_line(line).entry; };
     auto tcp = [](const std::string& state, unsigned sport, const std::string& flags) {
-        return "tcp 6 120 " + state + " src=10.0.0.2 dst=192.0.2.1 sport=" + std::to_string(sport) + " dport=443 " +
-               flags + " src=192.0.2.1 dst=198.51.100.2 sport=443 dport=" + std::to_string(sport);
+        std::string line = tcp_line(state, sport, flags);
+        line.pop_back();  // the newline
+        return line;
     };
     reconciler.apply_events({event("[1.0] [NEW] " + tcp("SYN_SENT", 40000, "[UNREPLIED]")),
                              event("[1.1] [UPDATE] " + tcp("ESTABLISHED", 40000, "[ASSURED]")),
@@ -261,14 +268,14 @@ TEST_CASE("a change waiting to be written never lands on a row id reused in the 
     // The same in a full read whose new flow is written at once: its state is the 257th name
     // seen, which the reconciler does not keep (see intern_state).
     std::string text;
-    for (unsigned i = 0; i < 256; ++i) text += tcp("S" + std::to_string(i), 41000 + i, "") + "\n";
+    for (unsigned i = 0; i < 256; ++i) text += tcp_line("S" + std::to_string(i), 41000 + i);
     TextSource source(text);
     reconciler.run_cycle(source, 2'000);
     const std::int64_t highest = query_int(db, "SELECT max(id) FROM connections");
     const auto last_port = static_cast<unsigned>(query_int(db, "SELECT src_port FROM connections WHERE id = " + std::to_string(highest)));
-    text += tcp("ESTABLISHED", last_port, "[ASSURED]") + "\n";               // an update of it, waiting
-    text += "[2.1] [DESTROY] " + tcp("ESTABLISHED", last_port, "") + "\n";  // its row deleted at once
-    text += tcp("LAST_ONE", 42000, "") + "\n";  // a 257th state name: inserted at once, with that id
+    text += tcp_line("ESTABLISHED", last_port, "[ASSURED]");               // an update of it, waiting
+    text += "[2.1] [DESTROY] " + tcp_line("ESTABLISHED", last_port);      // its row deleted at once
+    text += tcp_line("LAST_ONE", 42000);  // a 257th state name: inserted at once, with that id
     source.set(text);
     reconciler.run_cycle(source, 3'000);
     CHECK(query_int(db, "SELECT id FROM connections WHERE src_port = 42000") == highest);
@@ -280,13 +287,9 @@ TEST_CASE("a new flow listed again in the same read with a state past the 255th 
     Store store(dir.file("netmon.db"));
     Database& db = store.database();
     Reconciler reconciler(store, lab_filter());
-    auto tcp = [](const std::string& state, unsigned sport) {
-        return "tcp 6 120 " + state + " src=10.0.0.2 dst=192.0.2.1 sport=" + std::to_string(sport) +
-               " dport=443 src=192.0.2.1 dst=198.51.100.2 sport=443 dport=" + std::to_string(sport) + "\n";
-    };
-    std::string text = tcp("SYN_SENT", 40000);
-    for (unsigned i = 2; i <= 255; ++i) text += tcp("S" + std::to_string(i), 41000 + i);
-    text += tcp("ESTABLISHED", 40000);
+    std::string text = tcp_line("SYN_SENT", 40000);
+    for (unsigned i = 2; i <= 255; ++i) text += tcp_line("S" + std::to_string(i), 41000 + i);
+    text += tcp_line("ESTABLISHED", 40000);
     TextSource source(text);
     reconciler.run_cycle(source, 1'000);
     CHECK(query_text(db, "SELECT state FROM connections WHERE src_port = 40000") == "ESTABLISHED");
