@@ -3,14 +3,14 @@
 //
 //   build/bench/reconcile_bench [FLOWS] [FLOWS_PER_HOST] [DIR]
 //
-// Writes six captures in /dev/shm (or DIR): the table of FLOWS (262,144) flows from 250 LAN
-// devices to FLOWS / FLOWS_PER_HOST (4) remote hosts, and the same table with 5% of the flows'
-// counters moved, five times over. Then, each on a fresh database file in DIR (default /tmp):
-// (1) cold: the first cycle over the table (every row inserted), (2) warm: five cycles a second
-// apart, as `netmon-ingest run` spaces them, each over the next changed table, (3) idle: five
-// more over the last one again, (4) the same number of rows inserted with one prepared
-// statement in one transaction, nothing else. Prints times (medians for the repeated cycles),
-// rows/s, and the process's peak RSS.
+// Writes a capture in /dev/shm (or DIR) of FLOWS (262,144) flows from 250 LAN devices to
+// FLOWS / FLOWS_PER_HOST (4) remote hosts, in a kernel-like scrambled order, and times, on a
+// fresh database file in DIR (default /tmp): (1) cold: the first cycle (every row inserted);
+// (2) warm: ten cycles a second apart, as `netmon-ingest run` spaces them, each over the
+// capture rewritten with the same 5% of the flows' counters moved once more, five spinning
+// between cycles and five sleeping; (3) idle: five more over the last capture again; (4) the
+// same rows in the same order inserted with one prepared statement in one transaction,
+// nothing else. Prints times (medians for the repeated cycles), rows/s, and peak RSS.
 #include <sys/resource.h>
 
 #include <algorithm>

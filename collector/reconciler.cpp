@@ -25,7 +25,7 @@ std::uint64_t index_order(const Key& key) {
     if (key.src.family == Family::v4) {
         for (int i = 0; i < 4; ++i) src = src << 8 | key.src.bytes[static_cast<std::size_t>(i)];
     } else {
-        src = static_cast<std::uint32_t>(hash_key(Key{0, 0, 0, key.src, IpAddress{}}) >> 32);
+        src = static_cast<std::uint32_t>(IpAddressHash{}(key.src));
     }
     return std::uint64_t{key.protocol} << 56 | std::uint64_t{src} << 24 | std::uint64_t{key.sport} << 8 |
            key.dst.bytes[0];
