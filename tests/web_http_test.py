@@ -447,6 +447,14 @@ class WithoutDatabase(unittest.TestCase):
         sql(db, "PRAGMA user_version = 1")
         self.assertEqual(server.get("/connections.json")[0], 200)
 
+        # A migration while netmon-web runs: its kept connections check the version again.
+        self.assertEqual(server.get("/connections.json")[0], 200)
+        sql(db, "CREATE TABLE from_a_newer_netmon (x INTEGER)")
+        sql(db, "PRAGMA user_version = 99")
+        status, _, body = get_json(server, "/connections.json")
+        self.assertEqual(status, 503)
+        self.assertIn("schema version 99 is newer", body["error"])
+
         junk = os.path.join(directory, "junk.db")
         with open(junk, "w") as f:
             f.write("not a database " * 100)
