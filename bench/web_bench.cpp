@@ -104,6 +104,8 @@ int serve(const std::string& db_path, int port, ServerOptions options) {
         reader.connections(filter, now, [&](const ConnectionRow& row) { json.add(row); });
         peer = json.finish();
     }
+    ListenAddress listen{IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(port)};
+    config.web_listen = listen;  // the Host that requests name
     WebServer server(config, log, options);
     server.api().add_route("/bench/static", [&peer](const Request&) {
         Response response;
@@ -111,7 +113,6 @@ int serve(const std::string& db_path, int port, ServerOptions options) {
         response.set("Content-Type", "application/json");
         return response;
     });
-    ListenAddress listen{IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(port)};
     server.bind(listen);
     ShutdownSignals signals([&](int) { server.stop(); }, [] {});
     std::fprintf(stderr, "web_bench: serving %s on %s, /bench/static is %zu bytes\n", db_path.c_str(),

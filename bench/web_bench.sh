@@ -32,6 +32,9 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 # wrk URL: "p50_ms p99_ms requests_per_second"
 measure() {
+  # An error page is quick too: only 200s count.
+  local code; code=$(curl -s -o /dev/null -w '%{http_code}' "$1")
+  [ "$code" = 200 ] || { echo "web_bench.sh: $1 answers $code, not 200" >&2; exit 1; }
   wrk -t2 -c16 -d2s "$1" >/dev/null  # warm-up
   wrk -t2 -c16 -d"${seconds}s" --latency "$1" | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
