@@ -10,8 +10,6 @@
 //                                                this thread, without HTTP and without cache
 //
 // bench/web_bench.sh puts it together with netmon-ingest and wrk; see docs/PERFORMANCE.md.
-#include <httplib.h>
-
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -107,9 +105,11 @@ int serve(const std::string& db_path, int port, ServerOptions options) {
         peer = json.finish();
     }
     WebServer server(config, log, options);
-    server.http().Get("/bench/static", [&peer](const httplib::Request&, httplib::Response& response) {
+    server.api().add_route("/bench/static", [&peer](const Request&) {
+        Response response;
         response.body = peer;
-        response.set_header("Content-Type", "application/json");
+        response.set("Content-Type", "application/json");
+        return response;
     });
     ListenAddress listen{IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(port)};
     server.bind(listen);

@@ -1,7 +1,5 @@
 #include "http_api.h"
 
-#include <httplib.h>
-
 #include <chrono>
 #include <cmath>
 
@@ -26,31 +24,30 @@ std::int64_t now_ms() {
         .count();
 }
 
-QueryParams params_of(const httplib::Request& request) {
-    return QueryParams(request.params.begin(), request.params.end());
-}
-
-void reply(httplib::Response& response, int status, std::string body, std::string_view type) {
+Response reply(int status, std::string body, std::string_view type) {
+    Response response;
     response.status = status;
     response.body = std::move(body);
-    response.set_header("Content-Type", std::string(type));
+    response.set("Content-Type", std::string(type));
+    return response;
 }
 
-// For the errors cpp-httplib answers by itself.
-std::string status_text(int status) {
-    switch (status) {
-        case 400: return "bad request";
-        case 404: return "not found";
-        case 413: return "request too large";
-        case 414: return "request URI too long";
-        case 416: return "range not satisfiable";
-        default: return "HTTP status " + std::to_string(status);
-    }
+Response reply_error(int status, std::string_view message) { return reply(status, error_json(message), json_type); }
+
+// Errors are JSON for the JSON endpoints and text for the rest.
+Response reply_error_for(std::string_view path, int status, std::string_view message) {
+    if (path.ends_with(".json")) return reply_error(status, message);
+    return reply(status, std::string(message) + "\n", text_type);
 }
 
-void reply_error(httplib::Response& response, int status, std::string_view message) {
-    reply(response, status, error_json(message), json_type);
-}
+constexpr std::pair<const char*, const char*> security_headers[] = {
+    {"Content-Security-Policy", content_security_policy.data()},
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Cross-Origin-Resource-Policy", "same-origin"},
+    {"Cache-Control", "no-store"},
+};
 
 }  // namespace
 
@@ -58,6 +55,7 @@ HttpApi::HttpApi(const Config& config, Logger& log, bool cache_responses)
     : config_(config),
       log_(log),
       default_interval_ms_(static_cast<std::int64_t>(std::llround(config.interval * 1000))),
+      allowed_hosts_(config.web_listen, config.web_hostnames),
       pool_(config.database),
       metrics_(config.monitor_interfaces),
       cache_responses_(cache_responses) {
@@ -109,77 +107,110 @@ IngestView HttpApi::ingest_view(std::int64_t now) {
     return view;
 }
 
-void HttpApi::install(httplib::Server& server) {
-    server.set_default_headers({
-        {"Content-Security-Policy", std::string(content_security_policy)},
-        {"X-Content-Type-Options", "nosniff"},
-        {"X-Frame-Options", "DENY"},
-        {"Referrer-Policy", "no-referrer"},
-        {"Cross-Origin-Resource-Policy", "same-origin"},
-        {"Cache-Control", "no-store"},
-    });
-    server.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
-        // Answered before any body is read: such a connection must not be reused.
-        if (auth_ && !auth_->check(request.get_header_value("Authorization"))) {
-            response.set_header("WWW-Authenticate", std::string(auth_challenge));
-            response.set_header("Connection", "close");
-            reply_error(response, 401, "authentication required");
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        if (request.method != "GET" && request.method != "HEAD") {
-            response.set_header("Allow", "GET, HEAD");
-            response.set_header("Connection", "close");
-            reply_error(response, 405, "method " + request.method + " not allowed: only GET and HEAD");
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
-    });
-    // Errors that no handler answered (404, and cpp-httplib's own 400s) get a body; the ones our
-    // handlers wrote keep theirs.
-    auto error_page = [](const httplib::Request& request, httplib::Response& response) {
-        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        std::string message = response.status == 404 ? "not found: " + request.path : status_text(response.status);
-        if (request.path.ends_with(".json")) reply_error(response, response.status, message);
-        else reply(response, response.status, message + "\n", text_type);
-        return httplib::Server::HandlerResponse::Handled;
-    };
-    server.set_error_handler(httplib::Server::HandlerWithResponse(error_page));
-    server.set_exception_handler([this](const httplib::Request& request, httplib::Response& response,
-                                        std::exception_ptr error) {
-        std::string what = "unknown error";
-        try {
-            if (error) std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            what = e.what();
-        } catch (...) {
-        }
-        log_.error(request.method + " " + request.path + ": " + what);
-        reply_error(response, 500, "internal error");
-    });
+void HttpApi::add_route(std::string path, Route route) { extra_routes_.emplace(std::move(path), std::move(route)); }
 
-    using Handler = void (HttpApi::*)(const httplib::Request&, httplib::Response&);
-    auto route = [this, &server](const char* path, Handler handler) {
-        server.Get(path, [this, handler](const httplib::Request& request, httplib::Response& response) {
-            (this->*handler)(request, response);
-        });
-    };
-    route("/", &HttpApi::dashboard);
-    route("/connections\\.json", &HttpApi::connections);
-    route("/hosts\\.json", &HttpApi::hosts);
-    route("/metrics\\.json", &HttpApi::metrics_json);
-    route("/healthz", &HttpApi::healthz);
-    route("/metrics", &HttpApi::prometheus);
-    route("/static/[a-z]+\\.[a-z]+", &HttpApi::asset);
+Response HttpApi::handle(const Request& request) {
+    Response response;
+    try {
+        response = checked(request);
+    } catch (const std::exception& e) {
+        log_.error(request.method + " " + std::string(request.path()) + ": " + e.what());
+        response = reply_error(500, "internal error");
+    }
+    for (const auto& [name, value] : security_headers)
+        if (response.header(name) == nullptr) response.set(name, value);
+    return response;
 }
 
-void HttpApi::dashboard(const httplib::Request& request, httplib::Response& response) {
+std::optional<Response> HttpApi::authenticate(const Request& request, std::int64_t now) {
+    std::optional<std::int64_t> wait;
+    {
+        std::lock_guard lock(throttle_mutex_);
+        wait = throttle_.wait_ms(request.peer, now);
+    }
+    if (wait) {
+        // Not even checked: hashing is slow on purpose, and a guess now tells nothing.
+        Response response = reply_error(429, "too many wrong passwords from this address: try again in " +
+                                                 std::to_string((*wait + 999) / 1000) + " s");
+        response.set("Retry-After", std::to_string((*wait + 999) / 1000));
+        response.close = true;
+        return response;
+    }
+    const std::string* authorization = request.header("Authorization");
+    const bool ok = auth_->check(authorization != nullptr ? std::string_view(*authorization) : std::string_view());
+    {
+        std::lock_guard lock(throttle_mutex_);
+        if (ok) throttle_.succeeded(request.peer);
+        // A header that is not even Basic credentials is no guess, and cost no hashing.
+        else if (authorization != nullptr && parse_basic_authorization(*authorization)) throttle_.failed(request.peer, now);
+    }
+    if (ok) return std::nullopt;
+    Response response = reply_error(401, "authentication required");
+    response.set("WWW-Authenticate", std::string(auth_challenge));
+    response.close = request.has_body;
+    return response;
+}
+
+Response HttpApi::checked(const Request& request) {
+    if (!allowed_hosts_.allows(request.header("Host"))) {
+        // Also what a browser sees after DNS rebinding: a name of the attacker's for our address.
+        Response response = reply_error(421, "this server does not answer for that Host: use its address (" +
+                                                 config_.web_listen.to_string() +
+                                                 ") or a name listed in web.hostnames");
+        response.close = true;
+        return response;
+    }
+    if (auth_) {
+        if (auto refused = authenticate(request, now_ms())) return std::move(*refused);
+    }
+    if (request.method != "GET" && request.method != "HEAD") {
+        Response response = reply_error(405, "method " + request.method + " not allowed: only GET and HEAD");
+        response.set("Allow", "GET, HEAD");
+        response.close = true;
+        return response;
+    }
+    if (request.has_body) {
+        Response response = reply_error(413, "a GET or HEAD request has no body");
+        response.close = true;
+        return response;
+    }
+    if (request.target.empty() || request.target.front() != '/')
+        return reply_error(400, "the request target must be a path (\"/connections.json\")");
+    return route(request);
+}
+
+Response HttpApi::route(const Request& request) {
+    const std::string_view path = request.path();
+    if (path.starts_with("/static/")) return asset(request);
+    if (auto extra = extra_routes_.find(path); extra != extra_routes_.end()) return extra->second(request);
+
+    using Handler = Response (HttpApi::*)(const QueryParams&);
+    static constexpr std::pair<std::string_view, Handler> routes[] = {
+        {"/connections.json", &HttpApi::connections}, {"/hosts.json", &HttpApi::hosts},
+        {"/metrics.json", &HttpApi::metrics_json},    {"/healthz", &HttpApi::healthz},
+        {"/metrics", &HttpApi::prometheus},
+    };
+    std::string error;
+    std::optional<QueryParams> params = parse_query_string(request.query(), error);
+    if (path == "/") return dashboard(request, params, error);
+    for (const auto& [route_path, handler] : routes) {
+        if (route_path != path) continue;
+        if (!params) return reply_error_for(path, 400, error);
+        return (this->*handler)(*params);
+    }
+    return reply_error_for(path, 404, "not found: " + std::string(path));
+}
+
+Response HttpApi::dashboard(const Request&, const std::optional<QueryParams>& params, const std::string& query_error) {
     const std::int64_t now = now_ms();
     DashboardView view;
     view.lan_interface = config_.lan_interface;
     view.wan_interface = config_.wan_interface;
     view.now_ms = now;
     view.system = metrics_.sample(now);
-    auto filter = parse_connection_filter(params_of(request), view.filter_error);
+    std::optional<ConnectionFilter> filter;
+    if (params) filter = parse_connection_filter(*params, view.filter_error);
+    else view.filter_error = query_error;
     if (filter) view.filter = *filter;
     view.ingest.database_error = with_reader([&](Reader& reader) {
         view.rows.clear();
@@ -191,13 +222,13 @@ void HttpApi::dashboard(const httplib::Request& request, httplib::Response& resp
     });
     view.ingest.health = evaluate_ingest(view.ingest.status, now, default_interval_ms_);
     int status = !view.filter_error.empty() ? 400 : !view.ingest.database_error.empty() ? 503 : 200;
-    reply(response, status, render_dashboard(view), html_type);
+    return reply(status, render_dashboard(view), html_type);
 }
 
-void HttpApi::connections(const httplib::Request& request, httplib::Response& response) {
+Response HttpApi::connections(const QueryParams& params) {
     std::string error;
-    auto filter = parse_connection_filter(params_of(request), error);
-    if (!filter) return reply_error(response, 400, error);
+    auto filter = parse_connection_filter(params, error);
+    if (!filter) return reply_error(400, error);
     const std::int64_t now = now_ms();
     std::string body;
     error = with_reader([&](Reader& reader) {
@@ -213,43 +244,43 @@ void HttpApi::connections(const httplib::Request& request, httplib::Response& re
         body = json.finish();
         if (cache_responses_) reader.cache().store(*filter, version, now, valid_until, body);
     });
-    if (!error.empty()) return reply_error(response, 503, error);
-    reply(response, 200, std::move(body), json_type);
+    if (!error.empty()) return reply_error(503, error);
+    return reply(200, std::move(body), json_type);
 }
 
-void HttpApi::hosts(const httplib::Request& request, httplib::Response& response) {
+Response HttpApi::hosts(const QueryParams& params) {
     std::string error;
-    auto filter = parse_host_filter(params_of(request), error);
-    if (!filter) return reply_error(response, 400, error);
+    auto filter = parse_host_filter(params, error);
+    if (!filter) return reply_error(400, error);
     const std::int64_t now = now_ms();
     std::string body;
     error = with_reader([&](Reader& reader) { body = hosts_json(reader.hosts(*filter, now), now); });
-    if (!error.empty()) return reply_error(response, 503, error);
-    reply(response, 200, std::move(body), json_type);
+    if (!error.empty()) return reply_error(503, error);
+    return reply(200, std::move(body), json_type);
 }
 
-void HttpApi::metrics_json(const httplib::Request& request, httplib::Response& response) {
+Response HttpApi::metrics_json(const QueryParams& params) {
     std::string error;
-    if (!check_no_params(params_of(request), error)) return reply_error(response, 400, error);
+    if (!check_no_params(params, error)) return reply_error(400, error);
     const std::int64_t now = now_ms();
     SystemSample system = metrics_.sample(now);
     IngestView ingest = ingest_view(now);
     // Without the database still the system's figures, for the tiles, but 503 and an "error".
-    reply(response, ingest.database_error.empty() ? 200 : 503, web::metrics_json(system, ingest, now), json_type);
+    return reply(ingest.database_error.empty() ? 200 : 503, web::metrics_json(system, ingest, now), json_type);
 }
 
-void HttpApi::healthz(const httplib::Request& request, httplib::Response& response) {
+Response HttpApi::healthz(const QueryParams& params) {
     std::string error;
-    if (!check_no_params(params_of(request), error)) return reply_error(response, 400, error);
+    if (!check_no_params(params, error)) return reply_error(400, error);
     const std::int64_t now = now_ms();
     IngestView ingest = ingest_view(now);
     const bool healthy = ingest.database_error.empty() && ingest.health.fresh;
-    reply(response, healthy ? 200 : 503, health_json(ingest, now), json_type);
+    return reply(healthy ? 200 : 503, health_json(ingest, now), json_type);
 }
 
-void HttpApi::prometheus(const httplib::Request& request, httplib::Response& response) {
+Response HttpApi::prometheus(const QueryParams& params) {
     std::string error;
-    if (!check_no_params(params_of(request), error)) return reply_error(response, 400, error);
+    if (!check_no_params(params, error)) return reply_error(400, error);
     MetricsInput input;
     input.now_ms = now_ms();
     input.system = metrics_.sample(input.now_ms);
@@ -258,24 +289,24 @@ void HttpApi::prometheus(const httplib::Request& request, httplib::Response& res
     input.summary = ingest.summary;
     input.ingest = ingest.status;
     input.health = ingest.health;
-    reply(response, 200, render_prometheus(input), prometheus_content_type);
+    return reply(200, render_prometheus(input), prometheus_content_type);
 }
 
-void HttpApi::asset(const httplib::Request& request, httplib::Response& response) {
-    const Asset* asset = find_asset(request.path);
-    if (asset == nullptr) {
-        response.status = 404;  // the error handler writes the body
-        return;
-    }
-    response.headers.erase("Cache-Control");
+Response HttpApi::asset(const Request& request) {
+    const Asset* asset = find_asset(request.path());
+    if (asset == nullptr) return reply_error_for(request.path(), 404, "not found: " + std::string(request.path()));
+    Response response;
     // Revalidated each time: a new netmon-web has new assets under the same names.
-    response.set_header("Cache-Control", "no-cache");
-    response.set_header("ETag", std::string(asset->etag));
-    if (request.get_header_value("If-None-Match") == asset->etag) {
+    response.set("Cache-Control", "no-cache");
+    response.set("ETag", std::string(asset->etag));
+    const std::string* match = request.header("If-None-Match");
+    if (match != nullptr && *match == asset->etag) {
         response.status = 304;
-        return;
+        return response;
     }
-    reply(response, 200, std::string(asset->body), asset->content_type);
+    response.body = std::string(asset->body);
+    response.set("Content-Type", std::string(asset->content_type));
+    return response;
 }
 
 }  // namespace netmon::web

@@ -4,21 +4,21 @@
 // Cache-Control: no-store; nothing is read from a path a request names.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include "allowed_hosts.h"
 #include "auth.h"
+#include "auth_throttle.h"
+#include "http_message.h"
 #include "netmon/config.h"
 #include "reader_pool.h"
+#include "request_params.h"
 #include "system_metrics.h"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace netmon {
 class Logger;
@@ -39,17 +39,27 @@ public:
     HttpApi(const Config& config, Logger& log, bool cache_responses = true);
     ~HttpApi();
 
-    // Registers the routes, headers, authentication and error handling on server.
-    void install(httplib::Server& server);
+    // Answers one request, in this order: a Host that is not ours 421 (DNS rebinding), missing
+    // or wrong credentials 401 (429 while an address that guessed wrong must wait), a method
+    // other than GET and HEAD 405, a body 413, then the route (404 when none). HEAD gets GET's
+    // response: the server leaves the body out. Thread-safe; never throws.
+    Response handle(const Request& request);
+
+    using Route = std::function<Response(const Request&)>;
+    // A route of the caller's (the benchmark's static peer), before serving starts.
+    void add_route(std::string path, Route route);
 
 private:
-    void dashboard(const httplib::Request& request, httplib::Response& response);
-    void connections(const httplib::Request& request, httplib::Response& response);
-    void hosts(const httplib::Request& request, httplib::Response& response);
-    void metrics_json(const httplib::Request& request, httplib::Response& response);
-    void healthz(const httplib::Request& request, httplib::Response& response);
-    void prometheus(const httplib::Request& request, httplib::Response& response);
-    void asset(const httplib::Request& request, httplib::Response& response);
+    Response checked(const Request& request);
+    Response route(const Request& request);
+
+    Response dashboard(const Request& request, const std::optional<QueryParams>& params, const std::string& error);
+    Response connections(const QueryParams& params);
+    Response hosts(const QueryParams& params);
+    Response metrics_json(const QueryParams& params);
+    Response healthz(const QueryParams& params);
+    Response prometheus(const QueryParams& params);
+    Response asset(const Request& request);
 
     // Runs read with a reader from the pool; on an SQLite error the connection is dropped and
     // read runs once more on a new one. Returns the reason there is no data, or "".
@@ -59,14 +69,20 @@ private:
     IngestView ingest_view(std::int64_t now_ms);
     // Logs when the database becomes unreadable (with why) and when it is back, once each.
     void note_database(const std::string& error);
+    // 401 or 429, or nothing when the credentials are right.
+    std::optional<Response> authenticate(const Request& request, std::int64_t now_ms);
 
     Config config_;
     Logger& log_;
     std::int64_t default_interval_ms_;
+    AllowedHosts allowed_hosts_;
     std::optional<BasicAuth> auth_;
+    std::mutex throttle_mutex_;
+    AuthThrottle throttle_;
     ReaderPool pool_;
     SystemMetrics metrics_;
     bool cache_responses_;
+    std::map<std::string, Route, std::less<>> extra_routes_;
     std::mutex state_mutex_;
     std::optional<std::string> last_database_error_;  // nothing until the first request
 };

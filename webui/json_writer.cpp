@@ -3,27 +3,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "netmon/utf8.h"
 #include "units.h"
 
 namespace netmon::web {
 namespace {
-
-// The length of the valid UTF-8 sequence at text[at], or 0 when there is none (overlong forms,
-// surrogates and code points beyond U+10FFFF are not valid).
-std::size_t utf8_sequence(std::string_view text, std::size_t at) {
-    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-    unsigned char lead = byte(at);
-    std::size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-    if (lead < 0xc2 || lead > 0xf4 || at + length > text.size()) return 0;
-    for (std::size_t i = 1; i < length; ++i)
-        if ((byte(at + i) & 0xc0) != 0x80) return 0;
-    unsigned char second = byte(at + 1);
-    if (lead == 0xe0 && second < 0xa0) return 0;  // overlong
-    if (lead == 0xed && second > 0x9f) return 0;  // surrogates
-    if (lead == 0xf0 && second < 0x90) return 0;  // overlong
-    if (lead == 0xf4 && second > 0x8f) return 0;  // beyond U+10FFFF
-    return length;
-}
 
 // Control characters, the quote, the backslash, DEL, the characters HTML gives meaning to, and
 // every non-ASCII byte (checked for UTF-8 on the slow path).

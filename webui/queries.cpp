@@ -73,7 +73,18 @@ Reader::Reader(Database db) : db_(checked(std::move(db))) {
     hosts_ = db_.prepare(hosts_sql);
     summary_ = db_.prepare(summary_sql);
     data_version_ = db_.prepare("PRAGMA data_version");
+    schema_version_ = db_.prepare("PRAGMA schema_version");
+    opened_schema_version_ = schema_version();
 }
+
+std::int64_t Reader::schema_version() {
+    schema_version_.reset();
+    std::int64_t version = schema_version_.step() ? schema_version_.column_int(0) : -1;
+    schema_version_.reset();
+    return version;
+}
+
+bool Reader::schema_changed() { return schema_version() != opened_schema_version_; }
 
 std::int64_t Reader::data_version() {
     data_version_.reset();

@@ -27,6 +27,9 @@ public:
     // Changes whenever another connection (the ingest) commits: PRAGMA data_version, which
     // only compares with earlier values of this same connection.
     std::int64_t data_version();
+    // True when a migration (or anything else) changed the schema since this connection was
+    // opened and checked: its statements may no longer fit, so open a new one.
+    bool schema_changed();
     // The last /connections.json this connection made, for data_version to vouch for.
     ConnectionsCache& cache() { return cache_; }
 
@@ -47,6 +50,7 @@ public:
     std::vector<std::string> connections_plan(const ConnectionFilter& filter);
 
 private:
+    std::int64_t schema_version();
     void bind_filter(Statement& statement, const ConnectionFilter& filter, std::int64_t now_ms);
 
     Database db_;
@@ -55,6 +59,8 @@ private:
     Statement hosts_;
     Statement summary_;
     Statement data_version_;
+    Statement schema_version_;
+    std::int64_t opened_schema_version_ = 0;
     ConnectionsCache cache_;
     struct CachedSummary {
         std::int64_t data_version = 0;

@@ -97,13 +97,20 @@ ReaderPool::Lease ReaderPool::acquire() {
                          "; netmon-web's user needs read access to it and to its directory");
     }
     const FileIdentity identity{status.st_dev, status.st_ino};
-    {
-        std::lock_guard lock(mutex_);
-        while (!idle_.empty()) {
-            std::unique_ptr<Entry> entry = std::move(idle_.back());
+    for (;;) {
+        std::unique_ptr<Entry> entry;
+        {
+            std::lock_guard lock(mutex_);
+            if (idle_.empty()) break;
+            entry = std::move(idle_.back());
             idle_.pop_back();
-            if (entry->identity == identity) return Lease(this, std::move(entry), {});
-            // Another file under the same name now: every idle connection is to the old one.
+        }
+        // Another file under the same name now: every idle connection is to the old one.
+        if (entry->identity != identity) continue;
+        // A migration since it was opened: a new connection checks the version again.
+        try {
+            if (!entry->reader->schema_changed()) return Lease(this, std::move(entry), {});
+        } catch (const DatabaseError&) {
         }
     }
     auto entry = std::make_unique<Entry>();

@@ -6,6 +6,7 @@
 
 #include "netmon/address.h"
 #include "netmon/entry.h"
+#include "netmon/utf8.h"
 
 namespace netmon::web {
 namespace {
@@ -110,6 +111,50 @@ bool parse_src(std::string_view text, std::string& src, std::string& error) {
     return true;
 }
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Percent-decoding with '+' for a space; nothing for a broken escape.
+std::optional<std::string> percent_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '+') {
+            out += ' ';
+        } else if (c != '%') {
+            out += c;
+        } else {
+            if (i + 2 >= text.size()) return std::nullopt;
+            int high = hex_value(text[i + 1]), low = hex_value(text[i + 2]);
+            if (high < 0 || low < 0) return std::nullopt;
+            out += static_cast<char>(high << 4 | low);
+            i += 2;
+        }
+    }
+    return out;
+}
+
+// Printable text: UTF-8 without control characters.
+bool printable(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        auto byte = static_cast<unsigned char>(text[i]);
+        if (byte < 0x80) {
+            if (byte < 0x20 || byte == 0x7f) return false;
+            ++i;
+            continue;
+        }
+        std::size_t length = utf8_sequence(text, i);
+        if (length == 0) return false;
+        i += length;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string url_encode(std::string_view text) {
@@ -128,6 +173,47 @@ std::string url_encode(std::string_view text) {
         }
     }
     return out;
+}
+
+std::optional<QueryParams> parse_query_string(std::string_view query, std::string& error) {
+    QueryParams params;
+    if (query.empty()) return params;
+    std::size_t start = 0;
+    while (start <= query.size()) {
+        std::size_t end = query.find('&', start);
+        if (end == std::string_view::npos) end = query.size();
+        std::string_view pair = query.substr(start, end - start);
+        std::size_t equals = pair.find('=');
+        std::string_view raw_name = pair.substr(0, equals);
+        auto name = percent_decode(raw_name);
+        if (!name || !printable(*name)) {
+            error = "parameter name " + quoted(raw_name) + " is not percent-encoded UTF-8 text";
+            return std::nullopt;
+        }
+        if (name->empty()) {
+            error = "a parameter without a name: each one is name=value, separated by '&'";
+            return std::nullopt;
+        }
+        if (equals == std::string_view::npos) {
+            error = "parameter " + quoted(*name) + " has no value: give it as " + *name + "=...";
+            return std::nullopt;
+        }
+        std::string_view raw_value = pair.substr(equals + 1);
+        if (raw_value.find_first_of("=;") != std::string_view::npos || raw_name.find(';') != std::string_view::npos) {
+            error = "parameter " + quoted(*name) +
+                    ": a raw '=' or ';' in its value (one parameter per name=value, separated by '&'; "
+                    "percent-encode them as %3D and %3B)";
+            return std::nullopt;
+        }
+        auto value = percent_decode(raw_value);
+        if (!value || !printable(*value)) {
+            error = "parameter " + quoted(*name) + ": its value is not percent-encoded UTF-8 text";
+            return std::nullopt;
+        }
+        params.emplace_back(std::move(*name), std::move(*value));
+        start = end + 1;
+    }
+    return params;
 }
 
 std::string ConnectionFilter::query_string() const {

@@ -15,6 +15,13 @@ namespace netmon::web {
 // Decoded name=value pairs, in the order of the query string.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
+// The part of a request target after '?', decoded: pairs separated by '&', each "name=value",
+// percent-encoding and '+' for a space. Returns nothing, and sets error naming the parameter,
+// for an empty or bare name ("?&x", "?limit"), a second raw '=' or a ';' in a pair
+// ("limit=5=6", "limit=5;limit=6": percent-encode them), a bad escape, or text that is not
+// UTF-8 or holds a control character once decoded.
+std::optional<QueryParams> parse_query_string(std::string_view query, std::string& error);
+
 inline constexpr std::size_t default_limit = 500;
 inline constexpr std::size_t max_limit = 10'000;
 

@@ -1,16 +1,15 @@
 #pragma once
-// netmon-web's server: cpp-httplib with a fixed pool of threads, bound to one address, serving
-// HttpApi's routes.
+// netmon-web's server: Boost.Beast over Boost.Asio, one listening socket on one address, a few
+// threads running an event loop. A connection costs a socket and a small buffer, not a thread:
+// a thread is taken only while a complete request header is being answered, so slow or idle
+// clients cannot starve the others. See docs/ARCHITECTURE.md for why not cpp-httplib.
 
+#include <chrono>
 #include <cstddef>
-#include <ctime>
 #include <memory>
 
+#include "http_api.h"
 #include "netmon/config.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace netmon {
 class Logger;
@@ -18,18 +17,23 @@ class Logger;
 
 namespace netmon::web {
 
-class HttpApi;
-
 struct ServerOptions {
-    // Each thread serves one connection at a time, keep-alive included: a router needs few.
+    // Threads that answer requests; each request is answered from the database in a few ms.
     std::size_t threads = 4;
-    // One request per connection. cpp-httplib gives a kept-alive connection its thread until
-    // the connection ends, so with keep-alive a few idle browser tabs hold every thread, and
-    // busy clients wait behind whole connections rather than requests (p99 4-5x worse under
-    // wrk, see docs/PERFORMANCE.md). On a LAN a new TCP connection costs less than that.
-    std::size_t keep_alive_requests = 1;
-    std::time_t keep_alive_seconds = 2;
-    std::time_t read_timeout_seconds = 5;
+    // Open connections in all, and from one client address (an IPv6 address counts alone).
+    // When a new one comes past a limit, the oldest connection not being answered, of the same
+    // address or else of the most crowded one, is closed (connection_limits.h).
+    std::size_t max_connections = 512;
+    std::size_t max_connections_per_address = 32;
+    // A whole request header, from the moment the connection is accepted (or the previous
+    // response was sent) to its last byte, however slowly it trickles in.
+    std::chrono::milliseconds request_timeout{5000};
+    // Sending a whole response.
+    std::chrono::milliseconds write_timeout{10000};
+    // Requests on one connection before it closes; keep-alive costs no thread.
+    std::size_t keep_alive_requests = 1000;
+    // The request line and headers together.
+    std::size_t max_header_bytes = 8192;
     // See connections_cache.h; the benchmark turns it off to measure the query itself.
     bool cache_responses = true;
 };
@@ -42,20 +46,22 @@ public:
     WebServer(const WebServer&) = delete;
     WebServer& operator=(const WebServer&) = delete;
 
-    // Binds to listen; no check of the address here (see listen.h). Throws ListenError naming
+    // Binds to listen and listens; no check of the address here (see listen.h). Only one
+    // process can listen on an address and port (no SO_REUSEPORT). Throws ListenError naming
     // the address and the reason.
     void bind(const ListenAddress& listen);
     // Serves until stop(). Returns false when the server failed.
     bool run();
-    // From any thread: finishes the requests under way, then run() returns.
+    // From any thread: stops accepting, lets the requests under way finish (for at most a
+    // second or two), then run() returns.
     void stop();
 
     // The benchmark adds its route for the static peer response here.
-    httplib::Server& http() { return *server_; }
+    HttpApi& api();
 
 private:
-    std::unique_ptr<httplib::Server> server_;
-    std::unique_ptr<HttpApi> api_;
+    class Impl;
+    std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace netmon::web

@@ -72,6 +72,24 @@ private:
     std::string label_;
 };
 
+// A DNS name as people type it: labels of letters, digits and '-', dots between, a dot at the
+// end allowed; not an address.
+bool is_host_name(std::string_view name) {
+    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    if (name.empty() || name.size() > 253) return false;
+    std::size_t label = 0;
+    for (char c : name) {
+        if (c == '.') {
+            if (label == 0) return false;
+            label = 0;
+            continue;
+        }
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        if (!ok || ++label > 63) return false;
+    }
+    return label > 0 && !IpAddress::parse(name);
+}
+
 std::vector<Cidr> parse_subnets(const std::vector<std::string>& items, const Reader& reader,
                                 std::string_view key, bool indexed) {
     if (items.empty()) reader.fail(key, "must list at least one subnet");
@@ -234,7 +252,14 @@ Config parse_config(std::string_view yaml_text, std::string_view label) {
             }
         }
         if (const YAML::Node web = root["web"]) {
-            reader.only_keys(web, "web", {"listen", "auth"});
+            reader.only_keys(web, "web", {"listen", "hostnames", "auth"});
+            if (const YAML::Node node = web["hostnames"]; node && !node.IsNull()) {
+                for (const std::string& name : reader.list(node, "web.hostnames")) {
+                    if (!is_host_name(name))
+                        reader.fail("web.hostnames", quoted(name) + " is not a host name (letters, digits, '-' and '.')");
+                    config.web_hostnames.push_back(name);
+                }
+            }
             if (const YAML::Node node = web["listen"]) {
                 std::string text = reader.scalar(node, "web.listen");
                 auto listen = ListenAddress::parse(text);

@@ -52,6 +52,7 @@ struct Config {
     std::string input_file;        // CONNTRACK_INPUT_FILE: replay this text file
     std::uint64_t event_buffer = 8 << 20;  // netlink.event_buffer: bytes for queued events
     ListenAddress web_listen{IpAddress::v4(10, 0, 0, 1), 8080};
+    std::vector<std::string> web_hostnames;  // the names that may reach the dashboard (Host:)
     std::optional<WebAuth> web_auth;
     std::string path;  // the file this came from; empty for built-in defaults
 };
