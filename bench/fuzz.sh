@@ -11,7 +11,7 @@ minutes=${1:-5}
 build=${2:-build-fuzz}
 shift 2 || shift $# || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parser netlink config request_params auth)
+[ ${#targets[@]} -gt 0 ] || targets=(parser netlink config request_params query_string auth)
 
 cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DNETMON_FUZZ=ON -DNETMON_BUILD_TESTS=OFF -DNETMON_WERROR=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -26,7 +26,7 @@ for target in "${targets[@]}"; do
   status=0
   nice "$build/fuzz/fuzz_$target" -seed=1 -max_total_time=$((minutes * 60)) -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" "fuzz/corpus/$target" >"$work/log" 2>&1 || status=$?
-  last=$(grep -E '^#[0-9]+ ' "$work/log" | tail -n 1)
+  last=$(grep -aE '^#[0-9]+[[:space:]]' "$work/log" | tail -n 1 || true)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log")
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")

@@ -11,7 +11,7 @@
   of router_extended.txt and router_events.txt in the kernel's attribute order
   (ctnetlink_fill_info), with 64-bit counters padded as nla_put_be64 pads them.
 - config: config/netmon.yml and variants of each setting.
-- request_params, auth: the query strings and headers of docs/API.md and the tests.
+- request_params, query_string, auth: the query strings and headers of docs/API.md and the tests.
 
 Writes seed-* files only; other files (regress-*: inputs of fixed bugs) are kept. Deterministic:
 running it again gives the same files.
@@ -333,6 +333,18 @@ def request_params_seeds():
     return [(f"{number:02}", query) for number, query in enumerate(queries, 1)]
 
 
+def query_string_seeds():
+    # Raw query strings, as they follow the '?' of a request (docs/API.md and the tests).
+    queries = [
+        "", "limit=2&proto=tcp", "q=192.0.2.&proto=udp&src=10.0.0.11&limit=10000",
+        "q=2001%3Adb8&proto=tcp&src=fd00%3A10%3A%3A11&limit=10000", "since=60&limit=20",
+        "q=&proto=&src=&limit=", "limit=5=6", "limit=5;limit=6", "limit=5&limit=6", "&x", "limit",
+        "q=%zz", "q=%4", "src=%C3%A9", "q=%E2%82%AC", "q=%ED%A0%80", "q=%C0%AF", "q=%00", "q=a+b",
+        "proto=ICMPv6&q=%3A%3Affff", "since=316224001", "foo=1",
+    ]
+    return [(f"{number:02}", query) for number, query in enumerate(queries, 1)]
+
+
 def auth_seeds():
     headers = [
         "Basic YWRtaW46c2VjcmV0", "basic YWRtaW46c2VjcmV0", "BASIC   YWRtaW46c2VjcmV0  ",
@@ -349,6 +361,7 @@ def main():
     write_corpus("config", config_seeds())
     write_corpus("request_params", request_params_seeds())
     write_corpus("auth", auth_seeds())
+    write_corpus("query_string", query_string_seeds())
 
 
 if __name__ == "__main__":

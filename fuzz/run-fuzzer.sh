@@ -12,7 +12,7 @@ status=0
 "$binary" -seed=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -error_exitcode=1 \
   -timeout_exitcode=1 -print_final_stats=1 -artifact_prefix="$work/" "$@" "$work/corpus" "$seeds" \
   >"$work/log" 2>&1 || status=$?
-grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' "$work/log" || true
+grep -aE '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' "$work/log" || true
 if [ "$status" != 0 ]; then
   tail -n 60 "$work/log"
   echo "run-fuzzer: $(basename "$binary") failed (exit $status); input saved as:" $(ls "$work"/crash-* "$work"/timeout-* "$work"/oom-* "$work"/leak-* 2>/dev/null) >&2
