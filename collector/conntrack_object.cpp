@@ -156,7 +156,8 @@ int collect_attribute(const nlattr* attribute, void* data) {
 
 // The reply tuple's ICMP id, type and code, read from the message itself because
 // libnetfilter_conntrack keeps them without a getter. Each attribute is checked for type and
-// length before it is read; missing ones read as 0, as conntrack-tools prints them.
+// length before it is read; missing ones read as 0, as conntrack-tools prints them. The caller
+// checked that the payload holds an nfgenmsg.
 void read_reply_icmp(const nlmsghdr* message, bool v6, Tuple& reply) {
     const nlattr* top[CTA_MAX + 1] = {};
     AttributeTable top_table{top, CTA_MAX};
@@ -164,7 +165,11 @@ void read_reply_icmp(const nlmsghdr* message, bool v6, Tuple& reply) {
     AttributeTable tuple_table{tuple, CTA_TUPLE_MAX};
     const nlattr* proto[CTA_PROTO_MAX + 1] = {};
     AttributeTable proto_table{proto, CTA_PROTO_MAX};
-    if (mnl_attr_parse(message, sizeof(nfgenmsg), collect_attribute, &top_table) < 0 ||
+    // Up to nlmsg_len exactly, as nfct_nlmsg_parse reads: mnl_attr_parse would go on to the
+    // aligned end and could find a later reply tuple there.
+    const auto* payload = static_cast<const char*>(mnl_nlmsg_get_payload(message)) + sizeof(nfgenmsg);
+    const std::size_t payload_length = mnl_nlmsg_get_payload_len(message) - sizeof(nfgenmsg);
+    if (mnl_attr_parse_payload(payload, payload_length, collect_attribute, &top_table) < 0 ||
         top[CTA_TUPLE_REPLY] == nullptr || mnl_attr_validate(top[CTA_TUPLE_REPLY], MNL_TYPE_NESTED) < 0 ||
         mnl_attr_parse_nested(top[CTA_TUPLE_REPLY], collect_attribute, &tuple_table) < 0 ||
         tuple[CTA_TUPLE_PROTO] == nullptr || mnl_attr_validate(tuple[CTA_TUPLE_PROTO], MNL_TYPE_NESTED) < 0 ||

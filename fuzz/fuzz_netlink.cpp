@@ -126,8 +126,11 @@ bool level_would_exit(const Level& level, const nlattr* nest) {
 // Whether nfct_nlmsg_parse would end the process on message.
 bool libnfct_would_exit(const nlmsghdr* message) {
     if (mnl_nlmsg_get_payload_len(message) < sizeof(nfgenmsg)) return false;
+    // The attributes up to nlmsg_len exactly, as nfct_nlmsg_parse reads them (mnl_attr_parse
+    // would go on to the aligned end and might see one more).
     Walk walk{&top_level};
-    mnl_attr_parse(message, sizeof(nfgenmsg), check_attribute, &walk);
+    const auto* payload = static_cast<const std::uint8_t*>(mnl_nlmsg_get_payload(message)) + sizeof(nfgenmsg);
+    mnl_attr_parse_payload(payload, mnl_nlmsg_get_payload_len(message) - sizeof(nfgenmsg), check_attribute, &walk);
     if (walk.exits) return true;
     for (const Rule& rule : top_level.rules)
         if (rule.nested != nullptr && level_would_exit(*rule.nested, walk.last[rule.type])) return true;

@@ -672,6 +672,27 @@ TEST_CASE("broken messages are refused and never read beyond", "[netlink]") {
         std::memcpy(after + sizeof fake, &mark, sizeof mark);
         CHECK(parser.parse(message.header(), EventType::snapshot).entry->mark == 0);
     }
+    SECTION("an attribute that ends in the padding after an unaligned nlmsg_len") {
+        // libnetfilter_conntrack reads up to nlmsg_len exactly; the reply's ICMP fields must come
+        // from the same attributes, not from a later reply tuple only mnl_attr_parse sees.
+        Spec ping;
+        ping.protocol = IPPROTO_ICMP;
+        ping.addresses = {v4("10.0.0.11"), v4("192.0.2.10"), v4("192.0.2.10"), v4("198.51.100.2")};
+        ping.ports = {50353, 8 << 8, 61000, 0};
+        Message plain(ping);
+        const ParseResult expected = parser.parse(plain.header(), EventType::snapshot);
+        REQUIRE(expected.entry.has_value());
+        Message message(ping);
+        nlattr* reply = mnl_attr_nest_start(message.header(), CTA_TUPLE_REPLY);
+        nlattr* proto = mnl_attr_nest_start(message.header(), CTA_TUPLE_PROTO);
+        mnl_attr_put_u8(message.header(), CTA_PROTO_NUM, IPPROTO_ICMP);
+        mnl_attr_put_u16(message.header(), CTA_PROTO_ICMP_ID, htons(777));
+        mnl_attr_nest_end(message.header(), proto);
+        mnl_attr_nest_end(message.header(), reply);
+        message.header()->nlmsg_len -= 3;
+        const ParseResult result = parser.parse(message.header(), EventType::snapshot);
+        CHECK(result.entry == expected.entry);
+    }
     // A good message still parses after all of these.
     check_like_conntrack_tools(parser, tcp_spec());
 }
