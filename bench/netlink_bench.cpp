@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "conntrack_object.h"
 #include "netlink_source.h"
 #include "reconciler.h"
 #include "store.h"
@@ -168,7 +169,7 @@ std::uint32_t fill(std::uint32_t count) {
             ssize_t n = ::recv(mnl_socket_get_fd(socket.get()), replies.data(), replies.size(), flags);
             if (n <= 0) return;
             int left = static_cast<int>(n);
-            for (auto* m = reinterpret_cast<const nlmsghdr*>(replies.data()); mnl_nlmsg_ok(m, left);
+            for (auto* m = reinterpret_cast<const nlmsghdr*>(replies.data()); netlink_message_ok(m, left);
                  m = mnl_nlmsg_next(m, &left)) {
                 if (m->nlmsg_type != NLMSG_ERROR) continue;
                 const auto* error = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m));
@@ -223,7 +224,7 @@ std::size_t raw_dump(std::size_t buffer_size) {
         ssize_t n = mnl_socket_recvfrom(socket.get(), buffer.data(), buffer.size());
         if (n <= 0) throw std::runtime_error(std::string("raw dump: ") + std::strerror(errno));
         int left = static_cast<int>(n);
-        for (auto* m = reinterpret_cast<const nlmsghdr*>(buffer.data()); mnl_nlmsg_ok(m, left);
+        for (auto* m = reinterpret_cast<const nlmsghdr*>(buffer.data()); netlink_message_ok(m, left);
              m = mnl_nlmsg_next(m, &left)) {
             if (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR) return messages;
             ++messages;

@@ -36,21 +36,6 @@ std::string_view state_name(const std::string_view (&names)[N], std::uint8_t val
     return value < N ? names[value] : names[0];
 }
 
-// The attributes entry_from_conntrack and check_conntrack read. nfct_nlmsg_parse only ever sets
-// attributes, so a reused object must forget these before the next message.
-constexpr nf_conntrack_attr read_attributes[] = {
-    ATTR_ORIG_L3PROTO,         ATTR_ORIG_L4PROTO,         ATTR_ORIG_IPV4_SRC,
-    ATTR_ORIG_IPV4_DST,        ATTR_REPL_IPV4_SRC,        ATTR_REPL_IPV4_DST,
-    ATTR_ORIG_IPV6_SRC,        ATTR_ORIG_IPV6_DST,        ATTR_REPL_IPV6_SRC,
-    ATTR_REPL_IPV6_DST,        ATTR_ORIG_PORT_SRC,        ATTR_ORIG_PORT_DST,
-    ATTR_REPL_PORT_SRC,        ATTR_REPL_PORT_DST,        ATTR_ICMP_TYPE,
-    ATTR_ICMP_CODE,            ATTR_ICMP_ID,              ATTR_TCP_STATE,
-    ATTR_SCTP_STATE,           ATTR_DCCP_STATE,           ATTR_TIMEOUT,
-    ATTR_MARK,                 ATTR_ZONE,                 ATTR_STATUS,
-    ATTR_ORIG_COUNTER_PACKETS, ATTR_ORIG_COUNTER_BYTES,   ATTR_REPL_COUNTER_PACKETS,
-    ATTR_REPL_COUNTER_BYTES,
-};
-
 // Attributes the library allocates memory for when it parses them, without freeing what an
 // earlier parse allocated: an object that has one is replaced rather than reused.
 constexpr nf_conntrack_attr allocated_attributes[] = {ATTR_SECCTX, ATTR_HELPER_INFO, ATTR_CONNLABELS,
@@ -171,7 +156,8 @@ int collect_attribute(const nlattr* attribute, void* data) {
 
 // The reply tuple's ICMP id, type and code, read from the message itself because
 // libnetfilter_conntrack keeps them without a getter. Each attribute is checked for type and
-// length before it is read; missing ones read as 0, as conntrack-tools prints them.
+// length before it is read; missing ones read as 0, as conntrack-tools prints them. The caller
+// checked that the payload holds an nfgenmsg.
 void read_reply_icmp(const nlmsghdr* message, bool v6, Tuple& reply) {
     const nlattr* top[CTA_MAX + 1] = {};
     AttributeTable top_table{top, CTA_MAX};
@@ -179,7 +165,11 @@ void read_reply_icmp(const nlmsghdr* message, bool v6, Tuple& reply) {
     AttributeTable tuple_table{tuple, CTA_TUPLE_MAX};
     const nlattr* proto[CTA_PROTO_MAX + 1] = {};
     AttributeTable proto_table{proto, CTA_PROTO_MAX};
-    if (mnl_attr_parse(message, sizeof(nfgenmsg), collect_attribute, &top_table) < 0 ||
+    // Up to nlmsg_len exactly, as nfct_nlmsg_parse reads: mnl_attr_parse would go on to the
+    // aligned end and could find a later reply tuple there.
+    const auto* payload = static_cast<const char*>(mnl_nlmsg_get_payload(message)) + sizeof(nfgenmsg);
+    const std::size_t payload_length = mnl_nlmsg_get_payload_len(message) - sizeof(nfgenmsg);
+    if (mnl_attr_parse_payload(payload, payload_length, collect_attribute, &top_table) < 0 ||
         top[CTA_TUPLE_REPLY] == nullptr || mnl_attr_validate(top[CTA_TUPLE_REPLY], MNL_TYPE_NESTED) < 0 ||
         mnl_attr_parse_nested(top[CTA_TUPLE_REPLY], collect_attribute, &tuple_table) < 0 ||
         tuple[CTA_TUPLE_PROTO] == nullptr || mnl_attr_validate(tuple[CTA_TUPLE_PROTO], MNL_TYPE_NESTED) < 0 ||
@@ -228,10 +218,20 @@ std::optional<EventType> conntrack_event_type(const nlmsghdr* message) {
     }
 }
 
-ConntrackParser::ConntrackParser() : ct_(make_conntrack()) {}
+bool netlink_message_ok(const nlmsghdr* message, int remaining) {
+    return remaining >= static_cast<int>(sizeof(nlmsghdr)) && message->nlmsg_len >= sizeof(nlmsghdr) &&
+           message->nlmsg_len <= static_cast<unsigned>(remaining);
+}
+
+ConntrackParser::ConntrackParser() : ct_(make_conntrack()), blank_(make_conntrack()) {}
 
 ParseResult ConntrackParser::parse(const nlmsghdr* message, EventType event) {
-    for (nf_conntrack_attr attribute : read_attributes) nfct_attr_unset(ct_.get(), attribute);
+    // nfct_nlmsg_parse only ever sets attributes, and unsetting one leaves its value behind, which
+    // the library can show again: ICMP type, code and id share their memory with the ports, and a
+    // message with a type but no code read the code from the ports of the message before (found by
+    // fuzz/fuzz_netlink.cpp). So the object starts from a blank one, copied whole: ct_ never holds
+    // memory of its own here (see allocated_attributes), and NFCT_CP_OVERRIDE is one memcpy.
+    nfct_copy(ct_.get(), blank_.get(), NFCT_CP_OVERRIDE);
     ParseResult result;
     result.entry.emplace();
     Entry& entry = *result.entry;

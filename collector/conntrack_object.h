@@ -44,6 +44,12 @@ ParseError check_conntrack(const nf_conntrack* ct);
 // Returns nothing for messages that are not conntrack entries.
 std::optional<EventType> conntrack_event_type(const nlmsghdr* message);
 
+// Whether message, remaining bytes before the end of its datagram, is a whole message: what
+// mnl_nlmsg_ok is for, used in its place to walk a datagram with mnl_nlmsg_next. libmnl 1.0.4's
+// mnl_nlmsg_ok compares nlmsg_len as an int, so it accepts a length of 2^31 or more, with which
+// the parse and mnl_nlmsg_next read far outside the buffer.
+bool netlink_message_ok(const nlmsghdr* message, int remaining);
+
 // Turns conntrack messages into Entries, reusing one nf_conntrack object for all of them so
 // that the hot path allocates nothing.
 class ConntrackParser {
@@ -52,7 +58,7 @@ public:
     ConntrackParser();
 
     // Parses one IPCTNL_MSG_CT_NEW or IPCTNL_MSG_CT_DELETE message whose length the caller
-    // checked (mnl_nlmsg_ok) with nfct_nlmsg_parse, and gives the entry event. On failure the
+    // checked (netlink_message_ok) with nfct_nlmsg_parse, and gives the entry event. On failure the
     // entry is empty and error says why: bad_header when the message is too short for its
     // header or libnetfilter_conntrack rejects it, else as check_conntrack. Beware that
     // libnetfilter_conntrack 1.0.9 ends the process (exit(1), "ctnetlink kernel ABI is broken")
@@ -61,6 +67,7 @@ public:
 
 private:
     ConntrackObject ct_;
+    ConntrackObject blank_;  // never parsed into: what ct_ is reset to before each message
 };
 
 }  // namespace netmon

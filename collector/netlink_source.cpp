@@ -83,7 +83,7 @@ struct Chunk {
 // Whether the datagram holds the end of dump sequence: NLMSG_DONE or an error.
 bool ends_dump(const char* data, ssize_t length, std::uint32_t sequence, std::uint32_t portid) {
     int remaining = static_cast<int>(length);
-    for (auto* message = reinterpret_cast<const nlmsghdr*>(data); mnl_nlmsg_ok(message, remaining);
+    for (auto* message = reinterpret_cast<const nlmsghdr*>(data); netlink_message_ok(message, remaining);
          message = mnl_nlmsg_next(message, &remaining)) {
         if (message->nlmsg_seq != sequence || message->nlmsg_pid != portid) continue;
         if (message->nlmsg_type == NLMSG_DONE) return true;
@@ -229,7 +229,7 @@ struct NetlinkDumpSource::State {
             if (chunk->length == 0) throw SourceError(std::string(dump_name) + ": the socket was closed");
             int remaining = static_cast<int>(chunk->length);
             for (auto* message = reinterpret_cast<const nlmsghdr*>(chunk->buffer.data());
-                 mnl_nlmsg_ok(message, remaining); message = mnl_nlmsg_next(message, &remaining)) {
+                 netlink_message_ok(message, remaining); message = mnl_nlmsg_next(message, &remaining)) {
                 if (message->nlmsg_seq != sequence || message->nlmsg_pid != portid) continue;
                 if (message->nlmsg_type == NLMSG_DONE) {
                     // The kernel ends a dump that failed halfway with the error in NLMSG_DONE.
@@ -347,7 +347,7 @@ std::size_t NetlinkEventSource::drain(std::vector<Entry>& out, bool& events_lost
         }
         bytes += static_cast<std::size_t>(n);
         int remaining = static_cast<int>(n);
-        for (auto* message = reinterpret_cast<const nlmsghdr*>(state.buffer.data()); mnl_nlmsg_ok(message, remaining);
+        for (auto* message = reinterpret_cast<const nlmsghdr*>(state.buffer.data()); netlink_message_ok(message, remaining);
              message = mnl_nlmsg_next(message, &remaining)) {
             if (message->nlmsg_type == NLMSG_ERROR) {
                 if (int error = netlink_error(message); error != 0) throw_errno(events_name, error);

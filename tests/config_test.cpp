@@ -164,6 +164,15 @@ TEST_CASE("bad values name the file, the key and the value", "[config]") {
     CHECK(error_of("interval: [1]") == "netmon.yml: interval: must be a single value");
 }
 
+TEST_CASE("an error is one line whatever the bytes of the file", "[config]") {
+    // Found by fuzz/fuzz_config.cpp: yaml-cpp's message names the bad escape character itself,
+    // and a key is named as it is written.
+    const std::string found("netlink:\n  event_b\x91\x99" "fer: \0\n65536\n", 33);  // fuzz/corpus/config/regress-*
+    CHECK(error_of(found) == "netmon.yml: line 3: unknown escape character: ?");
+    CHECK(error_of("\"web\\nlisten\\t\": 1\n") == "netmon.yml: web?listen?: unknown setting");
+    CHECK(std::string(ConfigError("a\r\nb\x7f").what()) == "a??b?");
+}
+
 TEST_CASE("environment variables override the file", "[config]") {
     Config config = parse_config("local_subnets: [10.0.0.0/24]\n", "netmon.yml");
     apply_environment(config, env({{"CONNTRACK_INPUT_FILE", "/tmp/capture.txt"},

@@ -20,6 +20,7 @@
 
 #include <array>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +56,7 @@ struct Spec {
     // ports: original sport, dport, reply sport, dport. ICMP: id, type << 8 | code, likewise.
     std::array<std::uint16_t, 4> ports{};
     bool with_ports = true;
+    bool with_icmp_code = true;  // false: ICMP type without code, which no kernel sends
     std::optional<std::uint32_t> status, timeout, mark;
     std::optional<std::uint16_t> zone;
     std::optional<std::uint8_t> state;  // in the protocol's CTA_PROTOINFO nest
@@ -129,11 +131,11 @@ private:
         if (spec.with_ports && spec.protocol == IPPROTO_ICMP) {
             mnl_attr_put_u16(header_, CTA_PROTO_ICMP_ID, htons(sport));
             mnl_attr_put_u8(header_, CTA_PROTO_ICMP_TYPE, static_cast<std::uint8_t>(dport >> 8));
-            mnl_attr_put_u8(header_, CTA_PROTO_ICMP_CODE, static_cast<std::uint8_t>(dport));
+            if (spec.with_icmp_code) mnl_attr_put_u8(header_, CTA_PROTO_ICMP_CODE, static_cast<std::uint8_t>(dport));
         } else if (spec.with_ports && spec.protocol == IPPROTO_ICMPV6) {
             mnl_attr_put_u16(header_, CTA_PROTO_ICMPV6_ID, htons(sport));
             mnl_attr_put_u8(header_, CTA_PROTO_ICMPV6_TYPE, static_cast<std::uint8_t>(dport >> 8));
-            mnl_attr_put_u8(header_, CTA_PROTO_ICMPV6_CODE, static_cast<std::uint8_t>(dport));
+            if (spec.with_icmp_code) mnl_attr_put_u8(header_, CTA_PROTO_ICMPV6_CODE, static_cast<std::uint8_t>(dport));
         } else if (spec.with_ports) {
             mnl_attr_put_u16(header_, CTA_PROTO_SRC_PORT, htons(sport));
             mnl_attr_put_u16(header_, CTA_PROTO_DST_PORT, htons(dport));
@@ -608,6 +610,34 @@ TEST_CASE("one reused parser gives what a fresh object gives for any mix of mess
     }
 }
 
+TEST_CASE("a reused parser forgets the ports of the message before an ICMP one", "[netlink]") {
+    // Found by fuzz/fuzz_netlink.cpp (fuzz/corpus/netlink/regress-reused-icmp-code): ICMP type,
+    // code and id share their memory with the ports in libnetfilter_conntrack's object, and an
+    // ICMP message without a code showed the low byte of the port before (443: code 187).
+    for (std::uint8_t protocol_number : {std::uint8_t{IPPROTO_ICMP}, std::uint8_t{IPPROTO_ICMPV6}}) {
+        Spec ping;
+        ping.protocol = protocol_number;
+        ping.family = protocol_number == IPPROTO_ICMPV6 ? AF_INET6 : AF_INET;
+        ping.addresses = ping.family == AF_INET6
+                             ? std::array{v6("fd00:10::11"), v6("2001:db8:3::20"), v6("2001:db8:3::20"), v6("2001:db8:100::2")}
+                             : std::array{v4("10.0.0.11"), v4("192.0.2.10"), v4("192.0.2.10"), v4("198.51.100.2")};
+        ping.ports = {50354, 128 << 8, 50354, 129 << 8};
+        ping.with_icmp_code = false;
+        Message ping_message(ping);
+        ConntrackParser fresh;
+        const ParseResult expected = fresh.parse(ping_message.header(), EventType::snapshot);
+        REQUIRE(expected.entry.has_value());
+        CHECK((expected.entry->original.dport & 0xff) == 0);
+
+        ConntrackParser reused;
+        Message before(tcp_spec());
+        REQUIRE(reused.parse(before.header(), EventType::snapshot).entry.has_value());
+        const ParseResult result = reused.parse(ping_message.header(), EventType::snapshot);
+        CAPTURE(protocol_number);
+        CHECK(result.entry == expected.entry);
+    }
+}
+
 // An attribute of the wrong type or length is not tested: libnetfilter_conntrack 1.0.9 ends the
 // process then ("ctnetlink kernel ABI is broken", exit(1)).
 TEST_CASE("broken messages are refused and never read beyond", "[netlink]") {
@@ -642,8 +672,46 @@ TEST_CASE("broken messages are refused and never read beyond", "[netlink]") {
         std::memcpy(after + sizeof fake, &mark, sizeof mark);
         CHECK(parser.parse(message.header(), EventType::snapshot).entry->mark == 0);
     }
+    SECTION("an attribute that ends in the padding after an unaligned nlmsg_len") {
+        // libnetfilter_conntrack reads up to nlmsg_len exactly; the reply's ICMP fields must come
+        // from the same attributes, not from a later reply tuple only mnl_attr_parse sees.
+        Spec ping;
+        ping.protocol = IPPROTO_ICMP;
+        ping.addresses = {v4("10.0.0.11"), v4("192.0.2.10"), v4("192.0.2.10"), v4("198.51.100.2")};
+        ping.ports = {50353, 8 << 8, 61000, 0};
+        Message plain(ping);
+        const ParseResult expected = parser.parse(plain.header(), EventType::snapshot);
+        REQUIRE(expected.entry.has_value());
+        Message message(ping);
+        nlattr* reply = mnl_attr_nest_start(message.header(), CTA_TUPLE_REPLY);
+        nlattr* proto = mnl_attr_nest_start(message.header(), CTA_TUPLE_PROTO);
+        mnl_attr_put_u8(message.header(), CTA_PROTO_NUM, IPPROTO_ICMP);
+        mnl_attr_put_u16(message.header(), CTA_PROTO_ICMP_ID, htons(777));
+        mnl_attr_nest_end(message.header(), proto);
+        mnl_attr_nest_end(message.header(), reply);
+        message.header()->nlmsg_len -= 3;
+        const ParseResult result = parser.parse(message.header(), EventType::snapshot);
+        CHECK(result.entry == expected.entry);
+    }
     // A good message still parses after all of these.
     check_like_conntrack_tools(parser, tcp_spec());
+}
+
+TEST_CASE("a message longer than what is left of its datagram ends the walk", "[netlink]") {
+    // Found by fuzz/fuzz_netlink.cpp (fuzz/corpus/netlink/regress-nlmsg-len-2g): libmnl 1.0.4's
+    // mnl_nlmsg_ok takes an nlmsg_len of 2^31 or more for a negative int and accepts it.
+    Message message(tcp_spec());
+    const int length = static_cast<int>(message.header()->nlmsg_len);
+    CHECK(netlink_message_ok(message.header(), length));
+    CHECK(netlink_message_ok(message.header(), length + 100));
+    CHECK_FALSE(netlink_message_ok(message.header(), length - 1));
+    CHECK_FALSE(netlink_message_ok(message.header(), 15));
+    for (std::uint32_t bad : {0x80000000u, 0x80000010u, 0xfffffff0u, 0xffffffffu, 15u}) {
+        message.header()->nlmsg_len = bad;
+        CAPTURE(bad);
+        CHECK_FALSE(netlink_message_ok(message.header(), length));
+        CHECK_FALSE(netlink_message_ok(message.header(), INT_MAX));
+    }
 }
 
 TEST_CASE("attributes the library allocates for do not leak or stick", "[netlink]") {

@@ -134,7 +134,16 @@ const char* nonempty(const Environment& environment, const char* name) {
     return value != nullptr && *value != '\0' ? value : nullptr;
 }
 
+std::string one_line(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+}
+
 }  // namespace
+
+ConfigError::ConfigError(std::string_view message) : std::runtime_error(one_line(message)) {}
 
 std::optional<ListenAddress> ListenAddress::parse(std::string_view text) {
     std::string_view host;

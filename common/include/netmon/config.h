@@ -17,7 +17,9 @@ namespace netmon {
 //   netmon.yml: local_subnets[1]: "10.0.0.0/33" is not a CIDR
 class ConfigError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    // Control characters in message (from a key, a value or YAML's own messages, which quote
+    // the bad character) become '?', so that what() stays one line of the log.
+    explicit ConfigError(std::string_view message);
 };
 
 // Where the collector reads conntrack from (see netmon.yml).
