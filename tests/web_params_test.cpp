@@ -125,7 +125,7 @@ TEST_CASE("query strings: pairs by '&', percent-encoding and '+' decoded") {
     CHECK(decoded("q=%3D%3B") == "[q==;]");  // encoded, they are data
 }
 
-TEST_CASE("query strings: a second raw '=' or a ';' is refused, naming the parameter") {
+TEST_CASE("query strings: a second raw '=' or a semicolon is refused, naming the parameter") {
     CHECK(decoded("limit=5=6") .find("error: parameter \"limit\": a raw '=' or ';'") == 0);
     CHECK(decoded("limit=5;limit=6").find("error: parameter \"limit\": a raw '=' or ';'") == 0);
     CHECK(decoded("q=1&limit=2;3").find("error: parameter \"limit\"") == 0);

@@ -34,7 +34,7 @@ TEST_CASE("Host: the listen address with its port, and the configured names") {
     }
 }
 
-TEST_CASE("Host: port 80 may be left out; IPv6 literals in brackets") {
+TEST_CASE("Host: port 80 may be left out, IPv6 literals in brackets") {
     AllowedHosts hosts(*ListenAddress::parse("[fd00:10::1]:80"), {});
     CHECK(allows(hosts, "[fd00:10::1]"));
     CHECK(allows(hosts, "[fd00:10::1]:80"));
@@ -45,7 +45,7 @@ TEST_CASE("Host: port 80 may be left out; IPv6 literals in brackets") {
     CHECK_FALSE(allows(hosts, "[fd00:10::1]x"));
 }
 
-TEST_CASE("Host: localhost on a loopback address; any literal on a wildcard, never a name") {
+TEST_CASE("Host: localhost on a loopback address, any literal on a wildcard, never a name") {
     AllowedHosts loopback(*ListenAddress::parse("127.0.0.1:8080"), {});
     CHECK(allows(loopback, "localhost:8080"));
     CHECK(allows(loopback, "127.0.0.1:8080"));
@@ -78,7 +78,7 @@ TEST_CASE("auth throttle: five free misses, then waits that double up to a minut
     CHECK_FALSE(throttle.wait_ms(a, now));
 }
 
-TEST_CASE("auth throttle: an IPv6 /64 is one client; quiet addresses are forgotten; bounded") {
+TEST_CASE("auth throttle: an IPv6 /64 is one client, quiet addresses are forgotten, it is bounded") {
     AuthThrottle throttle;
     for (int i = 0; i < AuthThrottle::free_failures; ++i)
         throttle.failed(ip(("fd00:10::" + std::to_string(i + 1)).c_str()), 0);
