@@ -15,7 +15,7 @@ const char* const ingest_usage =
     "      read the table once and bring the database in line with it\n"
     "  run [--interval SECONDS]\n"
     "      keep the database in line with the table, a cycle every interval (1.0 s); SIGTERM or\n"
-    "      SIGINT stop it after the cycle under way, SIGHUP reloads the configuration\n"
+    "      SIGINT stop it (a cycle under way is given up), SIGHUP reloads the configuration\n"
     "\n"
     "options:\n"
     "  --config FILE   configuration file (default: $NETMON_CONFIG, /etc/netmon/netmon.yml,\n"

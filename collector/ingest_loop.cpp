@@ -63,6 +63,13 @@ int SignalFd::take() {
     }
 }
 
+bool SignalFd::stop_pending() const {
+    // Blocked signals stay pending until the loop reads them from the descriptor.
+    sigset_t pending;
+    if (sigpending(&pending) != 0) return false;
+    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
 IngestLoop::IngestLoop(Hooks hooks, std::chrono::milliseconds interval, Logger& log, SignalFd& signals)
     : hooks_(std::move(hooks)), interval_(interval), log_(log), signals_(signals) {}
 

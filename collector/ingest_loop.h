@@ -2,7 +2,8 @@
 // The ingest daemon's loop (the seed's ingest_loop): a cycle every interval, measured from the
 // start of the cycle, with signals read between cycles.
 //
-// SIGTERM and SIGINT end the loop after the cycle under way; SIGHUP calls the reload hook.
+// SIGTERM and SIGINT end the loop after the cycle under way, which can cut itself short by
+// asking SignalFd::stop_pending as it goes; SIGHUP calls the reload hook.
 // A cycle that throws is logged (repeats of the same error are summarized) and the next one
 // runs on time. A cycle that overruns the interval does not make the loop fall behind: the next
 // one starts at the next multiple of the interval after the start of the late one, skipping the
@@ -31,6 +32,9 @@ public:
     int fd() const { return fd_; }
     // Reads one pending signal without blocking; 0 when none.
     int take();
+    // Whether SIGTERM or SIGINT is waiting to be read, without reading it: asked during a
+    // cycle, so that a long read stops part way (SnapshotSource::stop_when).
+    bool stop_pending() const;
 
 private:
     int fd_ = -1;

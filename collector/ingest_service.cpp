@@ -30,8 +30,8 @@ std::int64_t unix_ms_now() {
 IngestService::IngestService(Config config, Logger& log, bool with_events)
     : config_(std::move(config)),
       log_(log),
-      store_(config_.database),
       source_(make_source(config_)),
+      store_(config_.database),
       reconciler_(store_, OutboundFilter(config_.local_subnets)) {
     if (with_events && dynamic_cast<const NetlinkDumpSource*>(source_.get()) != nullptr) {
         try {
@@ -79,12 +79,17 @@ void IngestService::check_accounting() {
     store_.committed();
 }
 
-CycleResult IngestService::cycle() {
+void IngestService::stop_when(StopRequested requested) { source_->stop_when(std::move(requested)); }
+
+std::optional<CycleResult> IngestService::cycle() {
     const std::int64_t now = unix_ms_now();
     check_accounting();
     CycleResult result;
     try {
         result = reconciler_.run_cycle(*source_, now);
+    } catch (const Interrupted& e) {
+        log_.info(std::string(e.what()) + "; nothing of this cycle was written");
+        return std::nullopt;
     } catch (const std::exception& e) {
         record_failure(e.what(), now);
         throw;

@@ -13,13 +13,13 @@
 #include "netmon/config.h"
 #include "netmon/entry.h"
 #include "reconciler.h"
+#include "snapshot_source.h"
 #include "store.h"
 
 namespace netmon {
 
 class Logger;
 class NetlinkEventSource;
-class SnapshotSource;
 
 class IngestService {
 public:
@@ -31,8 +31,11 @@ public:
     ~IngestService();
 
     // One cycle at the current time. On failure the error is recorded in meta (when the
-    // database can be written) and rethrown; the last good state stays.
-    CycleResult cycle();
+    // database can be written) and rethrown; the last good state stays. Returns nothing when
+    // the stop check (stop_when) ended the read part way: nothing was written, nothing failed.
+    std::optional<CycleResult> cycle();
+    // Asked during every read of the table: when it says true, the cycle under way stops.
+    void stop_when(StopRequested requested);
     // A new configuration (SIGHUP): the outbound filter and the interval change at once; a new
     // database path or source needs a restart and is only warned about.
     void reload(Config fresh);
@@ -52,8 +55,8 @@ private:
 
     Config config_;
     Logger& log_;
+    std::unique_ptr<SnapshotSource> source_;  // before the store: a bad source creates no database
     Store store_;
-    std::unique_ptr<SnapshotSource> source_;
     std::unique_ptr<NetlinkEventSource> events_;
     Reconciler reconciler_;
     std::vector<Entry> event_batch_;

@@ -41,6 +41,8 @@ int run_command(const IngestCommand& command, Config config, Logger& log) {
     if (command.interval) config.interval = *command.interval;
     SignalFd signals;
     IngestService service(config, log, true);
+    // SIGTERM and SIGINT wait in the signalfd; a long read looks for them as it goes.
+    service.stop_when([&signals] { return signals.stop_pending(); });
     drop_privileges(log);
     IngestLoop* running = nullptr;
     IngestLoop loop({[&] { service.cycle(); },

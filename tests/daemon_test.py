@@ -212,6 +212,46 @@ class Run(unittest.TestCase):
         self.assertEqual(ingest.stop(), 0)
 
 
+class SourceThatNeverEnds(unittest.TestCase):
+    """Issue 10, defect 3: a source that never ends must not hang the ingest or deafen it."""
+
+    def stops_within_a_second(self, ingest):
+        started = time.monotonic()
+        ingest.process.send_signal(signal.SIGTERM)
+        self.assertEqual(ingest.process.wait(timeout=10), 0)
+        self.assertLess(time.monotonic() - started, 1.0, ingest.log())
+        self.assertIn("SIGTERM: stopping", ingest.log())
+
+    def test_sigterm_stops_a_cycle_reading_a_huge_file(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start()
+        # A TiB that takes no disk, atomically in the capture's place: each cycle reads up to
+        # the bound (1 GiB) and fails, keeping the last good state.
+        huge = ingest.input + ".new"
+        with open(huge, "w") as f:
+            f.truncate(1 << 40)
+        os.replace(huge, ingest.input)
+        wait_for(lambda: "larger than 1024 MiB" in ingest.log(), what="a cycle over the bound")
+        time.sleep(0.15)  # into the next one
+        self.stops_within_a_second(ingest)
+        self.assertEqual(ingest.count(), 15)
+        self.assertIn("larger than 1024 MiB", meta(ingest.db, "last_error"))
+
+    def test_sigterm_stops_an_ingest_whose_file_became_a_fed_fifo(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start()
+        os.remove(ingest.input)
+        os.mkfifo(ingest.input)
+        # A writer that keeps feeding it.
+        writer = subprocess.Popen(["sh", "-c", f"while :; do cat /dev/zero > {ingest.input}; done"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.addCleanup(writer.wait)
+        self.addCleanup(os.killpg, writer.pid, signal.SIGKILL)  # the shell and its cat
+        wait_for(lambda: "it is a FIFO, not a regular file" in ingest.log(), what="the FIFO refused")
+        self.stops_within_a_second(ingest)
+        self.assertEqual(ingest.count(), 15)
+
+
 def generated_capture(flows, seed):
     rng = random.Random(seed)
     lines = []
