@@ -5,9 +5,11 @@
 // SIGTERM and SIGINT end the loop after the cycle under way, which can cut itself short by
 // asking SignalFd::stop_pending as it goes; SIGHUP calls the reload hook.
 // A cycle that throws is logged (repeats of the same error are summarized) and the next one
-// runs on time. A cycle that overruns the interval does not make the loop fall behind: the next
-// one starts at the next multiple of the interval after the start of the late one, skipping the
-// slots that passed, so the loop never runs cycles back to back to catch up.
+// runs on time. A cycle that overruns the interval is followed by the next one at once, not at
+// the next slot: skipping a slot left the data a whole interval older than it needed to be,
+// which under load made netmon-web call a healthy ingest stale. The schedule goes on from that
+// start; slots that passed are not made up, so cycles run back to back only while each one
+// overruns (the log says so once a minute).
 
 #include <chrono>
 #include <cstdint>
@@ -41,6 +43,12 @@ private:
     unsigned char old_mask_[128];  // a sigset_t, kept opaque here
 };
 
+// When the cycle after one that started at started and ended at finished starts: an interval
+// after the start, or at once (finished) when the cycle took longer than that. Pure.
+std::chrono::steady_clock::time_point next_cycle_start(std::chrono::steady_clock::time_point started,
+                                                       std::chrono::steady_clock::time_point finished,
+                                                       std::chrono::milliseconds interval);
+
 class IngestLoop {
 public:
     struct Hooks {
@@ -65,7 +73,8 @@ public:
 private:
     // Runs f and logs what it throws; returns false when it threw.
     bool guarded(const char* what, const std::function<void()>& f);
-    // Waits for a signal, a watched fd or the deadline; false when asked to stop.
+    // Serves signals and watched fds until the deadline, looking at them at least once even
+    // when it has passed; false when asked to stop.
     bool wait_until(std::chrono::steady_clock::time_point deadline);
 
     Hooks hooks_;

@@ -91,7 +91,7 @@ std::optional<CycleResult> IngestService::cycle() {
         log_.info(std::string(e.what()) + "; nothing of this cycle was written");
         return std::nullopt;
     } catch (const std::exception& e) {
-        record_failure(e.what(), now);
+        record_failure(e.what(), unix_ms_now());  // when it ended, as a good cycle's time
         throw;
     }
     std::string summary = source_->describe() + ": " + std::to_string(result.flows) + " outbound flows (" +

@@ -337,8 +337,11 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         result.flows = flows_.size();
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
-        store_.set_meta(meta::last_cycle_at, now_ms);
-        store_.set_meta(meta::last_good_cycle_at, now_ms);
+        // When the cycle ends, not when it read: the data is as old as its commit, and a slow
+        // cycle stamped with its start would look stale the moment it lands.
+        const std::int64_t finished_ms = now_ms + static_cast<std::int64_t>(elapsed.count());
+        store_.set_meta(meta::last_cycle_at, finished_ms);
+        store_.set_meta(meta::last_good_cycle_at, finished_ms);
         store_.set_meta(meta::last_cycle_ok, 1);
         store_.set_meta(meta::last_cycle_ms, static_cast<std::int64_t>(elapsed.count()));
         store_.set_meta(meta::entries_seen, static_cast<std::int64_t>(result.entries_seen));

@@ -122,6 +122,22 @@ class Once(unittest.TestCase):
         self.assertIn("15 outbound flows (15 new, 0 changed, 0 gone)", result.stderr)
         self.assertEqual(query(ingest.db, "PRAGMA journal_mode")[0][0], "wal")
 
+    def test_a_good_cycle_is_stamped_when_it_commits(self):
+        # Issue 10, defect 7: stamped with its start, a slow cycle looked stale as it landed.
+        ingest = Ingest(self, subnets="10.0.0.0/24")
+        ingest.replace_input(generated_capture(20000, 0))
+        before = int(time.time() * 1000)
+        result = ingest.once()
+        after = int(time.time() * 1000)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        took = meta(ingest.db, "last_cycle_ms")
+        self.assertGreater(took, 5)  # enough to tell its start from its end
+        good = meta(ingest.db, "last_good_cycle_at")
+        self.assertEqual(meta(ingest.db, "last_cycle_at"), good)
+        self.assertGreaterEqual(good, meta(ingest.db, "started_at") + took)
+        self.assertLessEqual(good, after)
+        self.assertGreaterEqual(good, before + took)
+
     def test_missing_input_exits_1_and_keeps_the_rows(self):
         ingest = Ingest(self, "router_extended.txt")
         self.assertEqual(ingest.once().returncode, 0)

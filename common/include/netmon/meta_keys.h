@@ -12,6 +12,7 @@ inline constexpr std::string_view ingest_pid = "ingest_pid";
 inline constexpr std::string_view started_at = "started_at";
 inline constexpr std::string_view source = "source";  // text: "netlink", "file PATH", ...
 inline constexpr std::string_view interval_ms = "interval_ms";
+// When the last cycle ended (a good one: when it committed), not when it began.
 inline constexpr std::string_view last_cycle_at = "last_cycle_at";
 inline constexpr std::string_view last_good_cycle_at = "last_good_cycle_at";
 inline constexpr std::string_view last_cycle_ms = "last_cycle_ms";  // duration
