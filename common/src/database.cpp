@@ -23,6 +23,10 @@ bool configure_sqlite() {
 
 }  // namespace
 
+DatabaseError DatabaseError::closed(const std::string& path) {
+    return DatabaseError(path + " is closed: it could not be opened again", SQLITE_CANTOPEN);
+}
+
 bool DatabaseError::busy() const { return code_ == SQLITE_BUSY || code_ == SQLITE_LOCKED; }
 
 void Statement::Finalize::operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
@@ -135,6 +139,11 @@ std::int64_t Database::pragma_int(std::string_view name) {
 }
 
 void Database::set_busy_timeout(int milliseconds) { sqlite3_busy_timeout(db_.get(), milliseconds); }
+
+void Database::keep_wal_on_close() {
+    int persist = 1;
+    sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+}
 
 Transaction::Transaction(Database& db, Kind kind) : db_(db) {
     db_.execute(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN");

@@ -18,6 +18,8 @@ namespace netmon {
 class DatabaseError : public std::runtime_error {
 public:
     DatabaseError(const std::string& message, int code) : std::runtime_error(message), code_(code) {}
+    // For a database that could not be opened again and so is closed (SQLITE_CANTOPEN).
+    static DatabaseError closed(const std::string& path);
     int code() const { return code_; }
     bool busy() const;  // locked by another connection: worth retrying later
 
@@ -82,6 +84,9 @@ public:
     // The value of "PRAGMA name", as an integer.
     std::int64_t pragma_int(std::string_view name);
     void set_busy_timeout(int milliseconds);
+    // When this connection closes, SQLite leaves path-wal and path-shm in place instead of
+    // deleting them by name (SQLITE_FCNTL_PERSIST_WAL): for a file that is no longer at path.
+    void keep_wal_on_close();
     const std::string& path() const { return path_; }
 
 private:
