@@ -120,8 +120,12 @@ std::optional<CycleResult> IngestService::cycle() {
     } catch (const Interrupted& e) {
         log_.info(std::string(e.what()) + "; nothing of this cycle was written");
         return std::nullopt;
-    } catch (const std::exception& e) {
+    } catch (const DatabaseError& e) {
+        if (!e.statement().empty()) log_.debug("the statement that failed: " + e.statement());
         record_failure(e.what(), unix_ms_now());  // when it ended, as a good cycle's time
+        throw;
+    } catch (const std::exception& e) {
+        record_failure(e.what(), unix_ms_now());
         throw;
     }
     std::string summary = source_->describe() + ": " + std::to_string(result.flows) + " outbound flows (" +

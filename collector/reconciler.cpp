@@ -343,6 +343,8 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         store_.set_meta(meta::last_cycle_at, finished_ms);
         store_.set_meta(meta::last_good_cycle_at, finished_ms);
         store_.set_meta(meta::last_cycle_ok, 1);
+        // The failure it recovers from is over: its text goes, its time and count stay.
+        store_.delete_meta(meta::last_error);
         store_.set_meta(meta::last_cycle_ms, static_cast<std::int64_t>(elapsed.count()));
         store_.set_meta(meta::entries_seen, static_cast<std::int64_t>(result.entries_seen));
         store_.set_meta(meta::outbound_kept, static_cast<std::int64_t>(result.flows));

@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "database_access.h"
 #include "netmon/entry.h"
 #include "netmon/schema.h"
 
@@ -83,6 +84,7 @@ struct Store::Open {
     Statement prune_samples;
     Statement set_meta;
     Statement add_meta;
+    Statement delete_meta;
     std::unique_ptr<Checkpointer> checkpointer;  // last: stops first
 };
 
@@ -131,13 +133,24 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
     add_meta = db.prepare(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
         " ON CONFLICT (key) DO UPDATE SET value = coalesce(value, 0) + excluded.value");
+    delete_meta = db.prepare("DELETE FROM meta WHERE key = ?1");
     set_meta.bind(1, meta::schema_version).bind(2, static_cast<std::int64_t>(latest_schema_version()));
     set_meta.run();
     checkpointer = std::make_unique<Checkpointer>(path);
 }
 
+std::unique_ptr<Store::Open> Store::open_file() const {
+    try {
+        return std::make_unique<Open>(path_, busy_timeout_ms_);
+    } catch (const DatabaseError& e) {
+        if (!e.access_denied()) throw;
+        throw DatabaseError(explain_database_access(path_, check_database_access(path_), e.what()), e.code(),
+                            e.statement());
+    }
+}
+
 Store::Store(const std::string& path, int busy_timeout_ms) : path_(path), busy_timeout_ms_(busy_timeout_ms) {
-    open_ = std::make_unique<Open>(path_, busy_timeout_ms_);
+    open_ = open_file();
     remember_files();
 }
 
@@ -174,7 +187,7 @@ void Store::reopen() {
     }
     wal_.reset();
     shm_.reset();
-    open_ = std::make_unique<Open>(path_, busy_timeout_ms_);
+    open_ = open_file();
     remember_files();
 }
 
@@ -312,6 +325,12 @@ void Store::add_meta(std::string_view key, std::int64_t amount) {
     Open& o = open();
     o.add_meta.bind(1, key).bind(2, amount);
     o.add_meta.run();
+}
+
+void Store::delete_meta(std::string_view key) {
+    Open& o = open();
+    o.delete_meta.bind(1, key);
+    o.delete_meta.run();
 }
 
 }  // namespace netmon

@@ -69,7 +69,8 @@ class Store {
 public:
     // Opens path for writing. A write that finds the database locked by another connection
     // waits up to busy_timeout_ms before it fails. Throws DatabaseError or SchemaError with the
-    // file's name.
+    // file's name; when it may not be created or written, with the file or directory at fault
+    // (explain_database_access).
     explicit Store(const std::string& path, int busy_timeout_ms = 2000);
     ~Store();
     Store(const Store&) = delete;
@@ -117,10 +118,13 @@ public:
     void set_meta(std::string_view key, std::string_view value);
     // Adds to an integer meta value (0 when absent).
     void add_meta(std::string_view key, std::int64_t amount);
+    void delete_meta(std::string_view key);
 
 private:
     struct Open;  // the connection, its statements and its checkpointer
     Open& open();
+    // A new Open at path_; an access failure says which file or directory, and what to do.
+    std::unique_ptr<Open> open_file() const;
     void remember_files();
 
     std::string path_;

@@ -4,6 +4,7 @@ real SQLite file: repeated updates, re-reading the file, faults that must not lo
 signals, and kill -9 at random moments never leaving a database that fails integrity_check."""
 import json
 import os
+import pwd
 import random
 import shutil
 import signal
@@ -206,6 +207,9 @@ class Run(unittest.TestCase):
         self.assertIn("none of its 2 lines is a conntrack entry", meta(ingest.db, "last_error"))
         ingest.replace_input(fixture("router_extended.txt"))
         wait_for(lambda: meta(ingest.db, "last_cycle_ok") == 1, what="a good cycle")
+        # The error is over: its text goes (the dashboard would show it), its time stays.
+        self.assertIsNone(meta(ingest.db, "last_error"))
+        self.assertIsNotNone(meta(ingest.db, "last_error_at"))
         self.assertEqual(ingest.stop(), 0)
         log = ingest.log()
         # Logged when it starts failing and when it changes, not on every cycle.
@@ -332,6 +336,79 @@ class DatabaseReplaced(unittest.TestCase):
         self.check_followed(ingest, web, f"warning: {ingest.db} was replaced by another file while netmon-ingest had it "
                                          "open; opening the new one and writing every current flow into it")
         self.assertEqual(meta(ingest.db, "restored_from"), "backup")
+
+
+class Faults(unittest.TestCase):
+    """Issue 10, defect 11: what a full disk, a read-only directory and a SIGHUP that --interval
+    overrides say."""
+
+    def test_a_full_disk_names_the_file_not_the_sql(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a tiny tmpfs")
+        ingest = Ingest(self, "router_extended.txt")
+        full = os.path.join(ingest.dir, "full")
+        os.mkdir(full)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "netmon-test-full", full], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", full])
+        ingest.db = os.path.join(full, "netmon.db")
+        ingest.write_config(LAB_SUBNETS)
+        ingest.start()
+        ingest.replace_input(generated_capture(20000, 1))
+        wait_for(lambda: "database or disk is full" in ingest.log(), what="the disk-full error")
+        log = ingest.log()
+        self.assertIn(f"cycle failed: cannot write {ingest.db}: database or disk is full", log)
+        self.assertNotIn("INSERT", log)
+        self.assertEqual(ingest.count(), 15)  # the last good state
+        # Room again (a small table): it recovers, and the error is cleared.
+        ingest.replace_input(fixture("router_extended.txt"))
+        wait_for(lambda: "cycle recovered" in ingest.log(), what="the recovery")
+        wait_for(lambda: meta(ingest.db, "last_cycle_ok") == 1, what="a good cycle")
+        self.assertIsNone(meta(ingest.db, "last_error"))
+        self.assertEqual(ingest.stop(), 0)
+
+    def test_a_read_only_directory_is_named_with_what_to_do(self):
+        if os.geteuid() != 0 or shutil.which("setpriv") is None:
+            self.skipTest("needs root and setpriv to run as another user")
+        ingest = Ingest(self, "router_extended.txt")
+        os.chmod(ingest.dir, 0o755)
+        for name in (ingest.config, ingest.input):
+            os.chmod(name, 0o644)
+        locked = os.path.join(ingest.dir, "locked")
+        os.mkdir(locked, 0o555)
+        for existing in (False, True):
+            ingest.db = os.path.join(locked, "netmon.db")
+            ingest.write_config(LAB_SUBNETS)
+            os.chmod(ingest.config, 0o644)
+            if existing:
+                # The database is there and nobody's, but its -wal and -shm cannot be made.
+                os.chmod(locked, 0o755)
+                self.assertEqual(ingest.once().returncode, 0)
+                os.chown(ingest.db, 65534, 65534)
+                os.chmod(locked, 0o555)
+            result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ingest_binary(),
+                                     "--config", ingest.config, "once"], env=ingest.env(), capture_output=True,
+                                    text=True, timeout=60)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+            self.assertIn(f"cannot write {ingest.db}: its directory {locked} is not writable by uid 65534",
+                          result.stderr)
+            self.assertIn(f"chown {pwd.getpwuid(65534).pw_name} {locked}", result.stderr)
+            self.assertNotIn("unable to open database file", result.stderr)
+
+    def test_a_sighup_interval_that_interval_overrides_is_warned_about(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start(interval="0.1")
+        with open(ingest.config, "a") as f:
+            f.write("interval: 2.5\n")
+        ingest.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded" in ingest.log(), what="the reload")
+        self.assertIn(f"warning: interval: 2.5 in {ingest.config} is overridden by --interval 0.1 on the command line",
+                      ingest.log())
+        # And it does keep the command line's pace.
+        cycles = ingest.cycles()
+        time.sleep(1)
+        self.assertGreater(ingest.cycles(), cycles + 3)
+        self.assertEqual(ingest.stop(), 0)
 
 
 def generated_capture(flows, seed):

@@ -363,9 +363,14 @@ TEST_CASE("a failed read, or a text with no entry at all, changes nothing", "[re
     CHECK_THROWS_AS(reconciler.run_cycle(source, 4'000), CycleError);
     CHECK(query_int(db, "SELECT count(*) FROM connections") == 15);
 
-    // Back to the same table: nothing new, nothing gone.
+    // Back to the same table: nothing new, nothing gone, and the failure's text is gone from
+    // meta (IngestService records it there), its time kept.
+    store.set_meta(meta::last_error, "cannot open /x: No such file or directory");
+    store.set_meta(meta::last_error_at, std::int64_t{4'000});
     source.set(read_fixture("router_extended.txt"));
     CycleResult again = reconciler.run_cycle(source, 5'000);
+    CHECK(query_int(db, "SELECT count(*) FROM meta WHERE key = 'last_error'") == 0);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_error_at'") == 4'000);
     CHECK(again.inserted == 0);
     CHECK(again.deleted == 0);
     CHECK(again.unchanged == 15);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -15,16 +16,25 @@ struct sqlite3_stmt;
 namespace netmon {
 
 // An SQLite failure. code() is SQLite's primary result code (SQLITE_BUSY, SQLITE_FULL, ...).
+// what() is for people: what could not be done to which file, and SQLite's reason
+// ("cannot write /var/lib/netmon/netmon.db: database or disk is full"); statement() is the SQL
+// that failed, when one did, for debug logs only.
 class DatabaseError : public std::runtime_error {
 public:
-    DatabaseError(const std::string& message, int code) : std::runtime_error(message), code_(code) {}
+    DatabaseError(const std::string& message, int code, std::string statement = {})
+        : std::runtime_error(message), code_(code), statement_(std::move(statement)) {}
     // For a database that could not be opened again and so is closed (SQLITE_CANTOPEN).
     static DatabaseError closed(const std::string& path);
     int code() const { return code_; }
+    const std::string& statement() const { return statement_; }
     bool busy() const;  // locked by another connection: worth retrying later
+    // The file or its directory could not be opened, created or written (SQLITE_CANTOPEN,
+    // SQLITE_READONLY, SQLITE_PERM): a matter of permissions or of a read-only file system.
+    bool access_denied() const;
 
 private:
     int code_;
+    std::string statement_;
 };
 
 class Statement {

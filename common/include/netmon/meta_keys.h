@@ -23,7 +23,8 @@ inline constexpr std::string_view lines_skipped = "lines_skipped";
 inline constexpr std::string_view lines_skipped_total = "lines_skipped_total";
 inline constexpr std::string_view cycles_total = "cycles_total";
 inline constexpr std::string_view cycle_errors_total = "cycle_errors_total";
-inline constexpr std::string_view last_error = "last_error";  // text
+// The last failed cycle's error (text), removed by the next good cycle, and when it failed (kept).
+inline constexpr std::string_view last_error = "last_error";
 inline constexpr std::string_view last_error_at = "last_error_at";
 inline constexpr std::string_view accounting = "accounting";  // text: "on", "off", "unknown"
 inline constexpr std::string_view event_overruns_total = "event_overruns_total";
