@@ -244,7 +244,14 @@ Reconciler::Reconciler(Store& store, OutboundFilter filter) : store_(store), fil
     reload();
 }
 
+void Reconciler::forget() {
+    needs_reload_ = true;
+    swept_last_.clear();
+    swept_before_.clear();
+}
+
 void Reconciler::reload() {
+    needs_reload_ = true;  // until it is done: a read that fails halfway leaves part of the table
     flows_.clear();
     offsets_.clear();
     flows_.reserve(store_.count_connections());
@@ -261,6 +268,7 @@ void Reconciler::reload() {
             offsets_[row.key] = row.offset;
         }
     });
+    needs_reload_ = false;
 }
 
 std::uint8_t Reconciler::intern_state(std::string_view name) {
@@ -279,9 +287,11 @@ Counters Reconciler::totals(const Key& key, const Flow& flow) const {
 
 CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
     const auto started = std::chrono::steady_clock::now();
+    if (needs_reload_) reload();
     ++cycle_;
     const bool sample = now_ms - last_sample_ms_ >= sample_period_ms;
-    if (flows_.size() == 0) flows_.reserve(source.size_hint());
+    // Sized ahead for at most a million flows (a table of 262,144 is large); beyond, it grows.
+    if (flows_.size() == 0) flows_.reserve(std::min<std::size_t>(source.size_hint(), std::size_t{1} << 20));
     CycleWriter writer(*this, now_ms, true);
     CycleResult& result = writer.result();
     SweptFlows swept;
@@ -327,9 +337,14 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         result.flows = flows_.size();
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
-        store_.set_meta(meta::last_cycle_at, now_ms);
-        store_.set_meta(meta::last_good_cycle_at, now_ms);
+        // When the cycle ends, not when it read: the data is as old as its commit, and a slow
+        // cycle stamped with its start would look stale the moment it lands.
+        const std::int64_t finished_ms = now_ms + static_cast<std::int64_t>(elapsed.count());
+        store_.set_meta(meta::last_cycle_at, finished_ms);
+        store_.set_meta(meta::last_good_cycle_at, finished_ms);
         store_.set_meta(meta::last_cycle_ok, 1);
+        // The failure it recovers from is over: its text goes, its time and count stay.
+        store_.delete_meta(meta::last_error);
         store_.set_meta(meta::last_cycle_ms, static_cast<std::int64_t>(elapsed.count()));
         store_.set_meta(meta::entries_seen, static_cast<std::int64_t>(result.entries_seen));
         store_.set_meta(meta::outbound_kept, static_cast<std::int64_t>(result.flows));
@@ -339,7 +354,9 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         transaction.commit();
         store_.committed();
     } catch (...) {
-        reload();
+        // The memory went ahead of the rolled-back database: read it again before the next
+        // use, not now (a stop request must not wait for it).
+        needs_reload_ = true;
         throw;
     }
     if (sample) last_sample_ms_ = now_ms;
@@ -363,6 +380,7 @@ void Reconciler::forget_swept(const Key& key) {
 }
 
 EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int64_t now_ms) {
+    if (needs_reload_) reload();
     CycleWriter writer(*this, now_ms, false);
     try {
         Transaction transaction(store_.database());
@@ -373,7 +391,9 @@ EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int6
         transaction.commit();
         store_.committed();
     } catch (...) {
-        reload();
+        // The memory went ahead of the rolled-back database: read it again before the next
+        // use, not now (a stop request must not wait for it).
+        needs_reload_ = true;
         throw;
     }
     const CycleResult& result = writer.result();

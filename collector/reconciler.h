@@ -64,15 +64,21 @@ public:
     // One full cycle: reads the whole table from source and writes the difference in one
     // transaction, with the cycle's figures in meta. On failure (SourceError from the source,
     // CycleError when a non-empty text gave no entry at all, DatabaseError when SQLite fails)
-    // nothing is written, the last good state stays in the database and in memory, and the
-    // exception propagates.
+    // nothing is written, the last good state stays in the database (and is read back into
+    // memory before the next use), and the exception propagates. Interrupted from the source
+    // (a stop request) is such a failure too.
     CycleResult run_cycle(SnapshotSource& source, std::int64_t now_ms);
 
     // Events between cycles, in order, in one transaction: NEW inserts the flow at once,
     // UPDATE changes its state and flags (events carry no counters, so those stay), DESTROY
     // records the final counters (to its remote host) and deletes it. Throws DatabaseError,
-    // after which the memory is reloaded from the database.
+    // after which the memory is reloaded from the database before the next use.
     EventResult apply_events(const std::vector<Entry>& events, std::int64_t now_ms);
+
+    // The store's database is another one now (the file was replaced): everything in memory
+    // is forgotten and read again from it before the next cycle or events, so that the cycle
+    // inserts every flow the new file lacks.
+    void forget();
 
     std::size_t size() const { return flows_.size(); }
 
@@ -99,6 +105,7 @@ private:
     SweptFlows swept_before_;  // and by the one before
     std::uint32_t cycle_ = 0;
     std::int64_t last_sample_ms_ = 0;  // when samples were last written
+    bool needs_reload_ = false;        // memory and database disagree: reload() before use
 };
 
 }  // namespace netmon

@@ -104,7 +104,11 @@ TEST_CASE("replaying a real capture stores exactly its outbound flows", "[reconc
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'lines_skipped'") == 12);
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'entries_seen'") == 22);
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'outbound_kept'") == 15);
-    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") == 1'000'000);
+    // Stamped when the cycle ends: its start and its duration.
+    const std::int64_t took = query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_ms'");
+    CHECK(took >= 0);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") == 1'000'000 + took);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_good_cycle_at'") == 1'000'000 + took);
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_ok'") == 1);
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'") == latest_schema_version());
 }
@@ -351,16 +355,22 @@ TEST_CASE("a failed read, or a text with no entry at all, changes nothing", "[re
     CHECK_THROWS_AS(reconciler.run_cycle(source, 3'000), SourceError);
     CHECK(query_int(db, "SELECT count(*) FROM connections") == 15);
     CHECK(query_int(db, "SELECT count(*) FROM remote_hosts") == hosts);
-    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") == 1'000);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") ==
+          1'000 + query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_ms'"));
 
     source.heal();
     source.set("this is not conntrack output\nnor is this\n\n");
     CHECK_THROWS_AS(reconciler.run_cycle(source, 4'000), CycleError);
     CHECK(query_int(db, "SELECT count(*) FROM connections") == 15);
 
-    // Back to the same table: nothing new, nothing gone.
+    // Back to the same table: nothing new, nothing gone, and the failure's text is gone from
+    // meta (IngestService records it there), its time kept.
+    store.set_meta(meta::last_error, "cannot open /x: No such file or directory");
+    store.set_meta(meta::last_error_at, std::int64_t{4'000});
     source.set(read_fixture("router_extended.txt"));
     CycleResult again = reconciler.run_cycle(source, 5'000);
+    CHECK(query_int(db, "SELECT count(*) FROM meta WHERE key = 'last_error'") == 0);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_error_at'") == 4'000);
     CHECK(again.inserted == 0);
     CHECK(again.deleted == 0);
     CHECK(again.unchanged == 15);

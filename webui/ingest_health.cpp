@@ -1,5 +1,6 @@
 #include "ingest_health.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "netmon/meta_keys.h"
@@ -58,7 +59,11 @@ IngestHealth evaluate_ingest(const IngestStatus& status, std::int64_t now_ms, st
     IngestHealth health;
     health.interval_ms = status.interval_ms.value_or(default_interval_ms);
     if (health.interval_ms <= 0) health.interval_ms = default_interval_ms > 0 ? default_interval_ms : 1000;
-    const std::int64_t stale_after = stale_intervals * health.interval_ms;
+    // last_good_cycle_at is when a cycle committed, and the next commit comes at most an
+    // interval plus that cycle's duration later (ingest_loop.h): a loaded ingest whose cycles
+    // take longer than the interval is late by its cycle's duration, not stale.
+    const std::int64_t stale_after =
+        stale_intervals * health.interval_ms + std::max<std::int64_t>(status.last_cycle_ms.value_or(0), 0);
     if (status.last_good_cycle_at) health.last_good_age_ms = now_ms - *status.last_good_cycle_at;
     if (status.last_cycle_at) health.last_cycle_age_ms = now_ms - *status.last_cycle_at;
     health.fresh = health.last_good_age_ms && *health.last_good_age_ms <= stale_after;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -15,14 +16,25 @@ struct sqlite3_stmt;
 namespace netmon {
 
 // An SQLite failure. code() is SQLite's primary result code (SQLITE_BUSY, SQLITE_FULL, ...).
+// what() is for people: what could not be done to which file, and SQLite's reason
+// ("cannot write /var/lib/netmon/netmon.db: database or disk is full"); statement() is the SQL
+// that failed, when one did, for debug logs only.
 class DatabaseError : public std::runtime_error {
 public:
-    DatabaseError(const std::string& message, int code) : std::runtime_error(message), code_(code) {}
+    DatabaseError(const std::string& message, int code, std::string statement = {})
+        : std::runtime_error(message), code_(code), statement_(std::move(statement)) {}
+    // For a database that could not be opened again and so is closed (SQLITE_CANTOPEN).
+    static DatabaseError closed(const std::string& path);
     int code() const { return code_; }
+    const std::string& statement() const { return statement_; }
     bool busy() const;  // locked by another connection: worth retrying later
+    // The file or its directory could not be opened, created or written (SQLITE_CANTOPEN,
+    // SQLITE_READONLY, SQLITE_PERM): a matter of permissions or of a read-only file system.
+    bool access_denied() const;
 
 private:
     int code_;
+    std::string statement_;
 };
 
 class Statement {
@@ -82,6 +94,9 @@ public:
     // The value of "PRAGMA name", as an integer.
     std::int64_t pragma_int(std::string_view name);
     void set_busy_timeout(int milliseconds);
+    // When this connection closes, SQLite leaves path-wal and path-shm in place instead of
+    // deleting them by name (SQLITE_FCNTL_PERSIST_WAL): for a file that is no longer at path.
+    void keep_wal_on_close();
     const std::string& path() const { return path_; }
 
 private:
