@@ -79,6 +79,7 @@ public:
             Flow& flow = *f.flow;
             flow.id = store_.insert_connection({*f.key, owner_.state_names_[flow.state], flow.flags, flow.raw}, now_);
             flow.bits &= static_cast<std::uint8_t>(~Flow::unwritten);
+            add_host(f.key->dst, flow.raw, 1);
         }
     }
 
@@ -123,9 +124,9 @@ private:
         flow->seen_cycle = owner_.cycle_;
         if (inserted || (flow->bits & Flow::unwritten)) {
             // New, or new and listed again in the same read (a text may repeat a line): its
-            // row, still to be written, takes the last reading.
+            // row, still to be written, takes the last reading, and so does its remote host,
+            // once, when the row is written.
             const Counters reading = entry.has_counters ? Counters::of(entry) : flow->raw;  // a new one's is 0
-            add_host(key.dst, reading - flow->raw, inserted ? 1 : 0);  // modulo 2^64: the host ends with reading
             flow->raw = reading;
             flow->state = state;
             flow->flags = entry.flags;
@@ -141,6 +142,7 @@ private:
             write_updates();
             flow->bits &= static_cast<std::uint8_t>(~Flow::unwritten);
             flow->id = store_.insert_connection({key, entry.state.view(), entry.flags, reading}, now_);
+            add_host(key.dst, reading, 1);
             return;
         }
         const bool counters_moved = entry.has_counters && Counters::of(entry) != flow->raw;
@@ -182,8 +184,9 @@ private:
             return;
         }
         if (flow->bits & Flow::unwritten) {
-            // New in this read and gone in it too: no row to delete.
-            if (entry.has_counters) add_host(key.dst, reading - flow->raw, 0);
+            // New in this read and gone in it too: no row to delete, and only its remote host
+            // remembers it.
+            add_host(key.dst, entry.has_counters ? reading : flow->raw, 1);
             owner_.flows_.erase(flow);
             ++result_.deleted;
             return;
@@ -214,8 +217,8 @@ private:
 
     void add_host(const IpAddress& ip, const Counters& delta, std::uint32_t new_connections) {
         HostActivity& host = hosts_[ip];
-        host.uplink_bytes += delta.uplink_bytes;
-        host.downlink_bytes += delta.downlink_bytes;
+        host.uplink_bytes = saturating_add(host.uplink_bytes, delta.uplink_bytes);
+        host.downlink_bytes = saturating_add(host.downlink_bytes, delta.downlink_bytes);
         host.new_connections += new_connections;
     }
 

@@ -47,6 +47,13 @@ void bind_row(Statement& statement, std::string_view state, std::uint8_t flags, 
     statement.bind(6, totals.downlink_bytes);
 }
 
+// SQL for column + excluded.column, at most 2^63 - 1; both are never negative.
+std::string saturating_sum(std::string_view column) {
+    const std::string c(column);
+    return "CASE WHEN " + c + " > 9223372036854775807 - excluded." + c + " THEN 9223372036854775807 ELSE " + c +
+           " + excluded." + c + " END";
+}
+
 }  // namespace
 
 Store::Store(const std::string& path, int busy_timeout_ms) : db_(path, Database::Mode::read_write_create) {
@@ -79,13 +86,14 @@ Store::Store(const std::string& path, int busy_timeout_ms) : db_(path, Database:
         " sampled_at = ?2, sampled_uplink_bytes = uplink_bytes, sampled_downlink_bytes = downlink_bytes"
         " WHERE id = ?1");
     delete_connection_ = db_.prepare("DELETE FROM connections WHERE id = ?1");
+    // The sums saturate at 2^63 - 1 (see counters.h): SQLite's + would turn them into REALs.
     upsert_host_ = db_.prepare(
         "INSERT INTO remote_hosts (ip, family, first_seen_at, last_seen_at, connections_seen, uplink_bytes,"
         " downlink_bytes) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)"
         " ON CONFLICT (ip) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at),"
-        " connections_seen = connections_seen + excluded.connections_seen,"
-        " uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
-        " downlink_bytes = downlink_bytes + excluded.downlink_bytes");
+        " connections_seen = " + saturating_sum("connections_seen") + ","
+        " uplink_bytes = " + saturating_sum("uplink_bytes") + ","
+        " downlink_bytes = " + saturating_sum("downlink_bytes"));
     insert_sample_ = db_.prepare(
         "INSERT OR REPLACE INTO connection_samples (sampled_at, connection_id, uplink_bytes, downlink_bytes)"
         " SELECT ?2, id, uplink_bytes, downlink_bytes FROM connections WHERE id = ?1");

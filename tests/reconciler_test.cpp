@@ -331,6 +331,73 @@ TEST_CASE("counters that go down are a reset: totals keep growing, across restar
     CHECK(query_int(db, "SELECT count(*) FROM counter_offsets") == 0);
 }
 
+TEST_CASE("counters at 2^63 - 1 and 2^64 - 1: stored as 2^63 - 1, sums saturate, nothing turns REAL", "[reconciler]") {
+    constexpr std::uint64_t i64_max = INT64_MAX;
+    constexpr std::uint64_t u64_max = UINT64_MAX;
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    // Two flows to one host, both near the limits; a third to another host.
+    auto table = [&](std::uint64_t third_up, std::uint64_t third_down) {
+        return udp_line("10.0.0.2", 1000, "192.0.2.1", u64_max, u64_max) +
+               udp_line("10.0.0.3", 1001, "192.0.2.1", i64_max, i64_max) +
+               udp_line("10.0.0.4", 1002, "192.0.2.2", third_up, third_down);
+    };
+    auto all_integers = [](Database& db) {
+        return query_int(db,
+                         "SELECT count(*) FROM connections WHERE typeof(total_bytes) <> 'integer'"
+                         " OR typeof(uplink_bytes) <> 'integer' OR typeof(downlink_bytes) <> 'integer'"
+                         " OR typeof(uplink_packets) <> 'integer' OR typeof(downlink_packets) <> 'integer'") == 0 &&
+               query_int(db,
+                         "SELECT count(*) FROM remote_hosts WHERE typeof(uplink_bytes) <> 'integer'"
+                         " OR typeof(downlink_bytes) <> 'integer'") == 0;
+    };
+    TextSource source(table(i64_max, 1));
+    {
+        Store store(path);
+        Database& db = store.database();
+        Reconciler reconciler(store, lab_filter());
+        reconciler.run_cycle(source, 1'000);
+        CHECK(all_integers(db));
+        CHECK(query_int(db, "SELECT uplink_bytes FROM connections WHERE src_ip = '10.0.0.2'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT count(*) FROM connections WHERE total_bytes = 9223372036854775807") == 3);
+        CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == 1);
+
+        source.set(table(i64_max, 11));
+        CHECK(reconciler.run_cycle(source, 2'000).updated == 1);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == 11);
+        // A reset at the limit: what had been counted moves into the offset, totals saturate.
+        source.set(table(5, 5));
+        CHECK(reconciler.run_cycle(source, 3'000).resets == 1);
+        CHECK(query_int(db, "SELECT uplink_bytes FROM connections WHERE src_ip = '10.0.0.4'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM connections WHERE src_ip = '10.0.0.4'") == 16);
+        CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == 16);
+        CHECK(all_integers(db));
+    }
+    // A restart reads the stored (clamped) counters back: no false reset, no overflow.
+    Store store(path);
+    Database& db = store.database();
+    Reconciler reconciler(store, lab_filter());
+    source.set(table(6, 6));
+    CycleResult result = reconciler.run_cycle(source, 4'000);
+    CHECK(result.resets == 0);
+    CHECK(result.inserted == 0);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM connections WHERE src_ip = '10.0.0.4'") == 17);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == INT64_MAX);
+    CHECK(all_integers(db));
+    // The flows end (DESTROY events with their last counters): their hosts keep saturated sums.
+    std::vector<Entry> events;
+    for (const std::string& line : {udp_line("10.0.0.2", 1000, "192.0.2.1", u64_max, u64_max, "[5.0] [DESTROY] "),
+                                    udp_line("10.0.0.4", 1002, "192.0.2.2", u64_max, u64_max, "[5.0] [DESTROY] ")})
+        events.push_back(*parse_line(line.substr(0, line.size() - 1)).entry);
+    CHECK(reconciler.apply_events(events, 5'000).deleted == 2);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == INT64_MAX);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == INT64_MAX);
+    CHECK(all_integers(db));
+}
+
 TEST_CASE("a failed read, or a text with no entry at all, changes nothing", "[reconciler]") {
     TempDir dir;
     Store store(dir.file("netmon.db"));

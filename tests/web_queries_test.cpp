@@ -187,6 +187,29 @@ TEST_CASE("hosts: newest first, active connections and bytes, since") {
     CHECK(reader.hosts(one, now).size() == 1);
 }
 
+TEST_CASE("counters at 2^63 - 1: totals and a host's active bytes saturate, sum() does not fail") {
+    TestDatabase t;
+    t.host("192.0.2.1", now - 1000);
+    t.connection("tcp", "10.0.0.11", 40000, "192.0.2.1", 443, INT64_MAX, INT64_MAX, now - 1000);
+    t.connection("tcp", "10.0.0.12", 40001, "192.0.2.1", 443, INT64_MAX, 1, now - 1000);
+    t.connection("tcp", "10.0.0.13", 40002, "192.0.2.1", 443, 5, 6, now - 1000);
+    Reader reader = t.reader();
+    auto rows = rows_of(reader, {});
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].total_bytes == INT64_MAX);
+    CHECK(rows[1].total_bytes == INT64_MAX);
+    CHECK(rows[2].total_bytes == 11);
+    auto hosts = reader.hosts({}, now);
+    REQUIRE(hosts.size() == 1);
+    CHECK(hosts[0].active_connections == 3);
+    CHECK(hosts[0].active_bytes == INT64_MAX);
+    // Below the limit the halves add up exactly.
+    t.db.execute("UPDATE connections SET uplink_bytes = 4294967296 + 7, downlink_bytes = 4294967295"
+                 " WHERE src_port < 40002");
+    hosts = reader.hosts({}, now);
+    CHECK(hosts[0].active_bytes == 2 * (4294967296LL + 7 + 4294967295LL) + 11);
+}
+
 TEST_CASE("summary and meta") {
     TestDatabase t;
     t.fill();
@@ -271,7 +294,7 @@ TEST_CASE("the pool says why there is no data, and recovers when the database ap
         auto lease = pool.acquire();
         CHECK_FALSE(lease);
         CHECK(lease.error().find("newer than this netmon knows") != std::string::npos);
-        db.execute("PRAGMA user_version = 1");
+        db.execute("PRAGMA user_version = " + std::to_string(latest_schema_version()));
         auto again = pool.acquire();
         REQUIRE(again);
         CHECK(again->summary(now).active_connections == 0);

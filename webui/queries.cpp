@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "netmon/counters.h"
 #include "netmon/schema.h"
 
 namespace netmon::web {
@@ -30,16 +31,24 @@ constexpr std::string_view connections_sql =
     " LIMIT ?4";
 
 // The hosts first, then the active connections of those hosts only: connections has no index
-// on dst_ip, and grouping all of it would cost more than scanning it.
+// on dst_ip, and grouping all of it would cost more than scanning it. Their bytes are summed in two halves, the high 32 bits and
+// the low, which cannot overflow (sum() fails when a sum does); active_bytes puts them together,
+// saturating.
 constexpr std::string_view hosts_sql =
     "WITH h AS (SELECT id, ip, family, first_seen_at, last_seen_at, connections_seen, uplink_bytes,"
     "           downlink_bytes FROM remote_hosts WHERE first_seen_at >= ?1"
     "           ORDER BY first_seen_at DESC, id DESC LIMIT ?2),"
-    " a AS (SELECT dst_ip, count(*) AS n, sum(total_bytes) AS bytes FROM connections"
-    "       WHERE dst_ip IN (SELECT ip FROM h) GROUP BY dst_ip)"
+    " a AS (SELECT dst_ip, count(*) AS n, sum(total_bytes >> 32) AS high, sum(total_bytes & 4294967295) AS low"
+    "       FROM connections WHERE dst_ip IN (SELECT ip FROM h) GROUP BY dst_ip)"
     " SELECT h.ip, h.family, h.first_seen_at, h.last_seen_at, h.connections_seen, h.uplink_bytes,"
-    " h.downlink_bytes, coalesce(a.n, 0), coalesce(a.bytes, 0)"
+    " h.downlink_bytes, coalesce(a.n, 0), coalesce(a.high, 0), coalesce(a.low, 0)"
     " FROM h LEFT JOIN a ON a.dst_ip = h.ip ORDER BY h.first_seen_at DESC, h.id DESC";
+
+// high * 2^32 + low, at most 2^63 - 1.
+std::int64_t from_halves(std::int64_t high, std::int64_t low) {
+    if (high > (INT64_MAX >> 32)) return INT64_MAX;
+    return saturating_add(high << 32, low);
+}
 
 // count(DISTINCT dst_ip) sorts all of connections (no index on dst_ip): tens of ms at 100,000
 // rows, which is why summary() keeps its answer while it holds.
@@ -148,7 +157,7 @@ std::vector<HostRow> Reader::hosts(const HostFilter& filter, std::int64_t now_ms
         h.uplink_bytes = s.column_int(5);
         h.downlink_bytes = s.column_int(6);
         h.active_connections = s.column_int(7);
-        h.active_bytes = s.column_int(8);
+        h.active_bytes = from_halves(s.column_int(8), s.column_int(9));
     }
     s.reset();
     return rows;

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "netmon/counters.h"
+
 namespace netmon {
 namespace {
 
@@ -37,8 +39,7 @@ Statement& Statement::bind(int index, std::int64_t value) {
 }
 
 Statement& Statement::bind(int index, std::uint64_t value) {
-    constexpr auto largest = static_cast<std::uint64_t>(INT64_MAX);
-    return bind(index, static_cast<std::int64_t>(value > largest ? largest : value));
+    return bind(index, stored_counter(value));
 }
 
 Statement& Statement::bind(int index, double value) {

@@ -35,7 +35,7 @@ public:
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
     Statement& bind(int index, unsigned value) { return bind(index, static_cast<std::int64_t>(value)); }
-    // SQLite integers are signed: counters beyond 2^63 - 1 (never reached in practice) are clamped.
+    // SQLite integers are signed: a value beyond 2^63 - 1 is bound as 2^63 - 1 (stored_counter).
     Statement& bind(int index, std::uint64_t value);
     Statement& bind(int index, double value);
     Statement& bind(int index, std::string_view text);
