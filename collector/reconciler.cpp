@@ -107,6 +107,8 @@ public:
         for (const Host& host : sorted) store_.record_host(host.ip, host.family, *host.activity, now_);
     }
 
+    std::size_t hosts_written() const { return hosts_.size(); }
+
     CycleResult& result() { return result_; }
 
 private:
@@ -323,6 +325,13 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         });
         writer.write_inserts(unwritten);
         writer.write_hosts();
+        // After the hosts and the deletes: the hosts this cycle wrote, and those whose last
+        // connection it deleted, count as contacted or inactive as they now are.
+        const std::uint64_t touched = hosts_touched_ + writer.hosts_written();
+        result.hosts_pruned =
+            store_.prune_hosts(plan_host_pruning(retention_, now_ms, store_.count_hosts(), touched));
+        if (result.hosts_pruned > 0)
+            store_.add_meta(meta::remote_hosts_pruned_total, static_cast<std::int64_t>(result.hosts_pruned));
         if (sample) store_.prune_samples(now_ms - sample_window_ms);
         result.flows = flows_.size();
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -343,6 +352,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         throw;
     }
     if (sample) last_sample_ms_ = now_ms;
+    hosts_touched_ = 0;
     // Their DESTROY events may still be on their way: two cycles' worth are remembered.
     swept_before_ = std::move(swept_last_);
     swept_last_ = std::move(swept);
@@ -376,6 +386,7 @@ EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int6
         reload();
         throw;
     }
+    hosts_touched_ += writer.hosts_written();
     const CycleResult& result = writer.result();
     return EventResult{result.inserted, result.updated, result.deleted};
 }

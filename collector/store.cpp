@@ -1,5 +1,7 @@
 #include "store.h"
 
+#include <algorithm>
+
 #include "netmon/entry.h"
 #include "netmon/schema.h"
 
@@ -98,6 +100,14 @@ Store::Store(const std::string& path, int busy_timeout_ms) : db_(path, Database:
         "INSERT OR REPLACE INTO connection_samples (sampled_at, connection_id, uplink_bytes, downlink_bytes)"
         " SELECT ?2, id, uplink_bytes, downlink_bytes FROM connections WHERE id = ?1");
     prune_samples_ = db_.prepare("DELETE FROM connection_samples WHERE sampled_at < ?1");
+    count_hosts_ = db_.prepare("SELECT count(*) FROM remote_hosts");
+    // Down remote_hosts_by_last_seen from its oldest end, each host's active connections
+    // looked up in connections_by_key (remote host first); the batch is the LIMIT.
+    prune_hosts_ = db_.prepare(
+        "DELETE FROM remote_hosts WHERE id IN (SELECT h.id FROM remote_hosts AS h INDEXED BY remote_hosts_by_last_seen"
+        " WHERE h.last_seen_at < ?1"
+        " AND NOT EXISTS (SELECT 1 FROM connections AS c INDEXED BY connections_by_key WHERE c.dst_ip = h.ip)"
+        " ORDER BY h.last_seen_at LIMIT ?2)");
     set_meta_ = db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     add_meta_ = db_.prepare(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
@@ -212,6 +222,24 @@ void Store::update_state(std::int64_t id, std::string_view state, std::uint8_t f
 void Store::prune_samples(std::int64_t before) {
     prune_samples_.bind(1, before);
     prune_samples_.run();
+}
+
+std::uint64_t Store::count_hosts() {
+    std::uint64_t count = count_hosts_.step() ? static_cast<std::uint64_t>(count_hosts_.column_int(0)) : 0;
+    count_hosts_.reset();
+    return count;
+}
+
+std::uint64_t Store::prune_hosts(const HostPruning& pruning) {
+    auto run = [&](std::int64_t before, std::uint64_t limit) -> std::uint64_t {
+        if (limit == 0) return 0;
+        prune_hosts_.bind(1, before).bind(2, limit);
+        prune_hosts_.run();
+        return static_cast<std::uint64_t>(db_.changes());
+    };
+    std::uint64_t deleted = run(INT64_MAX, std::min(pruning.over_limit, pruning.batch));
+    deleted += run(pruning.forget_before_ms, pruning.batch - deleted);
+    return deleted;
 }
 
 void Store::set_meta(std::string_view key, std::int64_t value) {

@@ -130,6 +130,8 @@ Statement Database::prepare(std::string_view sql) const {
 
 std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_.get()); }
 
+std::int64_t Database::changes() const { return sqlite3_changes64(db_.get()); }
+
 std::int64_t Database::pragma_int(std::string_view name) {
     Statement statement = prepare("PRAGMA " + std::string(name));
     return statement.step() ? statement.column_int(0) : 0;

@@ -79,6 +79,8 @@ public:
     void execute(std::string_view sql);
     Statement prepare(std::string_view sql) const;
     std::int64_t last_insert_id() const;
+    // Rows the last INSERT, UPDATE or DELETE of this connection changed.
+    std::int64_t changes() const;
     // The value of "PRAGMA name", as an integer.
     std::int64_t pragma_int(std::string_view name);
     void set_busy_timeout(int milliseconds);
