@@ -34,6 +34,7 @@ IngestService::IngestService(Config config, Logger& log, bool with_events)
       source_(make_source(config_)),
       store_(config_.database),
       reconciler_(store_, OutboundFilter(config_.local_subnets)) {
+    reconciler_.set_retention(config_.retention);
     if (with_events && dynamic_cast<const NetlinkDumpSource*>(source_.get()) != nullptr) {
         try {
             events_ = std::make_unique<NetlinkEventSource>(config_.event_buffer);
@@ -207,6 +208,7 @@ void IngestService::reload(Config fresh) {
     fresh.input_file = config_.input_file;
     fresh.event_buffer = config_.event_buffer;
     reconciler_.set_filter(OutboundFilter(fresh.local_subnets));
+    reconciler_.set_retention(fresh.retention);
     config_ = std::move(fresh);
     store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count()));
     store_.committed();

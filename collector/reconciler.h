@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "flow_table.h"
+#include "netmon/config.h"
 #include "netmon/counters.h"
 #include "netmon/key.h"
 #include "netmon/outbound.h"
@@ -45,6 +46,7 @@ struct CycleResult {
     std::uint64_t unchanged = 0;
     std::uint64_t deleted = 0;
     std::uint64_t resets = 0;  // flows whose kernel counters went down
+    std::uint64_t hosts_pruned = 0;  // remote hosts forgotten (see retention.h)
 };
 
 struct EventResult {
@@ -60,6 +62,8 @@ public:
 
     // For a reloaded configuration; flows that stop being outbound go at the next cycle.
     void set_filter(OutboundFilter filter) { filter_ = std::move(filter); }
+    // How long remote hosts are kept; each full cycle forgets a batch of those past it.
+    void set_retention(const Retention& retention) { retention_ = retention; }
 
     // One full cycle: reads the whole table from source and writes the difference in one
     // transaction, with the cycle's figures in meta. On failure (SourceError from the source,
@@ -103,6 +107,8 @@ private:
     std::vector<std::string> state_names_{""};
     SweptFlows swept_last_;    // deleted by the last cycle
     SweptFlows swept_before_;  // and by the one before
+    Retention retention_;
+    std::uint64_t hosts_touched_ = 0;  // remote hosts written since the last pruning
     std::uint32_t cycle_ = 0;
     std::int64_t last_sample_ms_ = 0;  // when samples were last written
     bool needs_reload_ = false;        // memory and database disagree: reload() before use

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "database_access.h"
@@ -61,6 +62,13 @@ std::optional<FileIdentity> identify(const std::string& path) {
     return FileIdentity{static_cast<std::uint64_t>(status.st_dev), static_cast<std::uint64_t>(status.st_ino)};
 }
 
+// SQL for column + excluded.column, at most 2^63 - 1; both are never negative.
+std::string saturating_sum(std::string_view column) {
+    const std::string c(column);
+    return "CASE WHEN " + c + " > 9223372036854775807 - excluded." + c + " THEN 9223372036854775807 ELSE " + c +
+           " + excluded." + c + " END";
+}
+
 }  // namespace
 
 FileChange compare_file(const FileIdentity& opened, const std::optional<FileIdentity>& now) {
@@ -82,6 +90,8 @@ struct Store::Open {
     Statement upsert_host;
     Statement insert_sample;
     Statement prune_samples;
+    Statement count_hosts;
+    Statement prune_hosts;
     Statement set_meta;
     Statement add_meta;
     Statement delete_meta;
@@ -118,17 +128,26 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
         " sampled_at = ?2, sampled_uplink_bytes = uplink_bytes, sampled_downlink_bytes = downlink_bytes"
         " WHERE id = ?1");
     delete_connection = db.prepare("DELETE FROM connections WHERE id = ?1");
+    // The sums saturate at 2^63 - 1 (see counters.h): SQLite's + would turn them into REALs.
     upsert_host = db.prepare(
         "INSERT INTO remote_hosts (ip, family, first_seen_at, last_seen_at, connections_seen, uplink_bytes,"
         " downlink_bytes) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)"
         " ON CONFLICT (ip) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at),"
-        " connections_seen = connections_seen + excluded.connections_seen,"
-        " uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
-        " downlink_bytes = downlink_bytes + excluded.downlink_bytes");
+        " connections_seen = " + saturating_sum("connections_seen") + ","
+        " uplink_bytes = " + saturating_sum("uplink_bytes") + ","
+        " downlink_bytes = " + saturating_sum("downlink_bytes"));
     insert_sample = db.prepare(
         "INSERT OR REPLACE INTO connection_samples (sampled_at, connection_id, uplink_bytes, downlink_bytes)"
         " SELECT ?2, id, uplink_bytes, downlink_bytes FROM connections WHERE id = ?1");
     prune_samples = db.prepare("DELETE FROM connection_samples WHERE sampled_at < ?1");
+    count_hosts = db.prepare("SELECT count(*) FROM remote_hosts");
+    // Down remote_hosts_by_last_seen from its oldest end, each host's active connections
+    // looked up in connections_by_key (remote host first); the batch is the LIMIT.
+    prune_hosts = db.prepare(
+        "DELETE FROM remote_hosts WHERE id IN (SELECT h.id FROM remote_hosts AS h INDEXED BY remote_hosts_by_last_seen"
+        " WHERE h.last_seen_at < ?1"
+        " AND NOT EXISTS (SELECT 1 FROM connections AS c INDEXED BY connections_by_key WHERE c.dst_ip = h.ip)"
+        " ORDER BY h.last_seen_at LIMIT ?2)");
     set_meta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     add_meta = db.prepare(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
@@ -307,6 +326,26 @@ void Store::prune_samples(std::int64_t before) {
     Open& o = open();
     o.prune_samples.bind(1, before);
     o.prune_samples.run();
+}
+
+std::uint64_t Store::count_hosts() {
+    Open& o = open();
+    std::uint64_t count = o.count_hosts.step() ? static_cast<std::uint64_t>(o.count_hosts.column_int(0)) : 0;
+    o.count_hosts.reset();
+    return count;
+}
+
+std::uint64_t Store::prune_hosts(const HostPruning& pruning) {
+    Open& o = open();
+    auto run = [&](std::int64_t before, std::uint64_t limit) -> std::uint64_t {
+        if (limit == 0) return 0;
+        o.prune_hosts.bind(1, before).bind(2, limit);
+        o.prune_hosts.run();
+        return static_cast<std::uint64_t>(o.db.changes());
+    };
+    std::uint64_t deleted = run(INT64_MAX, std::min(pruning.over_limit, pruning.batch));
+    deleted += run(pruning.forget_before_ms, pruning.batch - deleted);
+    return deleted;
 }
 
 void Store::set_meta(std::string_view key, std::int64_t value) {

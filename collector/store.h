@@ -16,6 +16,7 @@
 #include "netmon/database.h"
 #include "netmon/key.h"
 #include "netmon/meta_keys.h"
+#include "retention.h"
 
 namespace netmon {
 
@@ -110,6 +111,12 @@ public:
     // ip: the address's canonical text (IpAddress::to_string).
     void record_host(std::string_view ip, Family family, const HostActivity& activity, std::int64_t now);
     void prune_samples(std::int64_t before);
+    // remote_hosts rows (reads an index: a few ms at 300,000).
+    std::uint64_t count_hosts();
+    // Deletes up to pruning.batch remote hosts, the longest without contact first: first the
+    // pruning.over_limit oldest, then those last seen before pruning.forget_before_ms. Never
+    // one with an active connection. Returns how many went.
+    std::uint64_t prune_hosts(const HostPruning& pruning);
 
     // Call after every commit: the WAL is copied back into the database on another thread.
     void committed();

@@ -437,6 +437,7 @@ class WithoutDatabase(unittest.TestCase):
         directory = temporary_directory(self)
         db = os.path.join(directory, "netmon.db")
         make_database(db)
+        version = sql(db, "PRAGMA user_version")[0][0]
         sql(db, "PRAGMA user_version = 99")
         server = WebServer(write_config(directory, db))
         self.addCleanup(server.stop)
@@ -444,7 +445,7 @@ class WithoutDatabase(unittest.TestCase):
         self.assertEqual(status, 503)
         self.assertIn("schema version 99 is newer", body["error"])
         self.assertIn("schema version 99 is newer", server.get("/")[2].decode())
-        sql(db, "PRAGMA user_version = 1")
+        sql(db, f"PRAGMA user_version = {version}")
         self.assertEqual(server.get("/connections.json")[0], 200)
 
         # A migration while netmon-web runs: its kept connections check the version again.

@@ -41,6 +41,7 @@ void IngestStatus::set(std::string_view key, std::optional<std::int64_t> integer
         {meta::lines_skipped_total, &IngestStatus::lines_skipped_total},
         {meta::event_overruns_total, &IngestStatus::event_overruns_total},
         {meta::resyncs_total, &IngestStatus::resyncs_total},
+        {meta::remote_hosts_pruned_total, &IngestStatus::remote_hosts_pruned_total},
         {meta::last_error_at, &IngestStatus::last_error_at},
     };
     for (const auto& entry : integers) {

@@ -24,6 +24,7 @@ struct IngestStatus {
     std::optional<std::int64_t> lines_skipped_total;
     std::optional<std::int64_t> event_overruns_total;
     std::optional<std::int64_t> resyncs_total;
+    std::optional<std::int64_t> remote_hosts_pruned_total;
     std::optional<std::int64_t> last_error_at;
     std::string last_error;
     std::string accounting;  // "on", "off", "unknown" or ""

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "netmon/counters.h"
+
 namespace netmon {
 namespace {
 
@@ -60,8 +62,7 @@ Statement& Statement::bind(int index, std::int64_t value) {
 }
 
 Statement& Statement::bind(int index, std::uint64_t value) {
-    constexpr auto largest = static_cast<std::uint64_t>(INT64_MAX);
-    return bind(index, static_cast<std::int64_t>(value > largest ? largest : value));
+    return bind(index, stored_counter(value));
 }
 
 Statement& Statement::bind(int index, double value) {
@@ -156,6 +157,8 @@ Statement Database::prepare(std::string_view sql) const {
 }
 
 std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_.get()); }
+
+std::int64_t Database::changes() const { return sqlite3_changes64(db_.get()); }
 
 std::int64_t Database::pragma_int(std::string_view name) {
     Statement statement = prepare("PRAGMA " + std::string(name));

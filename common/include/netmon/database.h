@@ -47,7 +47,7 @@ public:
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
     Statement& bind(int index, unsigned value) { return bind(index, static_cast<std::int64_t>(value)); }
-    // SQLite integers are signed: counters beyond 2^63 - 1 (never reached in practice) are clamped.
+    // SQLite integers are signed: a value beyond 2^63 - 1 is bound as 2^63 - 1 (stored_counter).
     Statement& bind(int index, std::uint64_t value);
     Statement& bind(int index, double value);
     Statement& bind(int index, std::string_view text);
@@ -91,6 +91,8 @@ public:
     void execute(std::string_view sql);
     Statement prepare(std::string_view sql) const;
     std::int64_t last_insert_id() const;
+    // Rows the last INSERT, UPDATE or DELETE of this connection changed.
+    std::int64_t changes() const;
     // The value of "PRAGMA name", as an integer.
     std::int64_t pragma_int(std::string_view name);
     void set_busy_timeout(int milliseconds);

@@ -29,5 +29,6 @@ inline constexpr std::string_view last_error_at = "last_error_at";
 inline constexpr std::string_view accounting = "accounting";  // text: "on", "off", "unknown"
 inline constexpr std::string_view event_overruns_total = "event_overruns_total";
 inline constexpr std::string_view resyncs_total = "resyncs_total";
+inline constexpr std::string_view remote_hosts_pruned_total = "remote_hosts_pruned_total";  // retention
 
 }  // namespace netmon::meta
