@@ -111,7 +111,7 @@ std::optional<CycleResult> IngestService::cycle() {
     try {
         follow_database_file();
     } catch (const std::exception& e) {
-        record_failure(e.what(), now);  // in the file only if it could be opened after all
+        record_failure(e.what(), unix_ms_now());  // in the file only if it could be opened after all
         throw;
     }
     check_accounting();

@@ -136,7 +136,8 @@ std::size_t TextFileSource::size_hint() const {
     struct stat info {};
     if (::stat(path_.c_str(), &info) != 0) return 0;
     // A line of `conntrack -L -o extended` is about 200 bytes; a read ends at max_bytes_.
-    return static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(info.st_size), max_bytes_) / 200);
+    const auto readable = std::min<std::uint64_t>(static_cast<std::uint64_t>(info.st_size), max_bytes_);
+    return static_cast<std::size_t>(readable / 200);
 }
 
 std::size_t kernel_conntrack_count() {

@@ -38,7 +38,8 @@ TEST_CASE("a directory that is not writable is named, with the user and what to 
 
     // An existing file in it still needs the directory for its -wal and -shm.
     access.file = 0;
-    CHECK_THAT(explain_database_access(path, access, sqlite), Contains("its directory /var/lib/netmon is not writable"));
+    CHECK_THAT(explain_database_access(path, access, sqlite),
+               Contains("its directory /var/lib/netmon is not writable"));
 }
 
 TEST_CASE("a missing directory, a read-only file system, a file of another user", "[database_access]") {
@@ -58,11 +59,13 @@ TEST_CASE("a missing directory, a read-only file system, a file of another user"
                    Contains("chown netmon /var/lib/netmon/netmon.db"));
     access.file = 0;
     access.shm = EACCES;
-    CHECK_THAT(explain_database_access(path, access, sqlite), Contains("/var/lib/netmon/netmon.db-shm is not writable"));
+    CHECK_THAT(explain_database_access(path, access, sqlite),
+               Contains("/var/lib/netmon/netmon.db-shm is not writable"));
 
     // A user without a name is its uid.
     access.user.clear();
-    CHECK_THAT(explain_database_access(path, access, sqlite), Contains("by uid 998 (Permission denied)") && Contains("chown 998 "));
+    CHECK_THAT(explain_database_access(path, access, sqlite),
+               Contains("by uid 998 (Permission denied)") && Contains("chown 998 "));
 }
 
 TEST_CASE("when nothing is at fault, SQLite's message stands", "[database_access]") {

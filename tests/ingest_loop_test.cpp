@@ -153,7 +153,8 @@ TEST_CASE("a cycle that overruns is followed at once, and the schedule goes on f
     CHECK(gap < 75);
     REQUIRE(log.count(Priority::warning) == 1);
     for (const auto& line : log.lines)
-        if (line.first == Priority::warning) CHECK(line.second.find("the next one starts at once") != std::string::npos);
+        if (line.first == Priority::warning)
+            CHECK(line.second.find("the next one starts at once") != std::string::npos);
 }
 
 TEST_CASE("cycles that all overrun run back to back and still hear SIGTERM and serve events", "[loop]") {
