@@ -2,8 +2,10 @@
 // only this benchmark has, /bench/static, a fixed response of the same size as
 // /connections.json?limit=500, served by the same server in the same run as its peer.
 //
-//   build/bench/web_bench capture FILE [FLOWS]   write a conntrack table of FLOWS (100,000)
-//                                                outbound flows, for netmon-ingest once
+//   build/bench/web_bench capture FILE [FLOWS [FLOWS_PER_HOST]]
+//                                                write a conntrack table of FLOWS (100,000)
+//                                                outbound flows, FLOWS_PER_HOST (4) to each
+//                                                remote host, for netmon-ingest once
 //   build/bench/web_bench serve DB PORT [THREADS [KEEPALIVE_REQUESTS [nocache]]]
 //                                                serve DB on 127.0.0.1:PORT until SIGTERM
 //   build/bench/web_bench cpu DB                 CPU time of the work behind one request, in
@@ -17,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "api_json.h"
 #include "netmon/config.h"
@@ -31,10 +34,10 @@ using namespace netmon::web;
 
 namespace {
 
-// One extended-format line per flow: 250 LAN devices (every tenth flow IPv6), four flows per
-// remote host, mostly TCP to 443, some UDP to 53 and 443, byte counts spread over four orders
+// One extended-format line per flow: 250 LAN devices (every tenth flow IPv6), flows_per_host
+// flows per remote host, mostly TCP to 443, some UDP to 53 and 443, byte counts spread over four orders
 // of magnitude so that the sort has work to do.
-int write_capture(const std::string& path, std::size_t flows) {
+int write_capture(const std::string& path, std::size_t flows, std::size_t flows_per_host) {
     std::ofstream out(path);
     if (!out) {
         std::cerr << "web_bench: cannot write " << path << '\n';
@@ -43,7 +46,7 @@ int write_capture(const std::string& path, std::size_t flows) {
     for (std::size_t i = 0; i < flows; ++i) {
         const unsigned device = 2 + static_cast<unsigned>(i % 250);
         const unsigned sport = 1024 + static_cast<unsigned>((i * 7919) % 60000);
-        const std::size_t host = i / 4;
+        const std::size_t host = i / flows_per_host;
         const bool v6 = i % 10 == 9;
         const bool udp = i % 7 == 3;
         const unsigned dport = udp ? (i % 2 ? 53 : 443) : (i % 5 == 0 ? 80 : 443);
@@ -104,6 +107,8 @@ int serve(const std::string& db_path, int port, ServerOptions options) {
         reader.connections(filter, now, [&](const ConnectionRow& row) { json.add(row); });
         peer = json.finish();
     }
+    ListenAddress listen{IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(port)};
+    config.web_listen = listen;  // the Host that requests name
     WebServer server(config, log, options);
     server.api().add_route("/bench/static", [&peer](const Request&) {
         Response response;
@@ -111,7 +116,6 @@ int serve(const std::string& db_path, int port, ServerOptions options) {
         response.set("Content-Type", "application/json");
         return response;
     });
-    ListenAddress listen{IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(port)};
     server.bind(listen);
     ShutdownSignals signals([&](int) { server.stop(); }, [] {});
     std::fprintf(stderr, "web_bench: serving %s on %s, /bench/static is %zu bytes\n", db_path.c_str(),
@@ -134,6 +138,18 @@ void time_cpu(const char* what, int runs, Work&& work) {
     std::printf("%-52s %8.3f ms CPU\n", what, (thread_cpu_ms() - start) / runs);
 }
 
+// Wall time per run too: what a client waits for, on a machine that others share.
+template <class Work>
+void time_both(const char* what, int runs, Work&& work) {
+    for (int i = 0; i < 2; ++i) work();
+    const double start = thread_cpu_ms();
+    const auto wall = std::chrono::steady_clock::now();
+    for (int i = 0; i < runs; ++i) work();
+    const double wall_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall).count();
+    std::printf("%-52s %8.3f ms CPU %8.3f ms\n", what, (thread_cpu_ms() - start) / runs, wall_ms / runs);
+}
+
 int cpu(const std::string& db_path) {
     Reader reader(Database(db_path, Database::Mode::read_only));
     const std::int64_t now = now_ms();
@@ -148,10 +164,42 @@ int cpu(const std::string& db_path) {
         reader.connections(top, now, [&](const ConnectionRow& row) { json.add(row); });
         sink += json.finish().size();
     });
-    ConnectionFilter device;
-    device.src = "10.0.0.7";
-    time_cpu("connections query, src=10.0.0.7 (walks the index)", 10, [&] {
-        reader.connections(device, now, [&](const ConnectionRow& row) { sink += row.src_port; });
+    auto filtered = [&](const char* what, std::string q, std::string src, int runs = 10) {
+        ConnectionFilter filter;
+        filter.q = std::move(q);
+        filter.src = std::move(src);
+        std::size_t rows = 0;
+        time_both(what, runs, [&] {
+            ConnectionsJson json(now, filter.limit);
+            rows = 0;
+            reader.connections(filter, now, [&](const ConnectionRow& row) {
+                json.add(row);
+                ++rows;
+            });
+            sink += json.finish().size();
+        });
+        std::printf("%-52s %8zu rows\n", "", rows);
+    };
+    filtered("+ JSON, src=10.0.0.7", "", "10.0.0.7");
+    filtered("+ JSON, q=443 (most rows)", "443", "");
+    filtered("+ JSON, q=20.1 (a tenth of the rows)", "20.1", "");
+    filtered("+ JSON, q=:1f (a few hundred)", ":1f", "");
+    filtered("+ JSON, q=7919 (a few)", "7919", "");
+    filtered("+ JSON, q=fffff (none)", "fffff", "");
+    // Random four-digit substrings, as the load test asked.
+    std::uint64_t state = 88172645463325252ull;
+    std::vector<std::string> random_q;
+    for (int i = 0; i < 20; ++i) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        random_q.push_back(std::to_string(1000 + state % 9000));
+    }
+    std::size_t next = 0;
+    time_both("+ JSON, 20 random four-digit q, each", 20, [&] {
+        ConnectionFilter filter;
+        filter.q = random_q[next++ % random_q.size()];
+        ConnectionsJson json(now, filter.limit);
+        reader.connections(filter, now, [&](const ConnectionRow& row) { json.add(row); });
+        sink += json.finish().size();
     });
     time_cpu("summary (count(DISTINCT dst_ip), uncached)", 10, [&] {
         // A data_version that moves: a fresh connection each time would cost more than this.
@@ -159,7 +207,10 @@ int cpu(const std::string& db_path) {
         sink += static_cast<std::size_t>(fresh.summary(now).active_remote_hosts);
     });
     HostFilter hosts;
-    time_cpu("hosts, limit 500", 10, [&] { sink += reader.hosts(hosts, now).size(); });
+    time_both("hosts + JSON, limit 500", 20, [&] { sink += hosts_json(reader.hosts(hosts, now), now).size(); });
+    HostFilter recent;
+    recent.since_seconds = 60;
+    time_both("hosts + JSON, since=60", 20, [&] { sink += hosts_json(reader.hosts(recent, now), now).size(); });
     return sink == 0 ? 1 : 0;
 }
 
@@ -168,8 +219,11 @@ int cpu(const std::string& db_path) {
 int main(int argc, char** argv) {
     std::string command = argc > 1 ? argv[1] : "";
     try {
-        if (command == "capture" && argc >= 3)
-            return write_capture(argv[2], argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 100'000);
+        if (command == "capture" && argc >= 3) {
+            const std::size_t per_host = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 4;
+            return write_capture(argv[2], argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 100'000,
+                                 per_host == 0 ? 1 : per_host);
+        }
         if (command == "cpu" && argc == 3) return cpu(argv[2]);
         if (command == "serve" && argc >= 4) {
             // Only to explore: the numbers in docs/PERFORMANCE.md use netmon-web's defaults.

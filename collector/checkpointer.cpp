@@ -5,6 +5,9 @@ namespace netmon {
 Checkpointer::Checkpointer(const std::string& path)
     : db_(path, Database::Mode::read_write_create), thread_([this] { loop(); }) {
     db_.set_busy_timeout(1000);
+    // The ingest's own connection outlives this one and decides what becomes of the -wal and
+    // -shm files (Store::reopen); this one never deletes them by name.
+    db_.keep_wal_on_close();
 }
 
 Checkpointer::~Checkpointer() {

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <string_view>
 
+#include "netmon/config.h"
+
 namespace netmon {
 
 const char* const ingest_usage =
@@ -15,7 +17,7 @@ const char* const ingest_usage =
     "      read the table once and bring the database in line with it\n"
     "  run [--interval SECONDS]\n"
     "      keep the database in line with the table, a cycle every interval (1.0 s); SIGTERM or\n"
-    "      SIGINT stop it after the cycle under way, SIGHUP reloads the configuration\n"
+    "      SIGINT stop it (a cycle under way is given up), SIGHUP reloads the configuration\n"
     "\n"
     "options:\n"
     "  --config FILE   configuration file (default: $NETMON_CONFIG, /etc/netmon/netmon.yml,\n"
@@ -52,7 +54,27 @@ double parse_seconds(std::string_view text) {
     return value;
 }
 
+// The shortest text that reads back as the same number: 0.1, 2.5, 1.
+std::string number_text(double value) {
+    char text[32];
+    auto [end, error] = std::to_chars(text, text + sizeof text, value);
+    return error == std::errc{} ? std::string(text, end) : std::to_string(value);
+}
+
 }  // namespace
+
+std::optional<std::string> apply_command_line(const IngestCommand& command, Config& config) {
+    if (!command.interval) return std::nullopt;
+    std::optional<std::string> warning;
+    if (config.interval != *command.interval) {
+        warning = "interval: " + number_text(config.interval) + " in " +
+                  (config.path.empty() ? std::string("the built-in defaults") : config.path) +
+                  " is overridden by --interval " + number_text(*command.interval) +
+                  " on the command line; the loop keeps running every " + number_text(*command.interval) + " s";
+    }
+    config.interval = *command.interval;
+    return warning;
+}
 
 IngestCommand parse_ingest_command_line(int argc, const char* const* argv) {
     IngestCommand command;

@@ -9,6 +9,8 @@
 
 namespace netmon {
 
+struct Config;
+
 enum class IngestAction { print_outbound, once, run, help, version };
 
 struct IngestCommand {
@@ -22,6 +24,11 @@ struct IngestCommand {
 
 // Parses argv. Options may come before or after the command. Throws UsageError.
 IngestCommand parse_ingest_command_line(int argc, const char* const* argv);
+
+// Puts the command line's settings over config's: --interval wins over interval:. Returns a
+// warning naming both values when config asked for another interval, for a reload (SIGHUP)
+// to log, since a changed interval: would otherwise be ignored without a word.
+std::optional<std::string> apply_command_line(const IngestCommand& command, Config& config);
 
 extern const char* const ingest_usage;
 

@@ -5,6 +5,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -63,6 +64,13 @@ int SignalFd::take() {
     }
 }
 
+bool SignalFd::stop_pending() const {
+    // Blocked signals stay pending until the loop reads them from the descriptor.
+    sigset_t pending;
+    if (sigpending(&pending) != 0) return false;
+    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
 IngestLoop::IngestLoop(Hooks hooks, std::chrono::milliseconds interval, Logger& log, SignalFd& signals)
     : hooks_(std::move(hooks)), interval_(interval), log_(log), signals_(signals) {}
 
@@ -103,17 +111,25 @@ bool IngestLoop::guarded(const char* what, const std::function<void()>& f) {
     return false;
 }
 
+Clock::time_point next_cycle_start(Clock::time_point started, Clock::time_point finished,
+                                   std::chrono::milliseconds interval) {
+    return std::max(started + interval, finished);
+}
+
 bool IngestLoop::wait_until(Clock::time_point deadline) {
     std::vector<pollfd> fds;
     fds.push_back({signals_.fd(), POLLIN, 0});
     for (const auto& [fd, handler] : watched_) fds.push_back({fd, POLLIN, 0});
-    for (;;) {
+    // The first look happens even past the deadline: cycles that run back to back must still
+    // hear SIGTERM and serve events. Later ones end at the deadline, however busy the fds.
+    for (bool looked = false;; looked = true) {
         const auto now = Clock::now();
-        if (now >= deadline || cycle_requested_) {
+        if ((looked && now >= deadline) || cycle_requested_) {
             cycle_requested_ = false;
             return true;
         }
-        auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+        auto wait = now >= deadline ? std::chrono::milliseconds(0)
+                                    : std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
         int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
         if (ready < 0) {
             if (errno == EINTR) continue;
@@ -147,20 +163,14 @@ void IngestLoop::run(std::uint64_t max_cycles) {
         if (!guarded("cycle", hooks_.cycle)) ++failed_;
         if (max_cycles != 0 && cycles_ >= max_cycles) break;
 
-        // The next slot after the start of this one; slots a slow cycle overran are skipped.
-        deadline = started + interval_;
         const auto now = Clock::now();
-        if (now >= deadline) {
-            const auto late = now - started;
-            const auto slots = late / interval_;
-            deadline = started + interval_ * (slots + 1);
-            if (now - last_overrun_logged_ > repeat_summary_every) {
-                log_.warning("a cycle took " +
-                             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(late).count()) +
-                             " ms, longer than the interval of " + std::to_string(interval_.count()) +
-                             " ms; skipping to the next slot (raise interval if this repeats)");
-                last_overrun_logged_ = now;
-            }
+        deadline = next_cycle_start(started, now, interval_);
+        if (now - started > interval_ && now - last_overrun_logged_ > repeat_summary_every) {
+            log_.warning("a cycle took " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - started).count()) +
+                         " ms, longer than the interval of " + std::to_string(interval_.count()) +
+                         " ms; the next one starts at once (raise interval if this repeats)");
+            last_overrun_logged_ = now;
         }
         if (!wait_until(deadline)) break;
     }

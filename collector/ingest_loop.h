@@ -2,11 +2,14 @@
 // The ingest daemon's loop (the seed's ingest_loop): a cycle every interval, measured from the
 // start of the cycle, with signals read between cycles.
 //
-// SIGTERM and SIGINT end the loop after the cycle under way; SIGHUP calls the reload hook.
+// SIGTERM and SIGINT end the loop after the cycle under way, which can cut itself short by
+// asking SignalFd::stop_pending as it goes; SIGHUP calls the reload hook.
 // A cycle that throws is logged (repeats of the same error are summarized) and the next one
-// runs on time. A cycle that overruns the interval does not make the loop fall behind: the next
-// one starts at the next multiple of the interval after the start of the late one, skipping the
-// slots that passed, so the loop never runs cycles back to back to catch up.
+// runs on time. A cycle that overruns the interval is followed by the next one at once, not at
+// the next slot: skipping a slot left the data a whole interval older than it needed to be,
+// which under load made netmon-web call a healthy ingest stale. The schedule goes on from that
+// start; slots that passed are not made up, so cycles run back to back only while each one
+// overruns (the log says so once a minute).
 
 #include <chrono>
 #include <cstdint>
@@ -31,11 +34,20 @@ public:
     int fd() const { return fd_; }
     // Reads one pending signal without blocking; 0 when none.
     int take();
+    // Whether SIGTERM or SIGINT is waiting to be read, without reading it: asked during a
+    // cycle, so that a long read stops part way (SnapshotSource::stop_when).
+    bool stop_pending() const;
 
 private:
     int fd_ = -1;
     unsigned char old_mask_[128];  // a sigset_t, kept opaque here
 };
+
+// When the cycle after one that started at started and ended at finished starts: an interval
+// after the start, or at once (finished) when the cycle took longer than that. Pure.
+std::chrono::steady_clock::time_point next_cycle_start(std::chrono::steady_clock::time_point started,
+                                                       std::chrono::steady_clock::time_point finished,
+                                                       std::chrono::milliseconds interval);
 
 class IngestLoop {
 public:
@@ -61,7 +73,8 @@ public:
 private:
     // Runs f and logs what it throws; returns false when it threw.
     bool guarded(const char* what, const std::function<void()>& f);
-    // Waits for a signal, a watched fd or the deadline; false when asked to stop.
+    // Serves signals and watched fds until the deadline, looking at them at least once even
+    // when it has passed; false when asked to stop.
     bool wait_until(std::chrono::steady_clock::time_point deadline);
 
     Hooks hooks_;

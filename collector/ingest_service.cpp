@@ -30,9 +30,11 @@ std::int64_t unix_ms_now() {
 IngestService::IngestService(Config config, Logger& log, bool with_events)
     : config_(std::move(config)),
       log_(log),
-      store_(config_.database),
+      started_at_(unix_ms_now()),
       source_(make_source(config_)),
+      store_(config_.database),
       reconciler_(store_, OutboundFilter(config_.local_subnets)) {
+    reconciler_.set_retention(config_.retention);
     if (with_events && dynamic_cast<const NetlinkDumpSource*>(source_.get()) != nullptr) {
         try {
             events_ = std::make_unique<NetlinkEventSource>(config_.event_buffer);
@@ -45,15 +47,38 @@ IngestService::IngestService(Config config, Logger& log, bool with_events)
             log_.warning(std::string("no conntrack events (") + e.what() + "): new flows show at the next cycle");
         }
     }
+    write_start_meta();
+}
+
+void IngestService::write_start_meta() {
     Transaction transaction(store_.database());
     store_.set_meta(meta::ingest_version, NETMON_VERSION);
     store_.set_meta(meta::ingest_pid, static_cast<std::int64_t>(::getpid()));
-    store_.set_meta(meta::started_at, unix_ms_now());
+    store_.set_meta(meta::started_at, started_at_);
     store_.set_meta(meta::source, source_->describe() + (events_ ? " with events" : ""));
     store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count()));
     store_.set_meta(meta::accounting, "unknown");
     transaction.commit();
     store_.committed();
+    accounting_.reset();  // written again by the next check
+}
+
+void IngestService::follow_database_file() {
+    const FileChange change = store_.file_change();
+    if (change == FileChange::same) return;
+    if (!reopen_failed_) {
+        log_.warning(store_.path() +
+                     (change == FileChange::missing ? " was deleted" : " was replaced by another file") +
+                     " while netmon-ingest had it open; " +
+                     (change == FileChange::missing ? "creating it again" : "opening the new one") +
+                     " and writing every current flow into it");
+    }
+    // A failed reopen leaves the store closed: this cycle fails with the reason, the next tries again.
+    reopen_failed_ = true;
+    store_.reopen();
+    reconciler_.forget();
+    write_start_meta();
+    reopen_failed_ = false;
 }
 
 IngestService::~IngestService() = default;
@@ -79,14 +104,29 @@ void IngestService::check_accounting() {
     store_.committed();
 }
 
-CycleResult IngestService::cycle() {
+void IngestService::stop_when(StopRequested requested) { source_->stop_when(std::move(requested)); }
+
+std::optional<CycleResult> IngestService::cycle() {
     const std::int64_t now = unix_ms_now();
+    try {
+        follow_database_file();
+    } catch (const std::exception& e) {
+        record_failure(e.what(), now);  // in the file only if it could be opened after all
+        throw;
+    }
     check_accounting();
     CycleResult result;
     try {
         result = reconciler_.run_cycle(*source_, now);
+    } catch (const Interrupted& e) {
+        log_.info(std::string(e.what()) + "; nothing of this cycle was written");
+        return std::nullopt;
+    } catch (const DatabaseError& e) {
+        if (!e.statement().empty()) log_.debug("the statement that failed: " + e.statement());
+        record_failure(e.what(), unix_ms_now());  // when it ended, as a good cycle's time
+        throw;
     } catch (const std::exception& e) {
-        record_failure(e.what(), now);
+        record_failure(e.what(), unix_ms_now());
         throw;
     }
     std::string summary = source_->describe() + ": " + std::to_string(result.flows) + " outbound flows (" +
@@ -168,6 +208,7 @@ void IngestService::reload(Config fresh) {
     fresh.input_file = config_.input_file;
     fresh.event_buffer = config_.event_buffer;
     reconciler_.set_filter(OutboundFilter(fresh.local_subnets));
+    reconciler_.set_retention(fresh.retention);
     config_ = std::move(fresh);
     store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count()));
     store_.committed();

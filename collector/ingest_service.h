@@ -13,13 +13,13 @@
 #include "netmon/config.h"
 #include "netmon/entry.h"
 #include "reconciler.h"
+#include "snapshot_source.h"
 #include "store.h"
 
 namespace netmon {
 
 class Logger;
 class NetlinkEventSource;
-class SnapshotSource;
 
 class IngestService {
 public:
@@ -30,9 +30,14 @@ public:
     IngestService(Config config, Logger& log, bool with_events);
     ~IngestService();
 
-    // One cycle at the current time. On failure the error is recorded in meta (when the
-    // database can be written) and rethrown; the last good state stays.
-    CycleResult cycle();
+    // One cycle at the current time. When the database file was deleted or replaced since the
+    // last cycle, it is first opened again (created, migrated) and the cycle writes every flow
+    // into it. On failure the error is recorded in meta (when the database can be written) and
+    // rethrown; the last good state stays. Returns nothing when the stop check (stop_when)
+    // ended the read part way: nothing was written, nothing failed.
+    std::optional<CycleResult> cycle();
+    // Asked during every read of the table: when it says true, the cycle under way stops.
+    void stop_when(StopRequested requested);
     // A new configuration (SIGHUP): the outbound filter and the interval change at once; a new
     // database path or source needs a restart and is only warned about.
     void reload(Config fresh);
@@ -49,17 +54,23 @@ public:
 private:
     void record_failure(const std::string& error, std::int64_t now);
     void check_accounting();
+    void write_start_meta();
+    // When the database file was deleted or replaced under us: logs it, opens the path again
+    // (creating it) and has the next read insert every flow. Throws when it cannot be opened.
+    void follow_database_file();
 
     Config config_;
     Logger& log_;
+    std::int64_t started_at_;
+    std::unique_ptr<SnapshotSource> source_;  // before the store: a bad source creates no database
     Store store_;
-    std::unique_ptr<SnapshotSource> source_;
     std::unique_ptr<NetlinkEventSource> events_;
     Reconciler reconciler_;
     std::vector<Entry> event_batch_;
     std::optional<bool> accounting_;  // nf_conntrack_acct as last seen; none for replays
     std::uint64_t last_skipped_ = 0;
     bool first_cycle_ = true;
+    bool reopen_failed_ = false;  // the last reopen threw: its warning was logged
     std::chrono::steady_clock::time_point last_overrun_logged_{};
     std::uint64_t overruns_since_logged_ = 0;
 };

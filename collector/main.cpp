@@ -38,15 +38,17 @@ int once_command(const Config& config, Logger& log) {
 }
 
 int run_command(const IngestCommand& command, Config config, Logger& log) {
-    if (command.interval) config.interval = *command.interval;
+    apply_command_line(command, config);  // at start, the command line winning is no news
     SignalFd signals;
     IngestService service(config, log, true);
+    // SIGTERM and SIGINT wait in the signalfd; a long read looks for them as it goes.
+    service.stop_when([&signals] { return signals.stop_pending(); });
     drop_privileges(log);
     IngestLoop* running = nullptr;
     IngestLoop loop({[&] { service.cycle(); },
                      [&] {
                          Config fresh = load_config(command.config_path, process_environment());
-                         if (command.interval) fresh.interval = *command.interval;
+                         if (auto overridden = apply_command_line(command, fresh)) log.warning(*overridden);
                          service.reload(std::move(fresh));
                          running->set_interval(service.interval());
                      }},

@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -72,6 +74,11 @@ int netlink_error(const nlmsghdr* message) {
     return -error.error;
 }
 
+// How long a dump may wait for the kernel's next datagram before it fails, and how often a
+// wait looks whether it should stop.
+constexpr auto reply_timeout = std::chrono::seconds(10);
+constexpr auto wait_slice = std::chrono::milliseconds(100);
+
 // One datagram of a dump, as the receiving thread read it.
 struct Chunk {
     explicit Chunk(std::size_t size) : buffer(size) {}
@@ -117,13 +124,18 @@ public:
     DumpReceiver& operator=(const DumpReceiver&) = delete;
 
     // The next datagram, in order, once the thread has read it; nullptr when the thread stopped
-    // without one (the dump ended without NLMSG_DONE).
-    const Chunk* next() {
+    // without one (the dump ended without NLMSG_DONE). While it waits, calls while_waiting
+    // every wait_slice, which may throw to give up (a stop request).
+    const Chunk* next(const std::function<void()>& while_waiting) {
         std::unique_lock<std::mutex> lock(mutex_);
         if (current_ < chunks_.size()) free_.push_back(current_);  // the caller is done with it
         current_ = chunks_.size();
         changed_.notify_all();
-        changed_.wait(lock, [this] { return !filled_.empty() || finished_; });
+        while (!changed_.wait_for(lock, wait_slice, [this] { return !filled_.empty() || finished_; })) {
+            lock.unlock();
+            while_waiting();
+            lock.lock();
+        }
         if (filled_.empty()) return nullptr;
         current_ = filled_.front();
         filled_.pop_front();
@@ -142,8 +154,17 @@ private:
                 free_.pop_front();
             }
             Chunk& chunk = chunks_[index];
-            chunk.length = receive(socket_, chunk.buffer);
-            chunk.error = chunk.length < 0 ? errno : 0;
+            // The socket times out every wait_slice (SO_RCVTIMEO), so that a stop is seen soon;
+            // the kernel is given up on only after reply_timeout without a datagram.
+            const auto waiting_since = std::chrono::steady_clock::now();
+            for (;;) {
+                chunk.length = receive(socket_, chunk.buffer);
+                chunk.error = chunk.length < 0 ? errno : 0;
+                if (chunk.length >= 0 || (chunk.error != EAGAIN && chunk.error != EWOULDBLOCK)) break;
+                if (std::chrono::steady_clock::now() - waiting_since >= reply_timeout) break;
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (stop_) break;
+            }
             last = chunk.length <= 0 || ends_dump(chunk.buffer.data(), chunk.length, sequence_, portid_);
             {
                 std::lock_guard<std::mutex> lock(mutex_);
@@ -188,8 +209,9 @@ struct NetlinkDumpSource::State {
 
     void open() {
         socket = open_socket(0, dump_name);
-        // A dump that stops halfway must not block the daemon forever.
-        timeval timeout{10, 0};
+        // A dump that stops halfway must not block the daemon forever, nor a stop wait for it:
+        // the receiver wakes every wait_slice and gives up after reply_timeout (DumpReceiver).
+        timeval timeout{0, static_cast<suseconds_t>(std::chrono::microseconds(wait_slice).count())};
         if (::setsockopt(mnl_socket_get_fd(socket.get()), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) < 0)
             throw_errno(std::string(dump_name) + ": cannot set SO_RCVTIMEO", errno);
     }
@@ -213,12 +235,14 @@ struct NetlinkDumpSource::State {
     }
 
     // Parses the replies to request sequence, as the receiver reads them, until NLMSG_DONE.
-    ParseStats read_replies(std::uint32_t sequence, const EntrySink& sink) {
+    // check_stop is called before each datagram and while waiting for one; it may throw.
+    ParseStats read_replies(std::uint32_t sequence, const EntrySink& sink, const std::function<void()>& check_stop) {
         ParseStats stats;
         const std::uint32_t portid = mnl_socket_get_portid(socket.get());
         DumpReceiver receiver(socket.get(), sequence, chunks);
         for (;;) {
-            const Chunk* chunk = receiver.next();
+            check_stop();
+            const Chunk* chunk = receiver.next(check_stop);
             if (chunk == nullptr) throw SourceError(std::string(dump_name) + ": the dump ended without NLMSG_DONE");
             if (chunk->length < 0) {
                 if (chunk->error == EAGAIN || chunk->error == EWOULDBLOCK)
@@ -270,7 +294,7 @@ ParseStats NetlinkDumpSource::read_entries(const EntrySink& sink) {
     const std::uint32_t sequence = ++state.last_sequence;
     try {
         state.send_request(sequence);
-        return state.read_replies(sequence, sink);
+        return state.read_replies(sequence, sink, [this] { check_stop(); });
     } catch (...) {
         // The rest of the dump may still be queued on this socket: start the next read afresh.
         state.socket.reset();

@@ -44,8 +44,9 @@ public:
     // of conntrack messages; a message that does not convert is counted as skipped. Throws
     // NetlinkPermissionError without CAP_NET_ADMIN and SourceError for every other failure
     // (a netlink error, ENOBUFS, a read that waited 10 s); an exception from sink passes
-    // through. After any of these the next read starts over on a new socket, opened in the
-    // namespace of the thread that calls it.
+    // through. The stop check (stop_when) is asked before each datagram and every 100 ms of
+    // waiting for one; Interrupted follows within about 100 ms. After any of these the next
+    // read starts over on a new socket, opened in the namespace of the thread that calls it.
     ParseStats read_entries(const EntrySink& sink) override;
     std::string describe() const override;
     // nf_conntrack_count, of the calling thread's network namespace.

@@ -17,18 +17,14 @@ namespace {
 constexpr std::int64_t sample_period_ms = 10'000;
 constexpr std::int64_t sample_window_ms = 10 * 60'000;
 
-// Near where a new flow's entry goes in the connections key index (protocol, LAN address,
-// port, remote address, port): flows of one LAN address together, by port. An IPv6 LAN
-// address counts by a hash of it; only the order of the writes depends on this.
+// Near where a new flow's entry goes in the connections key index (remote address, port,
+// protocol, LAN address, port) and in connections_by_search, which starts the same way: flows
+// to one remote host together, by port. By the address's bytes, not its text: only the order
+// of the writes depends on this, and neighbours in one order are near in the other.
 std::uint64_t index_order(const Key& key) {
-    std::uint32_t src = 0;
-    if (key.src.family == Family::v4) {
-        for (int i = 0; i < 4; ++i) src = src << 8 | key.src.bytes[static_cast<std::size_t>(i)];
-    } else {
-        src = static_cast<std::uint32_t>(IpAddressHash{}(key.src));
-    }
-    return std::uint64_t{key.protocol} << 56 | std::uint64_t{src} << 24 | std::uint64_t{key.sport} << 8 |
-           key.dst.bytes[0];
+    std::uint64_t dst = 0;
+    for (int i = 0; i < 6; ++i) dst = dst << 8 | key.dst.bytes[static_cast<std::size_t>(i)];
+    return dst << 16 | key.dport;
 }
 
 }  // namespace
@@ -72,13 +68,15 @@ public:
 
     // The rows of the flows apply found new, in about the order of the connections key index,
     // not in the kernel's, which is random to it: the index then grows at a few places instead
-    // of everywhere (a first cycle over 262,144 flows in a kernel's order: 1.3 s, not 1.9 s).
+    // of everywhere (a first cycle over 262,144 flows in a kernel's order: 1.3 s, not 1.9 s,
+    // when the key index began with the LAN address and this order did too).
     void write_inserts(std::vector<NewFlow>& flows) {
         std::sort(flows.begin(), flows.end(), [](const NewFlow& a, const NewFlow& b) { return a.order < b.order; });
         for (const NewFlow& f : flows) {
             Flow& flow = *f.flow;
             flow.id = store_.insert_connection({*f.key, owner_.state_names_[flow.state], flow.flags, flow.raw}, now_);
             flow.bits &= static_cast<std::uint8_t>(~Flow::unwritten);
+            add_host(f.key->dst, flow.raw, 1);
         }
     }
 
@@ -109,6 +107,8 @@ public:
         for (const Host& host : sorted) store_.record_host(host.ip, host.family, *host.activity, now_);
     }
 
+    std::size_t hosts_written() const { return hosts_.size(); }
+
     CycleResult& result() { return result_; }
 
 private:
@@ -123,9 +123,9 @@ private:
         flow->seen_cycle = owner_.cycle_;
         if (inserted || (flow->bits & Flow::unwritten)) {
             // New, or new and listed again in the same read (a text may repeat a line): its
-            // row, still to be written, takes the last reading.
+            // row, still to be written, takes the last reading, and so does its remote host,
+            // once, when the row is written.
             const Counters reading = entry.has_counters ? Counters::of(entry) : flow->raw;  // a new one's is 0
-            add_host(key.dst, reading - flow->raw, inserted ? 1 : 0);  // modulo 2^64: the host ends with reading
             flow->raw = reading;
             flow->state = state;
             flow->flags = entry.flags;
@@ -141,6 +141,7 @@ private:
             write_updates();
             flow->bits &= static_cast<std::uint8_t>(~Flow::unwritten);
             flow->id = store_.insert_connection({key, entry.state.view(), entry.flags, reading}, now_);
+            add_host(key.dst, reading, 1);
             return;
         }
         const bool counters_moved = entry.has_counters && Counters::of(entry) != flow->raw;
@@ -182,8 +183,9 @@ private:
             return;
         }
         if (flow->bits & Flow::unwritten) {
-            // New in this read and gone in it too: no row to delete.
-            if (entry.has_counters) add_host(key.dst, reading - flow->raw, 0);
+            // New in this read and gone in it too: no row to delete, and only its remote host
+            // remembers it.
+            add_host(key.dst, entry.has_counters ? reading : flow->raw, 1);
             owner_.flows_.erase(flow);
             ++result_.deleted;
             return;
@@ -214,8 +216,8 @@ private:
 
     void add_host(const IpAddress& ip, const Counters& delta, std::uint32_t new_connections) {
         HostActivity& host = hosts_[ip];
-        host.uplink_bytes += delta.uplink_bytes;
-        host.downlink_bytes += delta.downlink_bytes;
+        host.uplink_bytes = saturating_add(host.uplink_bytes, delta.uplink_bytes);
+        host.downlink_bytes = saturating_add(host.downlink_bytes, delta.downlink_bytes);
         host.new_connections += new_connections;
     }
 
@@ -244,7 +246,14 @@ Reconciler::Reconciler(Store& store, OutboundFilter filter) : store_(store), fil
     reload();
 }
 
+void Reconciler::forget() {
+    needs_reload_ = true;
+    swept_last_.clear();
+    swept_before_.clear();
+}
+
 void Reconciler::reload() {
+    needs_reload_ = true;  // until it is done: a read that fails halfway leaves part of the table
     flows_.clear();
     offsets_.clear();
     flows_.reserve(store_.count_connections());
@@ -261,6 +270,7 @@ void Reconciler::reload() {
             offsets_[row.key] = row.offset;
         }
     });
+    needs_reload_ = false;
 }
 
 std::uint8_t Reconciler::intern_state(std::string_view name) {
@@ -279,9 +289,11 @@ Counters Reconciler::totals(const Key& key, const Flow& flow) const {
 
 CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
     const auto started = std::chrono::steady_clock::now();
+    if (needs_reload_) reload();
     ++cycle_;
     const bool sample = now_ms - last_sample_ms_ >= sample_period_ms;
-    if (flows_.size() == 0) flows_.reserve(source.size_hint());
+    // Sized ahead for at most a million flows (a table of 262,144 is large); beyond, it grows.
+    if (flows_.size() == 0) flows_.reserve(std::min<std::size_t>(source.size_hint(), std::size_t{1} << 20));
     CycleWriter writer(*this, now_ms, true);
     CycleResult& result = writer.result();
     SweptFlows swept;
@@ -323,13 +335,25 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         });
         writer.write_inserts(unwritten);
         writer.write_hosts();
+        // After the hosts and the deletes: the hosts this cycle wrote, and those whose last
+        // connection it deleted, count as contacted or inactive as they now are.
+        const std::uint64_t touched = hosts_touched_ + writer.hosts_written();
+        result.hosts_pruned =
+            store_.prune_hosts(plan_host_pruning(retention_, now_ms, store_.count_hosts(), touched));
+        if (result.hosts_pruned > 0)
+            store_.add_meta(meta::remote_hosts_pruned_total, static_cast<std::int64_t>(result.hosts_pruned));
         if (sample) store_.prune_samples(now_ms - sample_window_ms);
         result.flows = flows_.size();
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
-        store_.set_meta(meta::last_cycle_at, now_ms);
-        store_.set_meta(meta::last_good_cycle_at, now_ms);
+        // When the cycle ends, not when it read: the data is as old as its commit, and a slow
+        // cycle stamped with its start would look stale the moment it lands.
+        const std::int64_t finished_ms = now_ms + static_cast<std::int64_t>(elapsed.count());
+        store_.set_meta(meta::last_cycle_at, finished_ms);
+        store_.set_meta(meta::last_good_cycle_at, finished_ms);
         store_.set_meta(meta::last_cycle_ok, 1);
+        // The failure it recovers from is over: its text goes, its time and count stay.
+        store_.delete_meta(meta::last_error);
         store_.set_meta(meta::last_cycle_ms, static_cast<std::int64_t>(elapsed.count()));
         store_.set_meta(meta::entries_seen, static_cast<std::int64_t>(result.entries_seen));
         store_.set_meta(meta::outbound_kept, static_cast<std::int64_t>(result.flows));
@@ -339,10 +363,13 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         transaction.commit();
         store_.committed();
     } catch (...) {
-        reload();
+        // The memory went ahead of the rolled-back database: read it again before the next
+        // use, not now (a stop request must not wait for it).
+        needs_reload_ = true;
         throw;
     }
     if (sample) last_sample_ms_ = now_ms;
+    hosts_touched_ = 0;
     // Their DESTROY events may still be on their way: two cycles' worth are remembered.
     swept_before_ = std::move(swept_last_);
     swept_last_ = std::move(swept);
@@ -363,6 +390,7 @@ void Reconciler::forget_swept(const Key& key) {
 }
 
 EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int64_t now_ms) {
+    if (needs_reload_) reload();
     CycleWriter writer(*this, now_ms, false);
     try {
         Transaction transaction(store_.database());
@@ -373,9 +401,12 @@ EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int6
         transaction.commit();
         store_.committed();
     } catch (...) {
-        reload();
+        // The memory went ahead of the rolled-back database: read it again before the next
+        // use, not now (a stop request must not wait for it).
+        needs_reload_ = true;
         throw;
     }
+    hosts_touched_ += writer.hosts_written();
     const CycleResult& result = writer.result();
     return EventResult{result.inserted, result.updated, result.deleted};
 }

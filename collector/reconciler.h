@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "flow_table.h"
+#include "netmon/config.h"
 #include "netmon/counters.h"
 #include "netmon/key.h"
 #include "netmon/outbound.h"
@@ -45,6 +46,7 @@ struct CycleResult {
     std::uint64_t unchanged = 0;
     std::uint64_t deleted = 0;
     std::uint64_t resets = 0;  // flows whose kernel counters went down
+    std::uint64_t hosts_pruned = 0;  // remote hosts forgotten (see retention.h)
 };
 
 struct EventResult {
@@ -60,19 +62,27 @@ public:
 
     // For a reloaded configuration; flows that stop being outbound go at the next cycle.
     void set_filter(OutboundFilter filter) { filter_ = std::move(filter); }
+    // How long remote hosts are kept; each full cycle forgets a batch of those past it.
+    void set_retention(const Retention& retention) { retention_ = retention; }
 
     // One full cycle: reads the whole table from source and writes the difference in one
     // transaction, with the cycle's figures in meta. On failure (SourceError from the source,
     // CycleError when a non-empty text gave no entry at all, DatabaseError when SQLite fails)
-    // nothing is written, the last good state stays in the database and in memory, and the
-    // exception propagates.
+    // nothing is written, the last good state stays in the database (and is read back into
+    // memory before the next use), and the exception propagates. Interrupted from the source
+    // (a stop request) is such a failure too.
     CycleResult run_cycle(SnapshotSource& source, std::int64_t now_ms);
 
     // Events between cycles, in order, in one transaction: NEW inserts the flow at once,
     // UPDATE changes its state and flags (events carry no counters, so those stay), DESTROY
     // records the final counters (to its remote host) and deletes it. Throws DatabaseError,
-    // after which the memory is reloaded from the database.
+    // after which the memory is reloaded from the database before the next use.
     EventResult apply_events(const std::vector<Entry>& events, std::int64_t now_ms);
+
+    // The store's database is another one now (the file was replaced): everything in memory
+    // is forgotten and read again from it before the next cycle or events, so that the cycle
+    // inserts every flow the new file lacks.
+    void forget();
 
     std::size_t size() const { return flows_.size(); }
 
@@ -97,8 +107,11 @@ private:
     std::vector<std::string> state_names_{""};
     SweptFlows swept_last_;    // deleted by the last cycle
     SweptFlows swept_before_;  // and by the one before
+    Retention retention_;
+    std::uint64_t hosts_touched_ = 0;  // remote hosts written since the last pruning
     std::uint32_t cycle_ = 0;
     std::int64_t last_sample_ms_ = 0;  // when samples were last written
+    bool needs_reload_ = false;        // memory and database disagree: reload() before use
 };
 
 }  // namespace netmon

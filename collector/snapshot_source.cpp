@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 
@@ -29,7 +31,32 @@ private:
     int fd_;
 };
 
+// What a file that is not regular is, for the message that refuses it; nullptr when it is regular.
+const char* irregular_kind(mode_t mode) {
+    if (S_ISREG(mode)) return nullptr;
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a file";
+}
+
+[[noreturn]] void refuse_irregular(const std::string& path, const char* kind) {
+    throw SourceError("cannot read " + path + ": it is " + kind +
+                      ", not a regular file (netmon reads a conntrack text file or /proc/net/nf_conntrack)");
+}
+
+std::string size_text(std::uint64_t bytes) {
+    if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+    return std::to_string(bytes) + " bytes";
+}
+
 }  // namespace
+
+void SnapshotSource::check_stop() const {
+    if (stop_requested_ && stop_requested_()) throw Interrupted(describe() + ": read stopped part way, as asked");
+}
 
 Snapshot SnapshotSource::read(const OutboundFilter& filter) {
     Snapshot snapshot;
@@ -42,11 +69,20 @@ Snapshot SnapshotSource::read(const OutboundFilter& filter) {
     return snapshot;
 }
 
-TextFileSource::TextFileSource(std::string path) : path_(std::move(path)) {}
+TextFileSource::TextFileSource(std::string path, std::uint64_t max_bytes)
+    : path_(std::move(path)), max_bytes_(max_bytes) {
+    struct stat info {};
+    if (::stat(path_.c_str(), &info) == 0)
+        if (const char* kind = irregular_kind(info.st_mode)) refuse_irregular(path_, kind);
+}
 
 ParseStats TextFileSource::read_entries(const EntrySink& sink) {
-    FileDescriptor fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer, before fstat could refuse it.
+    FileDescriptor fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) throw SourceError("cannot open " + path_ + ": " + std::strerror(errno));
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) throw SourceError("cannot stat " + path_ + ": " + std::strerror(errno));
+    if (const char* kind = irregular_kind(info.st_mode)) refuse_irregular(path_, kind);
     constexpr std::size_t chunk = 1 << 20;
     std::string buffer(chunk, '\0');
     std::size_t used = 0;       // bytes in buffer
@@ -57,13 +93,19 @@ ParseStats TextFileSource::read_entries(const EntrySink& sink) {
         stats.count(result);
         if (result.entry) sink(std::move(*result.entry));
     };
+    std::uint64_t total = 0;
     for (bool end_of_file = false; !end_of_file;) {
+        check_stop();
         ssize_t n = ::read(fd.get(), buffer.data() + used, buffer.size() - used);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw SourceError("cannot read " + path_ + ": " + std::strerror(errno));
         }
         end_of_file = n == 0;
+        total += static_cast<std::uint64_t>(n);
+        if (total > max_bytes_)
+            throw SourceError("cannot read " + path_ + ": larger than " + size_text(max_bytes_) +
+                              ", more than any conntrack table");
         used += static_cast<std::size_t>(n);
         std::string_view data(buffer.data(), used);
         std::size_t start = 0;
@@ -93,8 +135,8 @@ std::size_t TextFileSource::size_hint() const {
     if (path_ == proc_conntrack_path) return kernel_conntrack_count();
     struct stat info {};
     if (::stat(path_.c_str(), &info) != 0) return 0;
-    // A line of `conntrack -L -o extended` is about 200 bytes.
-    return static_cast<std::size_t>(info.st_size) / 200;
+    // A line of `conntrack -L -o extended` is about 200 bytes; a read ends at max_bytes_.
+    return static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(info.st_size), max_bytes_) / 200);
 }
 
 std::size_t kernel_conntrack_count() {

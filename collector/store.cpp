@@ -1,5 +1,12 @@
 #include "store.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "database_access.h"
 #include "netmon/entry.h"
 #include "netmon/schema.h"
 
@@ -47,66 +54,173 @@ void bind_row(Statement& statement, std::string_view state, std::uint8_t flags, 
     statement.bind(6, totals.downlink_bytes);
 }
 
+// The file path names now; nothing when there is none. A stat that fails otherwise (EACCES)
+// cannot tell, and gives nothing as well: callers compare with what they opened.
+std::optional<FileIdentity> identify(const std::string& path) {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) return std::nullopt;
+    return FileIdentity{static_cast<std::uint64_t>(status.st_dev), static_cast<std::uint64_t>(status.st_ino)};
+}
+
+// SQL for column + excluded.column, at most 2^63 - 1; both are never negative.
+std::string saturating_sum(std::string_view column) {
+    const std::string c(column);
+    return "CASE WHEN " + c + " > 9223372036854775807 - excluded." + c + " THEN 9223372036854775807 ELSE " + c +
+           " + excluded." + c + " END";
+}
+
 }  // namespace
 
-Store::Store(const std::string& path, int busy_timeout_ms) : db_(path, Database::Mode::read_write_create) {
+FileChange compare_file(const FileIdentity& opened, const std::optional<FileIdentity>& now) {
+    if (!now) return FileChange::missing;
+    return *now == opened ? FileChange::same : FileChange::replaced;
+}
+
+struct Store::Open {
+    Open(const std::string& path, int busy_timeout_ms);
+
+    Database db;
+    Statement insert_connection;
+    Statement update_connection;
+    Statement update_state;
+    Statement set_offset;
+    Statement delete_offset;
+    Statement update_rates;
+    Statement delete_connection;
+    Statement upsert_host;
+    Statement insert_sample;
+    Statement prune_samples;
+    Statement count_hosts;
+    Statement prune_hosts;
+    Statement set_meta;
+    Statement add_meta;
+    Statement delete_meta;
+    std::unique_ptr<Checkpointer> checkpointer;  // last: stops first
+};
+
+Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Database::Mode::read_write_create) {
     // Another writer (sqlite3 by hand) holding a lock makes writes wait, not fail at once.
-    db_.set_busy_timeout(busy_timeout_ms);
-    db_.execute("PRAGMA journal_mode = WAL");
-    db_.execute("PRAGMA synchronous = NORMAL");
+    db.set_busy_timeout(busy_timeout_ms);
+    db.execute("PRAGMA journal_mode = WAL");
+    db.execute("PRAGMA synchronous = NORMAL");
     // Checkpoints run on their own thread and connection (Checkpointer), not in our commits.
-    db_.execute("PRAGMA wal_autocheckpoint = 0");
+    db.execute("PRAGMA wal_autocheckpoint = 0");
     // 8 MiB of page cache: a cold start inserts every flow in one transaction.
-    db_.execute("PRAGMA cache_size = -8192");
-    migrate(db_);
-    insert_connection_ = db_.prepare(
+    db.execute("PRAGMA cache_size = -8192");
+    migrate(db);
+    insert_connection = db.prepare(
         "INSERT INTO connections (state, flags, uplink_packets, uplink_bytes, downlink_packets, downlink_bytes,"
         " first_seen_at, last_seen_at, sampled_at, sampled_uplink_bytes, sampled_downlink_bytes, proto, family,"
         " src_ip, src_port, dst_ip, dst_port)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7, ?4, ?6, ?8, ?9, ?10, ?11, ?12, ?13)");
-    update_connection_ = db_.prepare(
+    update_connection = db.prepare(
         "UPDATE connections SET state = ?1, flags = ?2, uplink_packets = ?3, uplink_bytes = ?4,"
         " downlink_packets = ?5, downlink_bytes = ?6, last_seen_at = ?7 WHERE id = ?8");
-    update_state_ = db_.prepare("UPDATE connections SET state = ?1, flags = ?2, last_seen_at = ?3 WHERE id = ?4");
-    set_offset_ = db_.prepare(
+    update_state = db.prepare("UPDATE connections SET state = ?1, flags = ?2, last_seen_at = ?3 WHERE id = ?4");
+    set_offset = db.prepare(
         "INSERT OR REPLACE INTO counter_offsets (connection_id, uplink_packets, uplink_bytes, downlink_packets,"
         " downlink_bytes) VALUES (?1, ?2, ?3, ?4, ?5)");
-    delete_offset_ = db_.prepare("DELETE FROM counter_offsets WHERE connection_id = ?1");
-    update_rates_ = db_.prepare(
+    delete_offset = db.prepare("DELETE FROM counter_offsets WHERE connection_id = ?1");
+    update_rates = db.prepare(
         "UPDATE connections SET"
         " uplink_rate = (uplink_bytes - sampled_uplink_bytes) * 1000.0 / max(?2 - sampled_at, 1),"
         " downlink_rate = (downlink_bytes - sampled_downlink_bytes) * 1000.0 / max(?2 - sampled_at, 1),"
         " sampled_at = ?2, sampled_uplink_bytes = uplink_bytes, sampled_downlink_bytes = downlink_bytes"
         " WHERE id = ?1");
-    delete_connection_ = db_.prepare("DELETE FROM connections WHERE id = ?1");
-    upsert_host_ = db_.prepare(
+    delete_connection = db.prepare("DELETE FROM connections WHERE id = ?1");
+    // The sums saturate at 2^63 - 1 (see counters.h): SQLite's + would turn them into REALs.
+    upsert_host = db.prepare(
         "INSERT INTO remote_hosts (ip, family, first_seen_at, last_seen_at, connections_seen, uplink_bytes,"
         " downlink_bytes) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)"
         " ON CONFLICT (ip) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at),"
-        " connections_seen = connections_seen + excluded.connections_seen,"
-        " uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
-        " downlink_bytes = downlink_bytes + excluded.downlink_bytes");
-    insert_sample_ = db_.prepare(
+        " connections_seen = " + saturating_sum("connections_seen") + ","
+        " uplink_bytes = " + saturating_sum("uplink_bytes") + ","
+        " downlink_bytes = " + saturating_sum("downlink_bytes"));
+    insert_sample = db.prepare(
         "INSERT OR REPLACE INTO connection_samples (sampled_at, connection_id, uplink_bytes, downlink_bytes)"
         " SELECT ?2, id, uplink_bytes, downlink_bytes FROM connections WHERE id = ?1");
-    prune_samples_ = db_.prepare("DELETE FROM connection_samples WHERE sampled_at < ?1");
-    set_meta_ = db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
-    add_meta_ = db_.prepare(
+    prune_samples = db.prepare("DELETE FROM connection_samples WHERE sampled_at < ?1");
+    count_hosts = db.prepare("SELECT count(*) FROM remote_hosts");
+    // Down remote_hosts_by_last_seen from its oldest end, each host's active connections
+    // looked up in connections_by_key (remote host first); the batch is the LIMIT.
+    prune_hosts = db.prepare(
+        "DELETE FROM remote_hosts WHERE id IN (SELECT h.id FROM remote_hosts AS h INDEXED BY remote_hosts_by_last_seen"
+        " WHERE h.last_seen_at < ?1"
+        " AND NOT EXISTS (SELECT 1 FROM connections AS c INDEXED BY connections_by_key WHERE c.dst_ip = h.ip)"
+        " ORDER BY h.last_seen_at LIMIT ?2)");
+    set_meta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+    add_meta = db.prepare(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
         " ON CONFLICT (key) DO UPDATE SET value = coalesce(value, 0) + excluded.value");
-    set_meta(meta::schema_version, latest_schema_version());
-    checkpointer_ = std::make_unique<Checkpointer>(path);
+    delete_meta = db.prepare("DELETE FROM meta WHERE key = ?1");
+    set_meta.bind(1, meta::schema_version).bind(2, static_cast<std::int64_t>(latest_schema_version()));
+    set_meta.run();
+    checkpointer = std::make_unique<Checkpointer>(path);
 }
 
-void Store::committed() { checkpointer_->request(); }
+std::unique_ptr<Store::Open> Store::open_file() const {
+    try {
+        return std::make_unique<Open>(path_, busy_timeout_ms_);
+    } catch (const DatabaseError& e) {
+        if (!e.access_denied()) throw;
+        throw DatabaseError(explain_database_access(path_, check_database_access(path_), e.what()), e.code(),
+                            e.statement());
+    }
+}
+
+Store::Store(const std::string& path, int busy_timeout_ms) : path_(path), busy_timeout_ms_(busy_timeout_ms) {
+    open_ = open_file();
+    remember_files();
+}
+
+Store::~Store() = default;
+
+Store::Open& Store::open() {
+    if (!open_) throw DatabaseError::closed(path_);
+    return *open_;
+}
+
+Database& Store::database() { return open().db; }
+
+void Store::remember_files() {
+    // Open has written to the database, so its -wal and -shm exist and stay while it is open.
+    file_ = identify(path_).value_or(FileIdentity{});
+    wal_ = identify(path_ + "-wal");
+    shm_ = identify(path_ + "-shm");
+}
+
+FileChange Store::file_change() const {
+    if (!open_) return FileChange::missing;
+    return compare_file(file_, identify(path_));
+}
+
+void Store::reopen() {
+    if (open_) {
+        // Closing would let SQLite delete path-wal and path-shm by name, and the names may be
+        // the new file's by now: it keeps them, and the old ones are removed below by identity.
+        open_->db.keep_wal_on_close();
+        open_.reset();
+    }
+    for (const auto& [side, identity] : {std::pair{path_ + "-wal", wal_}, std::pair{path_ + "-shm", shm_}}) {
+        if (identity && identify(side) == identity) ::unlink(side.c_str());
+    }
+    wal_.reset();
+    shm_.reset();
+    open_ = open_file();
+    remember_files();
+}
+
+void Store::committed() { open().checkpointer->request(); }
 
 std::size_t Store::count_connections() {
-    Statement count = db_.prepare("SELECT count(*) FROM connections");
+    Open& o = open();
+    Statement count = o.db.prepare("SELECT count(*) FROM connections");
     return count.step() ? static_cast<std::size_t>(count.column_int(0)) : 0;
 }
 
 void Store::for_each_connection(const std::function<void(const StoredConnection&)>& f) {
-    Statement select = db_.prepare(
+    Open& o = open();
+    Statement select = o.db.prepare(
         "SELECT c.id, c.proto, c.src_ip, c.src_port, c.dst_ip, c.dst_port, c.state, c.flags, c.uplink_packets,"
         " c.uplink_bytes, c.downlink_packets, c.downlink_bytes, o.connection_id, o.uplink_packets,"
         " o.uplink_bytes, o.downlink_packets, o.downlink_bytes, c.uplink_rate != 0 OR c.downlink_rate != 0"
@@ -140,7 +254,8 @@ void Store::for_each_connection(const std::function<void(const StoredConnection&
 }
 
 std::int64_t Store::insert_connection(const ConnectionRecord& record, std::int64_t now) {
-    Statement& s = insert_connection_;
+    Open& o = open();
+    Statement& s = o.insert_connection;
     bind_row(s, record.state, record.flags, record.totals);
     s.bind(7, now);
     s.bind(8, protocol_label(record.key.protocol));
@@ -150,42 +265,47 @@ std::int64_t Store::insert_connection(const ConnectionRecord& record, std::int64
     s.bind(12, record.key.dst.to_string());
     s.bind(13, static_cast<int>(record.key.dport));
     s.run();
-    return db_.last_insert_id();
+    return o.db.last_insert_id();
 }
 
 void Store::update_connection(std::int64_t id, std::string_view state, std::uint8_t flags, const Counters& totals,
                               std::int64_t now) {
-    Statement& s = update_connection_;
+    Open& o = open();
+    Statement& s = o.update_connection;
     bind_row(s, state, flags, totals);
     s.bind(7, now).bind(8, id);
     s.run();
 }
 
 void Store::sample(std::int64_t id, std::int64_t now, bool moved) {
+    Open& o = open();
     if (moved) {
-        insert_sample_.bind(1, id).bind(2, now);
-        insert_sample_.run();
+        o.insert_sample.bind(1, id).bind(2, now);
+        o.insert_sample.run();
     }
-    update_rates_.bind(1, id).bind(2, now);
-    update_rates_.run();
+    o.update_rates.bind(1, id).bind(2, now);
+    o.update_rates.run();
 }
 
 void Store::delete_connection(std::int64_t id, bool has_offset) {
-    delete_connection_.bind(1, id);
-    delete_connection_.run();
+    Open& o = open();
+    o.delete_connection.bind(1, id);
+    o.delete_connection.run();
     if (!has_offset) return;
-    delete_offset_.bind(1, id);
-    delete_offset_.run();
+    o.delete_offset.bind(1, id);
+    o.delete_offset.run();
 }
 
 void Store::set_offset(std::int64_t connection_id, const Counters& offset) {
-    set_offset_.bind(1, connection_id).bind(2, offset.uplink_packets).bind(3, offset.uplink_bytes);
-    set_offset_.bind(4, offset.downlink_packets).bind(5, offset.downlink_bytes);
-    set_offset_.run();
+    Open& o = open();
+    o.set_offset.bind(1, connection_id).bind(2, offset.uplink_packets).bind(3, offset.uplink_bytes);
+    o.set_offset.bind(4, offset.downlink_packets).bind(5, offset.downlink_bytes);
+    o.set_offset.run();
 }
 
 void Store::record_host(std::string_view ip, Family family, const HostActivity& activity, std::int64_t now) {
-    Statement& s = upsert_host_;
+    Open& o = open();
+    Statement& s = o.upsert_host;
     s.bind(1, ip).bind(2, static_cast<int>(family)).bind(3, now);
     s.bind(4, static_cast<std::int64_t>(activity.new_connections));
     s.bind(5, activity.uplink_bytes).bind(6, activity.downlink_bytes);
@@ -193,7 +313,8 @@ void Store::record_host(std::string_view ip, Family family, const HostActivity& 
 }
 
 void Store::update_state(std::int64_t id, std::string_view state, std::uint8_t flags, std::int64_t now) {
-    Statement& s = update_state_;
+    Open& o = open();
+    Statement& s = o.update_state;
     if (state.empty()) s.bind_null(1);
     else s.bind(1, state);
     s.bind(2, flags_text(flags)).bind(3, now).bind(4, id);
@@ -202,23 +323,53 @@ void Store::update_state(std::int64_t id, std::string_view state, std::uint8_t f
 
 
 void Store::prune_samples(std::int64_t before) {
-    prune_samples_.bind(1, before);
-    prune_samples_.run();
+    Open& o = open();
+    o.prune_samples.bind(1, before);
+    o.prune_samples.run();
+}
+
+std::uint64_t Store::count_hosts() {
+    Open& o = open();
+    std::uint64_t count = o.count_hosts.step() ? static_cast<std::uint64_t>(o.count_hosts.column_int(0)) : 0;
+    o.count_hosts.reset();
+    return count;
+}
+
+std::uint64_t Store::prune_hosts(const HostPruning& pruning) {
+    Open& o = open();
+    auto run = [&](std::int64_t before, std::uint64_t limit) -> std::uint64_t {
+        if (limit == 0) return 0;
+        o.prune_hosts.bind(1, before).bind(2, limit);
+        o.prune_hosts.run();
+        return static_cast<std::uint64_t>(o.db.changes());
+    };
+    std::uint64_t deleted = run(INT64_MAX, std::min(pruning.over_limit, pruning.batch));
+    deleted += run(pruning.forget_before_ms, pruning.batch - deleted);
+    return deleted;
 }
 
 void Store::set_meta(std::string_view key, std::int64_t value) {
-    set_meta_.bind(1, key).bind(2, value);
-    set_meta_.run();
+    Open& o = open();
+    o.set_meta.bind(1, key).bind(2, value);
+    o.set_meta.run();
 }
 
 void Store::set_meta(std::string_view key, std::string_view value) {
-    set_meta_.bind(1, key).bind(2, value);
-    set_meta_.run();
+    Open& o = open();
+    o.set_meta.bind(1, key).bind(2, value);
+    o.set_meta.run();
 }
 
 void Store::add_meta(std::string_view key, std::int64_t amount) {
-    add_meta_.bind(1, key).bind(2, amount);
-    add_meta_.run();
+    Open& o = open();
+    o.add_meta.bind(1, key).bind(2, amount);
+    o.add_meta.run();
+}
+
+void Store::delete_meta(std::string_view key) {
+    Open& o = open();
+    o.delete_meta.bind(1, key);
+    o.delete_meta.run();
 }
 
 }  // namespace netmon

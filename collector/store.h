@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "netmon/database.h"
 #include "netmon/key.h"
 #include "netmon/meta_keys.h"
+#include "retention.h"
 
 namespace netmon {
 
@@ -47,14 +49,46 @@ struct HostActivity {
     std::uint32_t new_connections = 0;
 };
 
+// Whether the path a store opened still names the file it has open.
+enum class FileChange {
+    same,      // or it cannot be told (stat failed for another reason than a missing file)
+    missing,   // deleted (or its directory is gone)
+    replaced,  // another file under the name (a restore, a mv)
+};
+
+// The file a path named when it was looked at: device and inode.
+struct FileIdentity {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+
+// What became of the file opened as opened, now that path names now (nothing when missing). Pure.
+FileChange compare_file(const FileIdentity& opened, const std::optional<FileIdentity>& now);
+
 class Store {
 public:
     // Opens path for writing. A write that finds the database locked by another connection
     // waits up to busy_timeout_ms before it fails. Throws DatabaseError or SchemaError with the
-    // file's name.
+    // file's name; when it may not be created or written, with the file or directory at fault
+    // (explain_database_access).
     explicit Store(const std::string& path, int busy_timeout_ms = 2000);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
 
-    Database& database() { return db_; }
+    const std::string& path() const { return path_; }
+    // Whether path still names the database open here (a closed store: missing). One stat.
+    FileChange file_change() const;
+    // Closes the database and opens path again, creating and migrating it: for a file deleted
+    // or replaced under a running ingest. The old file's -wal and -shm are removed first
+    // (they would otherwise be read as the new file's), unless they were replaced too. Throws
+    // DatabaseError or SchemaError, and is then closed: every use throws DatabaseError until a
+    // reopen succeeds.
+    void reopen();
+
+    // Throws DatabaseError when closed (a failed reopen).
+    Database& database();
     // Calls f(const StoredConnection&) for every connections row, one at a time (a table of
     // 262,144 rows never sits in memory twice). Returns how many rows there are, for sizing,
     // before the first call.
@@ -77,6 +111,12 @@ public:
     // ip: the address's canonical text (IpAddress::to_string).
     void record_host(std::string_view ip, Family family, const HostActivity& activity, std::int64_t now);
     void prune_samples(std::int64_t before);
+    // remote_hosts rows (reads an index: a few ms at 300,000).
+    std::uint64_t count_hosts();
+    // Deletes up to pruning.batch remote hosts, the longest without contact first: first the
+    // pruning.over_limit oldest, then those last seen before pruning.forget_before_ms. Never
+    // one with an active connection. Returns how many went.
+    std::uint64_t prune_hosts(const HostPruning& pruning);
 
     // Call after every commit: the WAL is copied back into the database on another thread.
     void committed();
@@ -85,22 +125,22 @@ public:
     void set_meta(std::string_view key, std::string_view value);
     // Adds to an integer meta value (0 when absent).
     void add_meta(std::string_view key, std::int64_t amount);
+    void delete_meta(std::string_view key);
 
 private:
-    Database db_;
-    Statement insert_connection_;
-    Statement update_connection_;
-    Statement update_state_;
-    Statement set_offset_;
-    Statement delete_offset_;
-    Statement update_rates_;
-    Statement delete_connection_;
-    Statement upsert_host_;
-    Statement insert_sample_;
-    Statement prune_samples_;
-    Statement set_meta_;
-    Statement add_meta_;
-    std::unique_ptr<Checkpointer> checkpointer_;  // last: stops first
+    struct Open;  // the connection, its statements and its checkpointer
+    Open& open();
+    // A new Open at path_; an access failure says which file or directory, and what to do.
+    std::unique_ptr<Open> open_file() const;
+    void remember_files();
+
+    std::string path_;
+    int busy_timeout_ms_;
+    std::unique_ptr<Open> open_;  // null after a failed reopen
+    // The files opened, as path, path-wal and path-shm named them then.
+    FileIdentity file_;
+    std::optional<FileIdentity> wal_;
+    std::optional<FileIdentity> shm_;
 };
 
 }  // namespace netmon

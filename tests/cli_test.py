@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -13,14 +14,14 @@ from netmon_testing import FIXTURES, SOURCE, ingest_binary  # noqa: E402
 LAB_SUBNETS = "10.0.0.0/24,fd00:10::/64"
 
 
-def run(args, env=None, shipped_config=True):
+def run(args, env=None, shipped_config=True, timeout=60):
     """Runs netmon-ingest with a clean environment. Unless told otherwise it reads the shipped
     config/netmon.yml, so that the machine's /etc/netmon stays out of the tests."""
     full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     full_env.update(env or {})
     if shipped_config:
         args = ["--config", os.path.join(SOURCE, "config", "netmon.yml")] + args
-    return subprocess.run([ingest_binary()] + args, env=full_env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([ingest_binary()] + args, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
 class PrintOutbound(unittest.TestCase):
@@ -90,7 +91,26 @@ class PrintOutbound(unittest.TestCase):
             result = run(["print-outbound"], {"CONNTRACK_INPUT_FILE": directory})
             self.assertEqual(result.returncode, 1)
             self.assertIn(directory, result.stderr)
-            self.assertIn("Is a directory", result.stderr)
+            self.assertIn("it is a directory, not a regular file", result.stderr)
+
+    def test_a_source_that_never_ends_is_refused_at_once(self):
+        # /dev/zero, /dev/urandom or a FIFO would be read for ever (issue 10, defect 3).
+        with tempfile.TemporaryDirectory() as directory:
+            fifo = os.path.join(directory, "fifo")
+            os.mkfifo(fifo)
+            database = os.path.join(directory, "netmon.db")
+            for path, kind in (("/dev/zero", "a character device"), ("/dev/urandom", "a character device"),
+                               (fifo, "a FIFO")):
+                for command in (["once"], ["print-outbound"], ["run"]):
+                    started = time.monotonic()
+                    result = run(command, {"CONNTRACK_INPUT_FILE": path, "NETMON_DB": database}, timeout=10)
+                    self.assertLess(time.monotonic() - started, 5, (path, command))
+                    self.assertEqual(result.returncode, 1, (path, command, result.stderr))
+                    lines = result.stderr.splitlines()
+                    self.assertEqual(len(lines), 1, result.stderr)
+                    self.assertIn(f"cannot read {path}: it is {kind}, not a regular file", lines[0])
+            # Refused before the database is made.
+            self.assertFalse(os.path.exists(database))
 
     def test_empty_input_prints_an_empty_list(self):
         with tempfile.NamedTemporaryFile() as empty:

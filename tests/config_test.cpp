@@ -63,6 +63,8 @@ TEST_CASE("defaults follow the router of the architecture", "[config]") {
     CHECK_FALSE(config.web_auth);
     CHECK(config.source == SourceKind::automatic);
     CHECK(config.database == "/var/lib/netmon/netmon.db");
+    CHECK(config.retention.remote_hosts_days == 90);
+    CHECK(config.retention.remote_hosts_max == 200'000);
 }
 
 TEST_CASE("the shipped config/netmon.yml parses to the defaults", "[config]") {
@@ -75,6 +77,8 @@ TEST_CASE("the shipped config/netmon.yml parses to the defaults", "[config]") {
     CHECK(shipped.database == defaults.database);
     CHECK(shipped.event_buffer == defaults.event_buffer);
     CHECK(shipped.source == defaults.source);
+    CHECK(shipped.retention.remote_hosts_days == defaults.retention.remote_hosts_days);
+    CHECK(shipped.retention.remote_hosts_max == defaults.retention.remote_hosts_max);
     CHECK_FALSE(shipped.web_auth);
 }
 
@@ -92,6 +96,9 @@ database: /tmp/netmon-test.db
 source: proc
 netlink:
   event_buffer: 1048576
+retention:
+  remote_hosts_days: 30
+  remote_hosts_max: 5000
 web:
   listen: "[fd00::1]:9090"
   auth:
@@ -107,6 +114,8 @@ web:
     CHECK(config.database == "/tmp/netmon-test.db");
     CHECK(config.source == SourceKind::proc);
     CHECK(config.event_buffer == 1048576);
+    CHECK(config.retention.remote_hosts_days == 30);
+    CHECK(config.retention.remote_hosts_max == 5000);
     CHECK(config.web_listen.to_string() == "[fd00::1]:9090");
     REQUIRE(config.web_auth);
     CHECK(config.web_auth->user == "admin");
@@ -146,6 +155,19 @@ TEST_CASE("bad values name the file, the key and the value", "[config]") {
           "netmon.yml: netlink.event_buffer: \"1k\" is not a number of bytes between 65536 and 1073741824");
     CHECK(error_of("netlink: {event_buffer: 1000}") ==
           "netmon.yml: netlink.event_buffer: \"1000\" is not a number of bytes between 65536 and 1073741824");
+    CHECK(error_of("retention: {remote_hosts_days: 0}") ==
+          "netmon.yml: retention.remote_hosts_days: \"0\" is not a whole number of days between 1 and 36500");
+    CHECK(error_of("retention: {remote_hosts_days: 1.5}") ==
+          "netmon.yml: retention.remote_hosts_days: \"1.5\" is not a whole number of days between 1 and 36500");
+    CHECK(error_of("retention: {remote_hosts_days: -3}") ==
+          "netmon.yml: retention.remote_hosts_days: \"-3\" is not a whole number of days between 1 and 36500");
+    CHECK(error_of("retention: {remote_hosts_max: 99}") ==
+          "netmon.yml: retention.remote_hosts_max: \"99\" is not a number of hosts between 100 and 100000000");
+    CHECK(error_of("retention: {remote_hosts_max: lots}") ==
+          "netmon.yml: retention.remote_hosts_max: \"lots\" is not a number of hosts between 100 and 100000000");
+    CHECK(error_of("retention: {remote_hosts_max: [1]}") == "netmon.yml: retention.remote_hosts_max: must be a single value");
+    CHECK(error_of("retention: {hosts: 1}") == "netmon.yml: retention.hosts: unknown setting");
+    CHECK(error_of("retention: 90") == "netmon.yml: retention: must be a mapping of keys to values");
     CHECK(error_of("web: {listen: 10.0.0.1}") == "netmon.yml: web.listen: \"10.0.0.1\" is not an address:port");
     CHECK(error_of("web: {listen: \"router.lan:8080\"}") ==
           "netmon.yml: web.listen: \"router.lan:8080\" is not an address:port");

@@ -2,7 +2,9 @@
 """netmon-ingest once/run as a user runs them, replaying captures (CONNTRACK_INPUT_FILE) into a
 real SQLite file: repeated updates, re-reading the file, faults that must not lose anything,
 signals, and kill -9 at random moments never leaving a database that fails integrity_check."""
+import json
 import os
+import pwd
 import random
 import shutil
 import signal
@@ -15,6 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netmon_testing import FIXTURES, ingest_binary  # noqa: E402
+from web_testing import WebServer, write_config  # noqa: E402
 
 LAB_SUBNETS = "10.0.0.0/24,fd00:10::/64"
 
@@ -122,6 +125,22 @@ class Once(unittest.TestCase):
         self.assertIn("15 outbound flows (15 new, 0 changed, 0 gone)", result.stderr)
         self.assertEqual(query(ingest.db, "PRAGMA journal_mode")[0][0], "wal")
 
+    def test_a_good_cycle_is_stamped_when_it_commits(self):
+        # Issue 10, defect 7: stamped with its start, a slow cycle looked stale as it landed.
+        ingest = Ingest(self, subnets="10.0.0.0/24")
+        ingest.replace_input(generated_capture(20000, 0))
+        before = int(time.time() * 1000)
+        result = ingest.once()
+        after = int(time.time() * 1000)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        took = meta(ingest.db, "last_cycle_ms")
+        self.assertGreater(took, 5)  # enough to tell its start from its end
+        good = meta(ingest.db, "last_good_cycle_at")
+        self.assertEqual(meta(ingest.db, "last_cycle_at"), good)
+        self.assertGreaterEqual(good, meta(ingest.db, "started_at") + took)
+        self.assertLessEqual(good, after)
+        self.assertGreaterEqual(good, before + took)
+
     def test_missing_input_exits_1_and_keeps_the_rows(self):
         ingest = Ingest(self, "router_extended.txt")
         self.assertEqual(ingest.once().returncode, 0)
@@ -188,6 +207,9 @@ class Run(unittest.TestCase):
         self.assertIn("none of its 2 lines is a conntrack entry", meta(ingest.db, "last_error"))
         ingest.replace_input(fixture("router_extended.txt"))
         wait_for(lambda: meta(ingest.db, "last_cycle_ok") == 1, what="a good cycle")
+        # The error is over: its text goes (the dashboard would show it), its time stays.
+        self.assertIsNone(meta(ingest.db, "last_error"))
+        self.assertIsNotNone(meta(ingest.db, "last_error_at"))
         self.assertEqual(ingest.stop(), 0)
         log = ingest.log()
         # Logged when it starts failing and when it changes, not on every cycle.
@@ -209,6 +231,183 @@ class Run(unittest.TestCase):
         wait_for(lambda: "is not a CIDR" in ingest.log(), what="the reload error")
         self.assertIsNone(ingest.process.poll())
         self.assertEqual(ingest.count(), 3)
+        self.assertEqual(ingest.stop(), 0)
+
+
+class SourceThatNeverEnds(unittest.TestCase):
+    """Issue 10, defect 3: a source that never ends must not hang the ingest or deafen it."""
+
+    def stops_within_a_second(self, ingest):
+        started = time.monotonic()
+        ingest.process.send_signal(signal.SIGTERM)
+        self.assertEqual(ingest.process.wait(timeout=10), 0)
+        self.assertLess(time.monotonic() - started, 1.0, ingest.log())
+        self.assertIn("SIGTERM: stopping", ingest.log())
+
+    def test_sigterm_stops_a_cycle_reading_a_huge_file(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start()
+        # A TiB that takes no disk, atomically in the capture's place: each cycle reads up to
+        # the bound (1 GiB) and fails, keeping the last good state.
+        huge = ingest.input + ".new"
+        with open(huge, "w") as f:
+            f.truncate(1 << 40)
+        os.replace(huge, ingest.input)
+        wait_for(lambda: "larger than 1024 MiB" in ingest.log(), what="a cycle over the bound")
+        time.sleep(0.15)  # into the next one
+        self.stops_within_a_second(ingest)
+        self.assertEqual(ingest.count(), 15)
+        self.assertIn("larger than 1024 MiB", meta(ingest.db, "last_error"))
+
+    def test_sigterm_stops_an_ingest_whose_file_became_a_fed_fifo(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start()
+        os.remove(ingest.input)
+        os.mkfifo(ingest.input)
+        # A writer that keeps feeding it.
+        writer = subprocess.Popen(["sh", "-c", f"while :; do cat /dev/zero > {ingest.input}; done"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.addCleanup(writer.wait)
+        self.addCleanup(os.killpg, writer.pid, signal.SIGKILL)  # the shell and its cat
+        wait_for(lambda: "it is a FIFO, not a regular file" in ingest.log(), what="the FIFO refused")
+        self.stops_within_a_second(ingest)
+        self.assertEqual(ingest.count(), 15)
+
+
+class DatabaseReplaced(unittest.TestCase):
+    """Issue 10, defect 4: the database deleted or replaced under a running ingest is noticed,
+    logged and opened again with every current flow, and netmon-web follows it."""
+
+    def start(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start()
+        web_dir = os.path.join(ingest.dir, "web")
+        os.mkdir(web_dir)
+        web = WebServer(write_config(web_dir, ingest.db))
+        self.addCleanup(web.stop)
+        self.assertEqual(len(self.web_connections(web)), 15)
+        return ingest, web
+
+    @staticmethod
+    def web_connections(web):
+        status, _, body = web.get("/connections.json?limit=1000")
+        return json.loads(body) if status == 200 else None
+
+    def check_followed(self, ingest, web, logged):
+        # Nothing opens the file before the ingest has: until then the old file's -wal is still
+        # next to it, and SQLite would take it for the new file's (a restore is safest with the
+        # ingest stopped; docs/ARCHITECTURE.md).
+        wait_for(lambda: logged in ingest.log(), what="the warning")
+        wait_for(lambda: os.path.exists(ingest.db) and ingest.count() == 15, what="every flow in the new file")
+        self.assertEqual(ingest.log().count(logged), 1, ingest.log())
+        wait_for(lambda: (self.web_connections(web) or []) != [] and len(self.web_connections(web)) == 15,
+                 what="netmon-web serving the new file")
+        wait_for(lambda: web.get("/healthz")[0] == 200, what="a healthy /healthz")
+        self.assertEqual(query(ingest.db, "PRAGMA integrity_check"), [("ok",)])
+        self.assertEqual(meta(ingest.db, "ingest_pid"), ingest.process.pid)
+        self.assertGreater(query(ingest.db, "SELECT count(*) FROM remote_hosts")[0][0], 0)
+        # Nothing open any more on a file that is gone.
+        fd_dir = f"/proc/{ingest.process.pid}/fd"
+        targets = [os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)]
+        self.assertEqual([t for t in targets if "(deleted)" in t], [], targets)
+        self.assertIsNone(ingest.process.poll())
+        self.assertEqual(ingest.stop(), 0)
+
+    def test_rm_of_the_database_is_logged_and_it_is_created_again(self):
+        ingest, web = self.start()
+        os.remove(ingest.db)  # as `rm netmon.db` would: its -wal and -shm stay
+        self.check_followed(ingest, web, f"warning: {ingest.db} was deleted while netmon-ingest had it open; "
+                                         "creating it again and writing every current flow into it")
+
+    def test_a_database_replaced_by_another_file_is_followed(self):
+        ingest, web = self.start()
+        # A restored copy with 5 flows fewer and a mark of its own, moved over the live file.
+        copy = os.path.join(ingest.dir, "restored.db")
+        source = sqlite3.connect(ingest.db, timeout=5)
+        target = sqlite3.connect(copy)
+        source.backup(target)
+        source.close()
+        target.execute("DELETE FROM connections WHERE id IN (SELECT id FROM connections LIMIT 5)")
+        target.execute("INSERT INTO meta (key, value) VALUES ('restored_from', 'backup')")
+        target.commit()
+        target.close()
+        self.assertEqual(query(copy, "SELECT count(*) FROM connections")[0][0], 10)
+        os.replace(copy, ingest.db)
+        self.check_followed(ingest, web, f"warning: {ingest.db} was replaced by another file while netmon-ingest had it "
+                                         "open; opening the new one and writing every current flow into it")
+        self.assertEqual(meta(ingest.db, "restored_from"), "backup")
+
+
+class Faults(unittest.TestCase):
+    """Issue 10, defect 11: what a full disk, a read-only directory and a SIGHUP that --interval
+    overrides say."""
+
+    def test_a_full_disk_names_the_file_not_the_sql(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a tiny tmpfs")
+        ingest = Ingest(self, "router_extended.txt")
+        full = os.path.join(ingest.dir, "full")
+        os.mkdir(full)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "netmon-test-full", full], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", full])
+        ingest.db = os.path.join(full, "netmon.db")
+        ingest.write_config(LAB_SUBNETS)
+        ingest.start()
+        ingest.replace_input(generated_capture(20000, 1))
+        wait_for(lambda: "database or disk is full" in ingest.log(), what="the disk-full error")
+        log = ingest.log()
+        self.assertIn(f"cycle failed: cannot write {ingest.db}: database or disk is full", log)
+        self.assertNotIn("INSERT", log)
+        self.assertEqual(ingest.count(), 15)  # the last good state
+        # Room again (a small table): it recovers, and the error is cleared.
+        ingest.replace_input(fixture("router_extended.txt"))
+        wait_for(lambda: "cycle recovered" in ingest.log(), what="the recovery")
+        wait_for(lambda: meta(ingest.db, "last_cycle_ok") == 1, what="a good cycle")
+        self.assertIsNone(meta(ingest.db, "last_error"))
+        self.assertEqual(ingest.stop(), 0)
+
+    def test_a_read_only_directory_is_named_with_what_to_do(self):
+        if os.geteuid() != 0 or shutil.which("setpriv") is None:
+            self.skipTest("needs root and setpriv to run as another user")
+        ingest = Ingest(self, "router_extended.txt")
+        os.chmod(ingest.dir, 0o755)
+        for name in (ingest.config, ingest.input):
+            os.chmod(name, 0o644)
+        locked = os.path.join(ingest.dir, "locked")
+        os.mkdir(locked, 0o555)
+        for existing in (False, True):
+            ingest.db = os.path.join(locked, "netmon.db")
+            ingest.write_config(LAB_SUBNETS)
+            os.chmod(ingest.config, 0o644)
+            if existing:
+                # The database is there and nobody's, but its -wal and -shm cannot be made.
+                os.chmod(locked, 0o755)
+                self.assertEqual(ingest.once().returncode, 0)
+                os.chown(ingest.db, 65534, 65534)
+                os.chmod(locked, 0o555)
+            result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ingest_binary(),
+                                     "--config", ingest.config, "once"], env=ingest.env(), capture_output=True,
+                                    text=True, timeout=60)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+            self.assertIn(f"cannot write {ingest.db}: its directory {locked} is not writable by uid 65534",
+                          result.stderr)
+            self.assertIn(f"chown {pwd.getpwuid(65534).pw_name} {locked}", result.stderr)
+            self.assertNotIn("unable to open database file", result.stderr)
+
+    def test_a_sighup_interval_that_interval_overrides_is_warned_about(self):
+        ingest = Ingest(self, "router_extended.txt")
+        ingest.start(interval="0.1")
+        with open(ingest.config, "a") as f:
+            f.write("interval: 2.5\n")
+        ingest.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded" in ingest.log(), what="the reload")
+        self.assertIn(f"warning: interval: 2.5 in {ingest.config} is overridden by --interval 0.1 on the command line",
+                      ingest.log())
+        # And it does keep the command line's pace.
+        cycles = ingest.cycles()
+        time.sleep(1)
+        self.assertGreater(ingest.cycles(), cycles + 3)
         self.assertEqual(ingest.stop(), 0)
 
 

@@ -121,7 +121,17 @@ TEST_CASE("SIGHUP reloads between cycles, SIGINT stops the loop", "[loop]") {
     CHECK(elapsed < 350);
 }
 
-TEST_CASE("a cycle that overruns skips the slots it missed", "[loop]") {
+TEST_CASE("the next cycle starts an interval after the last one's start, or at once when it overran",
+          "[loop][schedule]") {
+    const Clock::time_point t0{std::chrono::seconds(1000)};
+    CHECK(next_cycle_start(t0, t0 + 300ms, 1000ms) == t0 + 1000ms);
+    CHECK(next_cycle_start(t0, t0 + 1000ms, 1000ms) == t0 + 1000ms);
+    // Overran by 300 ms: at once, not at the next slot (t0 + 2 s).
+    CHECK(next_cycle_start(t0, t0 + 1300ms, 1000ms) == t0 + 1300ms);
+    CHECK(next_cycle_start(t0, t0 + 3500ms, 1000ms) == t0 + 3500ms);
+}
+
+TEST_CASE("a cycle that overruns is followed at once, and the schedule goes on from there", "[loop]") {
     SignalFd signals;
     RecordingLogger log;
     std::vector<Clock::time_point> starts;
@@ -133,11 +143,44 @@ TEST_CASE("a cycle that overruns skips the slots it missed", "[loop]") {
                     50ms, log, signals);
     loop.run(4);
     REQUIRE(starts.size() == 4);
-    // Cycle 2 ran 130 ms: cycle 3 starts at the next slot, 150 ms after cycle 2's start, not at once.
+    // Cycle 2 ran 130 ms: cycle 3 starts as it ends, not at the next slot 150 ms after its start.
     double gap = ms_between(starts[1], starts[2]);
-    CHECK(gap >= 149);
-    CHECK(gap < 185);
-    CHECK(log.count(Priority::warning) == 1);
+    CHECK(gap >= 129);
+    CHECK(gap < 145);
+    // Then an interval after cycle 3's start.
+    gap = ms_between(starts[2], starts[3]);
+    CHECK(gap >= 49);
+    CHECK(gap < 75);
+    REQUIRE(log.count(Priority::warning) == 1);
+    for (const auto& line : log.lines)
+        if (line.first == Priority::warning) CHECK(line.second.find("the next one starts at once") != std::string::npos);
+}
+
+TEST_CASE("cycles that all overrun run back to back and still hear SIGTERM and serve events", "[loop]") {
+    SignalFd signals;
+    RecordingLogger log;
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    int calls = 0;
+    int served = 0;
+    IngestLoop loop({[&] {
+                         ++calls;
+                         if (calls == 1) REQUIRE(::write(fds[1], "x", 1) == 1);
+                         if (calls == 3) ::kill(::getpid(), SIGTERM);
+                         std::this_thread::sleep_for(30ms);
+                     },
+                     nullptr},
+                    10ms, log, signals);
+    loop.watch(fds[0], [&] {
+        char byte;
+        REQUIRE(::read(fds[0], &byte, 1) == 1);
+        ++served;
+    });
+    loop.run(20);
+    CHECK(calls == 3);
+    CHECK(served == 1);
+    ::close(fds[0]);
+    ::close(fds[1]);
 }
 
 TEST_CASE("a watched descriptor is served between cycles", "[loop]") {
@@ -161,4 +204,20 @@ TEST_CASE("a watched descriptor is served between cycles", "[loop]") {
     CHECK(served == 1);
     ::close(fds[0]);
     ::close(fds[1]);
+}
+
+TEST_CASE("stop_pending sees a waiting SIGTERM or SIGINT without taking it, and not SIGHUP", "[loop]") {
+    SignalFd signals;
+    CHECK_FALSE(signals.stop_pending());
+    ::kill(::getpid(), SIGHUP);
+    CHECK_FALSE(signals.stop_pending());
+    CHECK(signals.take() == SIGHUP);
+    ::kill(::getpid(), SIGTERM);
+    CHECK(signals.stop_pending());
+    CHECK(signals.stop_pending());  // still there for the loop
+    CHECK(signals.take() == SIGTERM);
+    CHECK_FALSE(signals.stop_pending());
+    ::kill(::getpid(), SIGINT);
+    CHECK(signals.stop_pending());
+    CHECK(signals.take() == SIGINT);
 }

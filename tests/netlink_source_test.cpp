@@ -1024,3 +1024,30 @@ TEST_CASE("a read that fails halfway leaves the source usable", "[netlink][lab]"
     CHECK(after_failure >= 1000);
     CHECK(after_failure == in_table);
 }
+
+TEST_CASE("a stop request ends a dump part way and the next dump is whole", "[netlink][lab]") {
+    SKIP_WITHOUT_LAB();
+    Lab lab(1);
+    lab.run("lab_traffic 1 burst 203.0.113.20 53 3000");
+    std::size_t entries = 0, whole = 0;
+    int asked = 0;
+    bool interrupted = false;
+    in_namespace(lab.router(), [&] {
+        NetlinkDumpSource source(NetlinkDumpSource::min_buffer_size);
+        source.stop_when([&] { return ++asked == 3; });
+        try {
+            source.read_entries([&](Entry&&) { ++entries; });
+        } catch (const Interrupted&) {
+            interrupted = true;
+        }
+        source.stop_when(nullptr);
+        ParseStats stats = source.read_entries([&](Entry&&) { ++whole; });
+        if (stats.entries != whole) whole = 0;
+    });
+    CHECK(interrupted);
+    CHECK(asked == 3);  // before each of the first datagrams
+    CHECK(entries > 0);
+    CHECK(entries < 3000);
+    std::size_t in_table = std::strtoul(lab.run("lab_in \"$R\" conntrack -C").c_str(), nullptr, 10);
+    CHECK(whole == in_table);
+}

@@ -107,3 +107,30 @@ TEST_CASE("print_outbound reads the source and reports skipped lines", "[print]"
     CHECK_THROWS_WITH(print_outbound(missing, filter, 5, true, out, log),
                       "cannot open /nonexistent/capture.txt: No such file or directory");
 }
+
+TEST_CASE("counters at 2^63 - 1 and 2^64 - 1: totals saturate, in JSON and in the table", "[print]") {
+    constexpr std::uint64_t i64_max = INT64_MAX;
+    constexpr std::uint64_t u64_max = UINT64_MAX;
+    std::vector<Entry> entries = {flow("10.0.0.1", 1, u64_max, 1), flow("10.0.0.2", 2, i64_max, i64_max),
+                                  flow("10.0.0.3", 3, i64_max, 1), flow("10.0.0.4", 4, 10, 10)};
+    auto top = top_by_total_bytes(entries, 10);
+    REQUIRE(top.size() == 4);
+    CHECK(top[0].original.sport == 1);  // 2^64 - 1, saturated: not 0
+    CHECK(top[1].original.sport == 2);  // 2^64 - 2
+    CHECK(top[2].original.sport == 3);  // 2^63
+    std::ostringstream out;
+    print_json(out, top);
+    auto json = nlohmann::json::parse(out.str());
+    CHECK(json[0]["uplink_bytes"].get<std::uint64_t>() == u64_max);
+    CHECK(json[0]["total_bytes"].get<std::uint64_t>() == u64_max);
+    CHECK(json[1]["total_bytes"].get<std::uint64_t>() == u64_max - 1);
+    CHECK(json[2]["total_bytes"].get<std::uint64_t>() == i64_max + 1);
+    CHECK(json[3]["total_bytes"].get<std::uint64_t>() == 20);
+    std::ostringstream table;
+    print_table(table, top);
+    std::istringstream lines(table.str());
+    std::string header, first;
+    std::getline(lines, header);
+    std::getline(lines, first);
+    CHECK(first.substr(first.size() - 21) == " 18446744073709551615");  // TOTAL_BYTES
+}

@@ -104,7 +104,11 @@ TEST_CASE("replaying a real capture stores exactly its outbound flows", "[reconc
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'lines_skipped'") == 12);
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'entries_seen'") == 22);
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'outbound_kept'") == 15);
-    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") == 1'000'000);
+    // Stamped when the cycle ends: its start and its duration.
+    const std::int64_t took = query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_ms'");
+    CHECK(took >= 0);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") == 1'000'000 + took);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_good_cycle_at'") == 1'000'000 + took);
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_ok'") == 1);
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'") == latest_schema_version());
 }
@@ -331,6 +335,130 @@ TEST_CASE("counters that go down are a reset: totals keep growing, across restar
     CHECK(query_int(db, "SELECT count(*) FROM counter_offsets") == 0);
 }
 
+TEST_CASE("counters at 2^63 - 1 and 2^64 - 1: stored as 2^63 - 1, sums saturate, nothing turns REAL", "[reconciler]") {
+    constexpr std::uint64_t i64_max = INT64_MAX;
+    constexpr std::uint64_t u64_max = UINT64_MAX;
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    // Two flows to one host, both near the limits; a third to another host.
+    auto table = [&](std::uint64_t third_up, std::uint64_t third_down) {
+        return udp_line("10.0.0.2", 1000, "192.0.2.1", u64_max, u64_max) +
+               udp_line("10.0.0.3", 1001, "192.0.2.1", i64_max, i64_max) +
+               udp_line("10.0.0.4", 1002, "192.0.2.2", third_up, third_down);
+    };
+    auto all_integers = [](Database& db) {
+        return query_int(db,
+                         "SELECT count(*) FROM connections WHERE typeof(total_bytes) <> 'integer'"
+                         " OR typeof(uplink_bytes) <> 'integer' OR typeof(downlink_bytes) <> 'integer'"
+                         " OR typeof(uplink_packets) <> 'integer' OR typeof(downlink_packets) <> 'integer'") == 0 &&
+               query_int(db,
+                         "SELECT count(*) FROM remote_hosts WHERE typeof(uplink_bytes) <> 'integer'"
+                         " OR typeof(downlink_bytes) <> 'integer'") == 0;
+    };
+    TextSource source(table(i64_max, 1));
+    {
+        Store store(path);
+        Database& db = store.database();
+        Reconciler reconciler(store, lab_filter());
+        reconciler.run_cycle(source, 1'000);
+        CHECK(all_integers(db));
+        CHECK(query_int(db, "SELECT uplink_bytes FROM connections WHERE src_ip = '10.0.0.2'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT count(*) FROM connections WHERE total_bytes = 9223372036854775807") == 3);
+        CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == 1);
+
+        source.set(table(i64_max, 11));
+        CHECK(reconciler.run_cycle(source, 2'000).updated == 1);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == 11);
+        // A reset at the limit: what had been counted moves into the offset, totals saturate.
+        source.set(table(5, 5));
+        CHECK(reconciler.run_cycle(source, 3'000).resets == 1);
+        CHECK(query_int(db, "SELECT uplink_bytes FROM connections WHERE src_ip = '10.0.0.4'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM connections WHERE src_ip = '10.0.0.4'") == 16);
+        CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == INT64_MAX);
+        CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == 16);
+        CHECK(all_integers(db));
+    }
+    // A restart reads the stored (clamped) counters back: no false reset, no overflow.
+    Store store(path);
+    Database& db = store.database();
+    Reconciler reconciler(store, lab_filter());
+    source.set(table(6, 6));
+    CycleResult result = reconciler.run_cycle(source, 4'000);
+    CHECK(result.resets == 0);
+    CHECK(result.inserted == 0);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM connections WHERE src_ip = '10.0.0.4'") == 17);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.1'") == INT64_MAX);
+    CHECK(all_integers(db));
+    // The flows end (DESTROY events with their last counters): their hosts keep saturated sums.
+    std::vector<Entry> events;
+    for (const std::string& line : {udp_line("10.0.0.2", 1000, "192.0.2.1", u64_max, u64_max, "[5.0] [DESTROY] "),
+                                    udp_line("10.0.0.4", 1002, "192.0.2.2", u64_max, u64_max, "[5.0] [DESTROY] ")})
+        events.push_back(*parse_line(line.substr(0, line.size() - 1)).entry);
+    CHECK(reconciler.apply_events(events, 5'000).deleted == 2);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == INT64_MAX);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE ip = '192.0.2.2'") == INT64_MAX);
+    CHECK(all_integers(db));
+}
+
+TEST_CASE("remote hosts are forgotten past their retention, in batches, never while a connection is active",
+          "[reconciler][retention]") {
+    constexpr std::int64_t day = 86'400'000;
+    const std::int64_t now = 400 * day;
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Database& db = store.database();
+    Reconciler reconciler(store, lab_filter());
+    Retention retention;  // 90 days
+    reconciler.set_retention(retention);
+    TextSource source(udp_line("10.0.0.2", 1000, "203.0.0.1", 100, 200));
+    reconciler.run_cycle(source, now);
+    // 203.0.0.1 has an active connection that has not moved for 200 days; 2,500 hosts were
+    // last seen 100 days ago, ten between 10 and 19 days ago.
+    db.execute("UPDATE remote_hosts SET last_seen_at = " + std::to_string(now - 200 * day));
+    db.execute("WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 2501)"
+               " INSERT INTO remote_hosts (ip, family, first_seen_at, last_seen_at)"
+               " SELECT '203.0.' || (i / 256) || '.' || (i % 256), 4, 0, " + std::to_string(now - 100 * day) +
+               " FROM n");
+    db.execute("WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k < 9)"
+               " INSERT INTO remote_hosts (ip, family, first_seen_at, last_seen_at)"
+               " SELECT '192.0.2.' || k, 4, 0, " + std::to_string(now) + " - (10 + k) * " + std::to_string(day) +
+               " FROM n");
+    REQUIRE(store.count_hosts() == 2511);
+
+    // A thousand a cycle, not all at once.
+    std::vector<std::uint64_t> pruned;
+    for (int cycle = 1; cycle <= 4; ++cycle) pruned.push_back(reconciler.run_cycle(source, now + cycle * 1000).hosts_pruned);
+    CHECK(pruned == std::vector<std::uint64_t>{1000, 1000, 500, 0});
+    CHECK(store.count_hosts() == 11);
+    CHECK(query_int(db, "SELECT count(*) FROM remote_hosts WHERE ip = '203.0.0.1'") == 1);  // active: kept
+    CHECK(query_int(db, "SELECT count(*) FROM remote_hosts WHERE ip LIKE '192.0.2.%'") == 10);
+
+    // Past remote_hosts_max, those longest without contact go first; the active one stays.
+    retention.remote_hosts_max = 5;
+    reconciler.set_retention(retention);
+    CHECK(reconciler.run_cycle(source, now + 5'000).hosts_pruned == 6);
+    CHECK(query_text(db, "SELECT group_concat(ip, ' ') FROM (SELECT ip FROM remote_hosts ORDER BY ip)") ==
+          "192.0.2.0 192.0.2.1 192.0.2.2 192.0.2.3 203.0.0.1");
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'remote_hosts_pruned_total'") == 2506);
+
+    // A flood of 1,500 hosts between two cycles (flows born and gone: no active connection)
+    // is gone at the next cycle, all of it: the batch grows with what was written.
+    std::vector<Entry> events;
+    for (unsigned i = 0; i < 1500; ++i) {
+        const std::string line = "[6.0] [DESTROY] ipv4 2 udp 17 29 src=10.0.0.3 dst=100." + std::to_string(1 + i / 250) +
+                                 "." + std::to_string(i % 250) + ".1 sport=2000 dport=53 packets=1 bytes=10"
+                                 " src=1.2.3.4 dst=198.51.100.2 sport=53 dport=2000 packets=1 bytes=10";
+        events.push_back(*parse_line(line).entry);
+    }
+    reconciler.apply_events(events, now + 6'000);
+    REQUIRE(store.count_hosts() == 1505);
+    CHECK(reconciler.run_cycle(source, now + 7'000).hosts_pruned == 1500);
+    CHECK(store.count_hosts() == 5);
+    CHECK(query_int(db, "SELECT count(*) FROM remote_hosts WHERE ip = '203.0.0.1'") == 1);
+}
+
 TEST_CASE("a failed read, or a text with no entry at all, changes nothing", "[reconciler]") {
     TempDir dir;
     Store store(dir.file("netmon.db"));
@@ -351,16 +479,22 @@ TEST_CASE("a failed read, or a text with no entry at all, changes nothing", "[re
     CHECK_THROWS_AS(reconciler.run_cycle(source, 3'000), SourceError);
     CHECK(query_int(db, "SELECT count(*) FROM connections") == 15);
     CHECK(query_int(db, "SELECT count(*) FROM remote_hosts") == hosts);
-    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") == 1'000);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_at'") ==
+          1'000 + query_int(db, "SELECT value FROM meta WHERE key = 'last_cycle_ms'"));
 
     source.heal();
     source.set("this is not conntrack output\nnor is this\n\n");
     CHECK_THROWS_AS(reconciler.run_cycle(source, 4'000), CycleError);
     CHECK(query_int(db, "SELECT count(*) FROM connections") == 15);
 
-    // Back to the same table: nothing new, nothing gone.
+    // Back to the same table: nothing new, nothing gone, and the failure's text is gone from
+    // meta (IngestService records it there), its time kept.
+    store.set_meta(meta::last_error, "cannot open /x: No such file or directory");
+    store.set_meta(meta::last_error_at, std::int64_t{4'000});
     source.set(read_fixture("router_extended.txt"));
     CycleResult again = reconciler.run_cycle(source, 5'000);
+    CHECK(query_int(db, "SELECT count(*) FROM meta WHERE key = 'last_error'") == 0);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'last_error_at'") == 4'000);
     CHECK(again.inserted == 0);
     CHECK(again.deleted == 0);
     CHECK(again.unchanged == 15);

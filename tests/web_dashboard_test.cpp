@@ -166,3 +166,14 @@ TEST_CASE("tiles: load, memory, interfaces with their role, a missing one with i
     CHECK(page.find("1.00 GiB, 4.71 k packets") != std::string::npos);
     CHECK(page.find("no interface enp9s0 on this host") != std::string::npos);
 }
+
+TEST_CASE("counters at 2^63 - 1: the page shows saturated figures, no sum overflows") {
+    auto view = view_with({row("192.0.2.10", INT64_MAX)}, 1'000'000 + 30'000);
+    ConnectionRow& r = view.rows[0];
+    r.uplink_packets = r.downlink_packets = INT64_MAX;  // their sum would overflow
+    r.uplink_bytes = r.downlink_bytes = INT64_MAX;
+    std::string page = render_dashboard(view);
+    CHECK(count(page, "title=\"9223372036854775807 bytes, 9223372036854775807 packets\"") == 3);
+    CHECK(count(page, ">8.00 EiB</td>") == 3);
+    CHECK(page.find("-2 packets") == std::string::npos);
+}

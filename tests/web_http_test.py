@@ -437,6 +437,7 @@ class WithoutDatabase(unittest.TestCase):
         directory = temporary_directory(self)
         db = os.path.join(directory, "netmon.db")
         make_database(db)
+        version = sql(db, "PRAGMA user_version")[0][0]
         sql(db, "PRAGMA user_version = 99")
         server = WebServer(write_config(directory, db))
         self.addCleanup(server.stop)
@@ -444,8 +445,16 @@ class WithoutDatabase(unittest.TestCase):
         self.assertEqual(status, 503)
         self.assertIn("schema version 99 is newer", body["error"])
         self.assertIn("schema version 99 is newer", server.get("/")[2].decode())
-        sql(db, "PRAGMA user_version = 1")
+        sql(db, f"PRAGMA user_version = {version}")
         self.assertEqual(server.get("/connections.json")[0], 200)
+
+        # A migration while netmon-web runs: its kept connections check the version again.
+        self.assertEqual(server.get("/connections.json")[0], 200)
+        sql(db, "CREATE TABLE from_a_newer_netmon (x INTEGER)")
+        sql(db, "PRAGMA user_version = 99")
+        status, _, body = get_json(server, "/connections.json")
+        self.assertEqual(status, 503)
+        self.assertIn("schema version 99 is newer", body["error"])
 
         junk = os.path.join(directory, "junk.db")
         with open(junk, "w") as f:

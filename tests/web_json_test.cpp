@@ -222,3 +222,24 @@ TEST_CASE("human units") {
     CHECK(format_duration(3 * 3'600'000 + 12 * 60'000) == "3 h 12 min");
     CHECK(format_duration(2 * 86'400'000LL + 4 * 3'600'000) == "2 d 4 h");
 }
+
+TEST_CASE("counters at 2^63 - 1 are written as they are") {
+    ConnectionRow row = sample_row();
+    row.uplink_packets = row.uplink_bytes = row.downlink_packets = row.downlink_bytes = row.total_bytes = INT64_MAX;
+    ConnectionsJson writer(row.last_seen_at, 1);
+    writer.add(row);
+    json rows = json::parse(writer.finish());
+    for (const char* name : {"uplink_packets", "uplink_bytes", "downlink_packets", "downlink_bytes", "total_bytes"}) {
+        INFO(name);
+        CHECK(rows[0][name].get<std::int64_t>() == INT64_MAX);
+    }
+    HostRow host;
+    host.ip = "192.0.2.1";
+    host.uplink_bytes = host.downlink_bytes = host.active_bytes = INT64_MAX;
+    host.connections_seen = host.active_connections = INT64_MAX;
+    json hosts = json::parse(hosts_json({host}, 0));
+    CHECK(hosts[0]["active_bytes"].get<std::int64_t>() == INT64_MAX);
+    CHECK(hosts[0]["uplink_bytes"].get<std::int64_t>() == INT64_MAX);
+    CHECK(format_bytes(INT64_MAX) == "8.00 EiB");
+    CHECK(format_bytes(UINT64_MAX) == "16.0 EiB");
+}

@@ -102,3 +102,47 @@ TEST_CASE("url_encode keeps unreserved characters only") {
     CHECK(url_encode("a-Z_0.~") == "a-Z_0.~");
     CHECK(url_encode("a b&c=d\"<") == "a%20b%26c%3Dd%22%3C");
 }
+
+namespace {
+
+std::string decoded(std::string_view query) {
+    std::string error;
+    auto params = parse_query_string(query, error);
+    if (!params) return "error: " + error;
+    std::string out;
+    for (const auto& [name, value] : *params) out += "[" + name + "=" + value + "]";
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("query strings: pairs by '&', percent-encoding and '+' decoded") {
+    CHECK(decoded("") == "");
+    CHECK(decoded("limit=5") == "[limit=5]");
+    CHECK(decoded("q=&proto=tcp") == "[q=][proto=tcp]");
+    CHECK(decoded("src=fd00%3A10%3A%3A11&q=a+b") == "[src=fd00:10::11][q=a b]");
+    CHECK(decoded("q=%c3%a9") == "[q=\xc3\xa9]");
+    CHECK(decoded("q=%3D%3B") == "[q==;]");  // encoded, they are data
+}
+
+TEST_CASE("query strings: a second raw '=' or a semicolon is refused, naming the parameter") {
+    CHECK(decoded("limit=5=6") .find("error: parameter \"limit\": a raw '=' or ';'") == 0);
+    CHECK(decoded("limit=5;limit=6").find("error: parameter \"limit\": a raw '=' or ';'") == 0);
+    CHECK(decoded("q=1&limit=2;3").find("error: parameter \"limit\"") == 0);
+}
+
+TEST_CASE("query strings: empty and bare names are refused") {
+    CHECK(decoded("=5").find("error: a parameter without a name") == 0);
+    CHECK(decoded("limit=5&").find("error: a parameter without a name") == 0);
+    CHECK(decoded("&limit=5").find("error: a parameter without a name") == 0);
+    CHECK(decoded("a=1&&b=2").find("error: a parameter without a name") == 0);
+    CHECK(decoded("limit") == "error: parameter \"limit\" has no value: give it as limit=...");
+}
+
+TEST_CASE("query strings: bad escapes, broken UTF-8 and control characters are refused") {
+    for (const char* query : {"q=%", "q=%4", "q=%zz", "q=%c3", "q=%ff", "q=%00", "q=%0a", "q=%7f", "q=%ed%a0%80",
+                              "q%=1", "%80=1"}) {
+        INFO(query);
+        CHECK(decoded(query).find("error: ") == 0);
+    }
+}

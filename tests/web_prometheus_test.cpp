@@ -113,3 +113,16 @@ TEST_CASE("label values and help texts are escaped") {
     p.sample("x", {{"interface", "we\"ird"}}, 1.5);
     CHECK(p.text() == "# HELP x help\n# TYPE x gauge\nx{interface=\"we\\\"ird\"} 1.5\n");
 }
+
+TEST_CASE("figures at the counters' limits are rendered, not wrapped") {
+    MetricsInput input = sample_input();
+    input.summary = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
+    input.ingest.lines_skipped_total = INT64_MAX;
+    input.system.interfaces[0].counters = InterfaceCounters{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+    auto samples = samples_of(render_prometheus(input));
+    // Samples are floats: 2^63 - 1 is 2^63 there, 2^64 - 1 is 2^64.
+    CHECK(samples["netmon_active_connections"] == "9223372036854775808");
+    CHECK(samples["netmon_remote_hosts{state=\"known\"}"] == "9223372036854775808");
+    CHECK(samples["netmon_ingest_lines_skipped_total"] == "9223372036854775808");
+    CHECK(samples["netmon_interface_receive_bytes_total{interface=\"eth0\"}"] == "18446744073709551616");
+}

@@ -27,6 +27,7 @@ AllowedHosts::AllowedHosts(const ListenAddress& listen, std::vector<std::string>
 
 bool AllowedHosts::allows(const std::string* header) const {
     if (header == nullptr) return true;
+    if (header->empty()) return false;
     std::string_view host = *header;
     // "[v6]:port", "[v6]", "v4:port", "v4", "name:port", "name"
     std::string_view port;
@@ -52,8 +53,13 @@ bool AllowedHosts::allows(const std::string* header) const {
         auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), value);
         if (error != std::errc{} || end != port.data() + port.size() || value != listen_.port) return false;
     }
-    if (auto address = IpAddress::parse(host)) return listen_.is_wildcard() || *address == listen_.address;
-    if (header->front() == '[') return false;
+    const bool bracketed = header->front() == '[';
+    if (auto address = IpAddress::parse(host)) {
+        // Brackets hold IPv6 literals only.
+        if (bracketed != (address->family == Family::v6)) return false;
+        return listen_.is_wildcard() || *address == listen_.address;
+    }
+    if (bracketed) return false;
     const std::string name = lower_name(host);
     return !name.empty() && std::find(names_.begin(), names_.end(), name) != names_.end();
 }

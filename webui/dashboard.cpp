@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 
+#include "netmon/counters.h"
 #include "units.h"
 
 namespace netmon::web {
@@ -93,7 +94,7 @@ void connection_row(Page& page, const ConnectionRow& row, std::int64_t now) {
     page.raw("</td>");
     bytes_cell(page, row.uplink_bytes, row.uplink_packets);
     bytes_cell(page, row.downlink_bytes, row.downlink_packets);
-    bytes_cell(page, row.total_bytes, row.uplink_packets + row.downlink_packets);
+    bytes_cell(page, row.total_bytes, saturating_add(row.uplink_packets, row.downlink_packets));
     page.raw("<td class=\"num rate\">");
     if (row.uplink_rate > 0 || row.downlink_rate > 0)
         page.text("\u2191 " + format_rate(row.uplink_rate) + " \u2193 " + format_rate(row.downlink_rate));

@@ -1,5 +1,6 @@
 #include "ingest_health.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "netmon/meta_keys.h"
@@ -40,6 +41,7 @@ void IngestStatus::set(std::string_view key, std::optional<std::int64_t> integer
         {meta::lines_skipped_total, &IngestStatus::lines_skipped_total},
         {meta::event_overruns_total, &IngestStatus::event_overruns_total},
         {meta::resyncs_total, &IngestStatus::resyncs_total},
+        {meta::remote_hosts_pruned_total, &IngestStatus::remote_hosts_pruned_total},
         {meta::last_error_at, &IngestStatus::last_error_at},
     };
     for (const auto& entry : integers) {
@@ -58,7 +60,11 @@ IngestHealth evaluate_ingest(const IngestStatus& status, std::int64_t now_ms, st
     IngestHealth health;
     health.interval_ms = status.interval_ms.value_or(default_interval_ms);
     if (health.interval_ms <= 0) health.interval_ms = default_interval_ms > 0 ? default_interval_ms : 1000;
-    const std::int64_t stale_after = stale_intervals * health.interval_ms;
+    // last_good_cycle_at is when a cycle committed, and the next commit comes at most an
+    // interval plus that cycle's duration later (ingest_loop.h): a loaded ingest whose cycles
+    // take longer than the interval is late by its cycle's duration, not stale.
+    const std::int64_t stale_after =
+        stale_intervals * health.interval_ms + std::max<std::int64_t>(status.last_cycle_ms.value_or(0), 0);
     if (status.last_good_cycle_at) health.last_good_age_ms = now_ms - *status.last_good_cycle_at;
     if (status.last_cycle_at) health.last_cycle_age_ms = now_ms - *status.last_cycle_at;
     health.fresh = health.last_good_age_ms && *health.last_good_age_ms <= stale_after;

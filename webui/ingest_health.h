@@ -24,6 +24,7 @@ struct IngestStatus {
     std::optional<std::int64_t> lines_skipped_total;
     std::optional<std::int64_t> event_overruns_total;
     std::optional<std::int64_t> resyncs_total;
+    std::optional<std::int64_t> remote_hosts_pruned_total;
     std::optional<std::int64_t> last_error_at;
     std::string last_error;
     std::string accounting;  // "on", "off", "unknown" or ""
@@ -41,7 +42,9 @@ struct Notice {
 };
 
 struct IngestHealth {
-    bool fresh = false;  // the last good cycle is at most stale_intervals intervals old
+    // The last good cycle ended at most stale_intervals intervals ago, plus the duration of the
+    // last cycle (a loaded ingest's cycles may take longer than the interval).
+    bool fresh = false;
     std::int64_t interval_ms = 1000;
     std::optional<std::int64_t> last_good_age_ms;
     std::optional<std::int64_t> last_cycle_age_ms;

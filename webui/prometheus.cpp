@@ -136,6 +136,9 @@ std::string render_prometheus(const MetricsInput& input) {
                 ingest.event_overruns_total);
         counter("netmon_ingest_resyncs_total", "Full table reads made to recover from lost events.",
                 ingest.resyncs_total);
+        counter("netmon_remote_hosts_pruned_total",
+                "Remote hosts forgotten by the retention (retention.remote_hosts_days, remote_hosts_max).",
+                ingest.remote_hosts_pruned_total);
     }
     const SystemSample& system = input.system;
     if (system.load) {

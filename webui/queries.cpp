@@ -1,48 +1,114 @@
 #include "queries.h"
 
+#include <algorithm>
 #include <string_view>
 
+#include "netmon/counters.h"
 #include "netmon/schema.h"
 
 namespace netmon::web {
 namespace {
 
-// INDEXED BY: the walk down connections_by_total_bytes is the order, whatever the filter, so
-// that no filter can make SQLite sort the whole table instead (a filter that matches few rows
-// walks the whole index, but without a sort, and stops at the limit).
-//
-// The remote host's first_seen_at (for seen_before) is looked up only for connections first
-// seen within the window (?5 is now - 60 s): a host is never younger than its connections, so
-// an older connection's host is older too, and the connection's own time says as much. This
-// spares most rows a lookup of a second table.
-constexpr std::string_view connections_sql =
-    "SELECT c.proto, c.src_ip, c.src_port, c.dst_ip, c.dst_port, c.state, c.flags,"
-    " c.uplink_packets, c.uplink_bytes, c.downlink_packets, c.downlink_bytes, c.total_bytes,"
-    " c.uplink_rate, c.downlink_rate, c.first_seen_at, c.last_seen_at,"
-    " CASE WHEN c.first_seen_at < ?5 THEN c.first_seen_at"
+// The columns of a ConnectionRow, read by read_row. The remote host's first_seen_at (for
+// seen_before) is looked up only for connections first seen within the window (?5 is now - 60
+// s): a host is never younger than its connections, so an older connection's host is older
+// too, and the connection's own time says as much. This spares most rows a lookup of a second
+// table.
+#define NETMON_CONNECTION_COLUMNS                                                             \
+    "SELECT c.proto, c.src_ip, c.src_port, c.dst_ip, c.dst_port, c.state, c.flags,"          \
+    " c.uplink_packets, c.uplink_bytes, c.downlink_packets, c.downlink_bytes, c.total_bytes," \
+    " c.uplink_rate, c.downlink_rate, c.first_seen_at, c.last_seen_at,"                      \
+    " CASE WHEN c.first_seen_at < ?5 THEN c.first_seen_at"                                   \
     "      ELSE (SELECT h.first_seen_at FROM remote_hosts AS h WHERE h.ip = c.dst_ip) END"
+#define NETMON_CONNECTION_FILTER \
+    " (?1 = '' OR c.proto = ?1) AND (?2 = '' OR c.src_ip = ?2) AND (?3 = '' OR instr(c.search, ?3) > 0)"
+
+// /connections.json is the top of connections_by_total_bytes, filtered. The index holds only
+// the order (a counter update rewrites its entry: every byte in it costs the ingest), so a
+// filter is checked on the table row, which is cheap for the first rows and dear for all
+// 300,000 (about 1.5 us a row). Hence three steps, all exact (Reader::connections):
+//
+// 1. first_rows_sql: the filter over the first rows of the order only (?6 of them). When as
+//    many rows match as the limit asks for, they are the answer: a filter that matches much
+//    (q=443, a busy device) is done here.
+// 2. matching_ids_sql / matching_ids_by_key_sql: the ids of every matching row, from an index
+//    that holds what the filter looks at, read from end to end without touching the table:
+//    connections_by_search for q alone, connections_by_key (remote host, port, protocol, LAN
+//    device, port) for anything else.
+// 3. rows_by_id_sql: the rows of those ids, ordered. When there are many, the order's index
+//    is walked first, in ordered_ids_sql, keeping the ids that matched, until the limit.
+//
+// INDEXED BY: the walks are the order, whatever the filter, so that no filter can make SQLite
+// sort the whole table instead; a test reads every plan.
+constexpr std::string_view connections_sql =
+    NETMON_CONNECTION_COLUMNS
     " FROM connections AS c INDEXED BY connections_by_total_bytes"
-    " WHERE (?1 = '' OR c.proto = ?1)"
-    " AND (?2 = '' OR c.src_ip = ?2)"
-    " AND (?3 = '' OR instr(c.src_ip, ?3) > 0 OR instr(c.dst_ip, ?3) > 0"
-    "      OR instr(c.src_port, ?3) > 0 OR instr(c.dst_port, ?3) > 0)"
+    " WHERE" NETMON_CONNECTION_FILTER
     " ORDER BY c.total_bytes DESC, c.id"
     " LIMIT ?4";
 
-// The hosts first, then the active connections of those hosts only: connections has no index
-// on dst_ip, and grouping all of it would cost more than scanning it.
+constexpr std::string_view first_rows_sql =
+    NETMON_CONNECTION_COLUMNS
+    " FROM (SELECT id, proto, src_ip, src_port, dst_ip, dst_port, state, flags, uplink_packets, uplink_bytes,"
+    "       downlink_packets, downlink_bytes, total_bytes, uplink_rate, downlink_rate, first_seen_at,"
+    "       last_seen_at, search FROM connections INDEXED BY connections_by_total_bytes"
+    "       ORDER BY total_bytes DESC, id LIMIT ?6) AS c"
+    " WHERE" NETMON_CONNECTION_FILTER
+    " ORDER BY c.total_bytes DESC, c.id"
+    " LIMIT ?4";
+
+constexpr std::string_view matching_ids_sql =
+    "SELECT id FROM connections INDEXED BY connections_by_search WHERE instr(search, ?1) > 0";
+
+// The cheap tests first: a device or a protocol leaves few rows for the substring.
+constexpr std::string_view matching_ids_by_key_sql =
+    "SELECT id FROM connections AS c INDEXED BY connections_by_key"
+    " WHERE (?1 = '' OR c.proto = ?1) AND (?2 = '' OR c.src_ip = ?2)"
+    " AND (?3 = '' OR instr(c.dst_ip, ?3) > 0 OR instr(c.src_ip, ?3) > 0 OR instr(c.dst_port, ?3) > 0"
+    "      OR instr(c.src_port, ?3) > 0)";
+
+constexpr std::string_view ordered_ids_sql =
+    "SELECT id FROM connections INDEXED BY connections_by_total_bytes ORDER BY total_bytes DESC, id";
+
+// ?6: the ids, a JSON array.
+constexpr std::string_view rows_by_id_sql =
+    NETMON_CONNECTION_COLUMNS
+    " FROM connections AS c WHERE c.id IN (SELECT value FROM json_each(?6)) AND" NETMON_CONNECTION_FILTER
+    " ORDER BY c.total_bytes DESC, c.id"
+    " LIMIT ?4";
+
+#undef NETMON_CONNECTION_COLUMNS
+#undef NETMON_CONNECTION_FILTER
+
+// Step 1 reads this many rows, or four times the limit.
+constexpr std::size_t first_rows = 2000;
+// Step 3 fetches every matching row up to this many, or twice the limit; past it, walking the
+// order's index (about 0.1 us a row, no table) finds the first ones sooner than fetching all
+// (1.5 us a row) would.
+constexpr std::size_t fetch_all_up_to = 2000;
+
+// The hosts first, down remote_hosts_by_first_seen, then the active connections of those hosts
+// only, through connections_by_dst. Their bytes are summed in two halves, the high 32 bits and
+// the low, which cannot overflow (sum() fails when a sum does); active_bytes puts them together,
+// saturating.
 constexpr std::string_view hosts_sql =
     "WITH h AS (SELECT id, ip, family, first_seen_at, last_seen_at, connections_seen, uplink_bytes,"
     "           downlink_bytes FROM remote_hosts WHERE first_seen_at >= ?1"
     "           ORDER BY first_seen_at DESC, id DESC LIMIT ?2),"
-    " a AS (SELECT dst_ip, count(*) AS n, sum(total_bytes) AS bytes FROM connections"
-    "       WHERE dst_ip IN (SELECT ip FROM h) GROUP BY dst_ip)"
+    " a AS (SELECT dst_ip, count(*) AS n, sum(total_bytes >> 32) AS high, sum(total_bytes & 4294967295) AS low"
+    "       FROM connections WHERE dst_ip IN (SELECT ip FROM h) GROUP BY dst_ip)"
     " SELECT h.ip, h.family, h.first_seen_at, h.last_seen_at, h.connections_seen, h.uplink_bytes,"
-    " h.downlink_bytes, coalesce(a.n, 0), coalesce(a.bytes, 0)"
+    " h.downlink_bytes, coalesce(a.n, 0), coalesce(a.high, 0), coalesce(a.low, 0)"
     " FROM h LEFT JOIN a ON a.dst_ip = h.ip ORDER BY h.first_seen_at DESC, h.id DESC";
 
-// count(DISTINCT dst_ip) sorts all of connections (no index on dst_ip): tens of ms at 100,000
-// rows, which is why summary() keeps its answer while it holds.
+// high * 2^32 + low, at most 2^63 - 1.
+std::int64_t from_halves(std::int64_t high, std::int64_t low) {
+    if (high > (INT64_MAX >> 32)) return INT64_MAX;
+    return saturating_add(high << 32, low);
+}
+
+// count(DISTINCT dst_ip) reads all of connections_by_dst (about 40 ms at 300,000 rows), and
+// the counts read an index each: which is why summary() keeps its answer while it holds.
 constexpr std::string_view summary_sql =
     "SELECT (SELECT count(*) FROM connections), (SELECT count(DISTINCT dst_ip) FROM connections),"
     " (SELECT count(*) FROM remote_hosts), (SELECT count(*) FROM remote_hosts WHERE first_seen_at >= ?1),"
@@ -70,6 +136,11 @@ Reader::Reader(Database db) : db_(checked(std::move(db))) {
     db_.execute("PRAGMA cache_size = -1024");
     meta_ = db_.prepare(meta_sql);
     connections_ = db_.prepare(connections_sql);
+    first_rows_ = db_.prepare(first_rows_sql);
+    matching_ids_ = db_.prepare(matching_ids_sql);
+    matching_ids_by_key_ = db_.prepare(matching_ids_by_key_sql);
+    ordered_ids_ = db_.prepare(ordered_ids_sql);
+    rows_by_id_ = db_.prepare(rows_by_id_sql);
     hosts_ = db_.prepare(hosts_sql);
     summary_ = db_.prepare(summary_sql);
     data_version_ = db_.prepare("PRAGMA data_version");
@@ -113,34 +184,122 @@ void Reader::bind_filter(Statement& statement, const ConnectionFilter& filter, s
     statement.bind(5, now_ms - new_host_window_ms);
 }
 
+namespace {
+
+void read_row(const Statement& s, ConnectionRow& r) {
+    r.proto = s.column_text(0);
+    r.src_ip = s.column_text(1);
+    r.src_port = s.column_int(2);
+    r.dst_ip = s.column_text(3);
+    r.dst_port = s.column_int(4);
+    if (s.column_is_null(5)) r.state.reset();
+    else r.state = s.column_text(5);
+    r.flags = s.column_text(6);
+    r.uplink_packets = s.column_int(7);
+    r.uplink_bytes = s.column_int(8);
+    r.downlink_packets = s.column_int(9);
+    r.downlink_bytes = s.column_int(10);
+    r.total_bytes = s.column_int(11);
+    r.uplink_rate = s.column_double(12);
+    r.downlink_rate = s.column_double(13);
+    r.first_seen_at = s.column_int(14);
+    r.last_seen_at = s.column_int(15);
+    r.host_first_seen_at = s.column_is_null(16) ? r.first_seen_at : s.column_int(16);
+}
+
+std::string json_array(const std::vector<std::int64_t>& ids) {
+    std::string out = "[";
+    for (std::int64_t id : ids) {
+        if (out.size() > 1) out += ',';
+        out += std::to_string(id);
+    }
+    return out + "]";
+}
+
+// One read of the database for several statements, inside the caller's transaction if there
+// is one. Read-only: releasing is all there is to do, also after an error.
+class Snapshot {
+public:
+    explicit Snapshot(Database& db) : db_(db) { db_.execute("SAVEPOINT netmon_connections"); }
+    ~Snapshot() {
+        try {
+            db_.execute("RELEASE netmon_connections");
+        } catch (...) {
+            // Destructors never throw; a failed release leaves a read transaction to the next one.
+        }
+    }
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+private:
+    Database& db_;
+};
+
+}  // namespace
+
 void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
                          const std::function<void(const ConnectionRow&)>& row) {
-    Statement& s = connections_;
+    ConnectionRow r;
+    auto emit_all = [&](Statement& s) {
+        while (s.step()) {
+            read_row(s, r);
+            row(r);
+        }
+        s.reset();
+    };
+    if (filter.proto.empty() && filter.src.empty() && filter.q.empty()) {
+        connections_.reset();
+        bind_filter(connections_, filter, now_ms);
+        emit_all(connections_);
+        return;
+    }
+    Snapshot snapshot(db_);
+    // 1. The first rows of the order.
+    if (filter.limit * 4 <= first_rows) {
+        std::vector<ConnectionRow> rows;
+        Statement& s = first_rows_;
+        s.reset();
+        bind_filter(s, filter, now_ms);
+        s.bind(6, static_cast<std::int64_t>(first_rows));
+        while (s.step()) read_row(s, rows.emplace_back());
+        s.reset();
+        if (rows.size() == filter.limit) {
+            for (const ConnectionRow& found : rows) row(found);
+            return;
+        }
+    }
+    // 2. Every matching id.
+    const bool q_alone = filter.proto.empty() && filter.src.empty();
+    Statement& matching = q_alone ? matching_ids_ : matching_ids_by_key_;
+    matching.reset();
+    if (q_alone) {
+        matching.bind(1, std::string_view(filter.q));
+    } else {
+        matching.bind(1, std::string_view(filter.proto));
+        matching.bind(2, std::string_view(filter.src));
+        matching.bind(3, std::string_view(filter.q));
+    }
+    std::vector<std::int64_t> ids;
+    while (matching.step()) ids.push_back(matching.column_int(0));
+    matching.reset();
+    if (ids.empty()) return;
+    // 3. Their rows, the first ones of the order among many found on its index.
+    if (ids.size() > std::max(fetch_all_up_to, filter.limit * 2)) {
+        std::sort(ids.begin(), ids.end());
+        std::vector<std::int64_t> first;
+        ordered_ids_.reset();
+        while (first.size() < filter.limit && ordered_ids_.step()) {
+            const std::int64_t id = ordered_ids_.column_int(0);
+            if (std::binary_search(ids.begin(), ids.end(), id)) first.push_back(id);
+        }
+        ordered_ids_.reset();
+        ids = std::move(first);
+    }
+    Statement& s = rows_by_id_;
     s.reset();
     bind_filter(s, filter, now_ms);
-    ConnectionRow r;
-    while (s.step()) {
-        r.proto = s.column_text(0);
-        r.src_ip = s.column_text(1);
-        r.src_port = s.column_int(2);
-        r.dst_ip = s.column_text(3);
-        r.dst_port = s.column_int(4);
-        if (s.column_is_null(5)) r.state.reset();
-        else r.state = s.column_text(5);
-        r.flags = s.column_text(6);
-        r.uplink_packets = s.column_int(7);
-        r.uplink_bytes = s.column_int(8);
-        r.downlink_packets = s.column_int(9);
-        r.downlink_bytes = s.column_int(10);
-        r.total_bytes = s.column_int(11);
-        r.uplink_rate = s.column_double(12);
-        r.downlink_rate = s.column_double(13);
-        r.first_seen_at = s.column_int(14);
-        r.last_seen_at = s.column_int(15);
-        r.host_first_seen_at = s.column_is_null(16) ? r.first_seen_at : s.column_int(16);
-        row(r);
-    }
-    s.reset();
+    s.bind(6, std::string_view(json_array(ids)));
+    emit_all(s);
 }
 
 std::vector<HostRow> Reader::hosts(const HostFilter& filter, std::int64_t now_ms) {
@@ -159,7 +318,7 @@ std::vector<HostRow> Reader::hosts(const HostFilter& filter, std::int64_t now_ms
         h.uplink_bytes = s.column_int(5);
         h.downlink_bytes = s.column_int(6);
         h.active_connections = s.column_int(7);
-        h.active_bytes = s.column_int(8);
+        h.active_bytes = from_halves(s.column_int(8), s.column_int(9));
     }
     s.reset();
     return rows;
@@ -188,12 +347,40 @@ Summary Reader::summary(std::int64_t now_ms) {
     return summary;
 }
 
-std::vector<std::string> Reader::connections_plan(const ConnectionFilter& filter) {
-    Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(connections_sql));
-    bind_filter(plan, filter, 0);
+namespace {
+
+std::vector<std::string> plan_lines(Statement& plan) {
     std::vector<std::string> lines;
     while (plan.step()) lines.push_back(plan.column_text(3));
     return lines;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> Reader::connections_plans(const ConnectionFilter& filter) {
+    std::vector<std::vector<std::string>> plans;
+    for (std::string_view sql : {connections_sql, first_rows_sql, rows_by_id_sql}) {
+        Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
+        bind_filter(plan, filter, 0);
+        plans.push_back(plan_lines(plan));
+    }
+    for (std::string_view sql : {matching_ids_sql, matching_ids_by_key_sql, ordered_ids_sql}) {
+        Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
+        plans.push_back(plan_lines(plan));
+    }
+    return plans;
+}
+
+std::vector<std::string> Reader::hosts_plan() {
+    Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(hosts_sql));
+    plan.bind(1, INT64_MIN).bind(2, 500);
+    return plan_lines(plan);
+}
+
+std::vector<std::string> Reader::summary_plan() {
+    Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(summary_sql));
+    plan.bind(1, 0);
+    return plan_lines(plan);
 }
 
 }  // namespace netmon::web

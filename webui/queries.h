@@ -45,9 +45,12 @@ public:
     // Kept while no commit and no clock tick can change it. Call it outside a transaction of
     // the caller's, so that the data_version it checks is the one its query reads.
     Summary summary(std::int64_t now_ms);
-    // SQLite's plan for the connections query with filter, one line per step, for the tests
-    // that make sure the index serves the order.
-    std::vector<std::string> connections_plan(const ConnectionFilter& filter);
+    // SQLite's plans for the statements of connections() with filter (see queries.cpp), one
+    // line per step, for the tests that make sure an index serves each.
+    std::vector<std::vector<std::string>> connections_plans(const ConnectionFilter& filter);
+    // The same for the hosts query and the summary: each step must read an index.
+    std::vector<std::string> hosts_plan();
+    std::vector<std::string> summary_plan();
 
 private:
     std::int64_t schema_version();
@@ -56,6 +59,11 @@ private:
     Database db_;
     Statement meta_;
     Statement connections_;
+    Statement first_rows_;
+    Statement matching_ids_;
+    Statement matching_ids_by_key_;
+    Statement ordered_ids_;
+    Statement rows_by_id_;
     Statement hosts_;
     Statement summary_;
     Statement data_version_;

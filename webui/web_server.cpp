@@ -126,6 +126,7 @@ private:
         if (error == http::error::header_limit || error == http::error::buffer_overflow)
             return send_error(431, "the request's header is larger than " +
                                        std::to_string(shared_.options.max_header_bytes) + " bytes");
+        if (error == http::error::body_limit) return send_error(413, "a GET or HEAD request has no body");
         if (error && is_parse_error(error) && error != http::error::end_of_stream && error != http::error::partial_message)
             return send_error(400, "malformed request: " + error.message());
         if (error) return close();  // timed out, closed, reset: nothing to answer

@@ -1,9 +1,11 @@
 #include "netmon/address.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 
 #include <algorithm>
 #include <charconv>
+#include <vector>
 
 namespace netmon {
 namespace {
@@ -138,24 +140,133 @@ std::size_t IpAddressHash::operator()(const IpAddress& address) const noexcept {
     return static_cast<std::size_t>(hash);
 }
 
-bool is_public(const IpAddress& address) {
-    static const Cidr not_public_v4[] = {
-        *Cidr::parse("0.0.0.0/8"),     *Cidr::parse("10.0.0.0/8"),   *Cidr::parse("100.64.0.0/10"),
-        *Cidr::parse("127.0.0.0/8"),   *Cidr::parse("169.254.0.0/16"),
-        *Cidr::parse("172.16.0.0/12"), *Cidr::parse("192.168.0.0/16"),
-        *Cidr::parse("224.0.0.0/4"),   *Cidr::parse("240.0.0.0/4"),
-    };
-    static const Cidr not_public_v6[] = {
-        *Cidr::parse("::/128"),    *Cidr::parse("::1/128"),   *Cidr::parse("fc00::/7"),
-        *Cidr::parse("fe80::/10"), *Cidr::parse("ff00::/8"),
-    };
-    const IpAddress plain = address.unmapped();
-    if (plain.family == Family::v4) {
-        return std::none_of(std::begin(not_public_v4), std::end(not_public_v4),
-                            [&](const Cidr& cidr) { return cidr.contains(plain); });
+namespace {
+
+// What a block of the special-purpose registries means for netmon.
+enum class Reach : std::uint8_t {
+    not_public,    // the registry's "Globally Reachable" is False (or the block is not unicast)
+    public_,       // True: a more specific block inside a not_public one
+    documentation, // False in the registry, public here: the labs and tests use these ranges
+    embedded_v4,   // the IPv4 address inside it decides (at byte v4_at)
+};
+
+struct Block {
+    const char* prefix;
+    Reach reach;
+    std::uint8_t v4_at = 0;
+};
+
+// The IANA IPv4 and IPv6 Special-Purpose Address Registries (as of 2025: RFC 6890 and its
+// updates), multicast, and the IPv6 address space outside 2000::/3, which IANA has not
+// allocated. The longest prefix that contains an address decides; an address in none is public.
+constexpr Block blocks_v4[] = {
+    {"0.0.0.0/8", Reach::not_public},        // "this network"
+    {"10.0.0.0/8", Reach::not_public},       // private
+    {"100.64.0.0/10", Reach::not_public},    // shared address space (CGNAT)
+    {"127.0.0.0/8", Reach::not_public},      // loopback
+    {"169.254.0.0/16", Reach::not_public},   // link-local
+    {"172.16.0.0/12", Reach::not_public},    // private
+    {"192.0.0.0/24", Reach::not_public},     // IETF protocol assignments (DS-Lite, NAT64 discovery, ...)
+    {"192.0.0.9/32", Reach::public_},        // Port Control Protocol anycast
+    {"192.0.0.10/32", Reach::public_},       // TURN anycast
+    {"192.0.2.0/24", Reach::documentation},  // TEST-NET-1
+    {"192.168.0.0/16", Reach::not_public},   // private
+    {"198.18.0.0/15", Reach::not_public},    // benchmarking
+    {"198.51.100.0/24", Reach::documentation},  // TEST-NET-2
+    {"203.0.113.0/24", Reach::documentation},   // TEST-NET-3
+    {"224.0.0.0/4", Reach::not_public},      // multicast
+    {"240.0.0.0/4", Reach::not_public},      // reserved, and the limited broadcast 255.255.255.255
+};
+
+constexpr Block blocks_v6[] = {
+    // Outside 2000::/3: reserved by the IETF, or one of the blocks below.
+    {"::/0", Reach::not_public},
+    {"2000::/3", Reach::public_},  // global unicast
+    {"::/96", Reach::not_public},  // IPv4-compatible (deprecated), with :: and ::1
+    {"64:ff9b::/96", Reach::embedded_v4, 12},  // NAT64 well-known prefix: never a non-global IPv4 (RFC 6052)
+    {"64:ff9b:1::/48", Reach::not_public},     // NAT64 local use
+    {"100::/64", Reach::not_public},           // discard-only
+    {"100:0:0:1::/64", Reach::not_public},     // dummy prefix
+    {"2001::/23", Reach::not_public},          // IETF protocol assignments, except:
+    {"2001::/32", Reach::public_},             // Teredo ("N/A" in the registry: it reaches the internet)
+    {"2001:1::1/128", Reach::public_},         // Port Control Protocol anycast
+    {"2001:1::2/128", Reach::public_},         // TURN anycast
+    {"2001:1::3/128", Reach::public_},         // DNS-SD service registration anycast
+    {"2001:2::/48", Reach::not_public},        // benchmarking
+    {"2001:3::/32", Reach::public_},           // AMT
+    {"2001:4:112::/48", Reach::public_},       // AS112-v6
+    {"2001:10::/28", Reach::not_public},       // ORCHID, deprecated ("N/A")
+    {"2001:20::/28", Reach::public_},          // ORCHIDv2
+    {"2001:30::/28", Reach::public_},          // drone remote ID (DETs)
+    {"2001:db8::/32", Reach::documentation},
+    {"2002::/16", Reach::embedded_v4, 2},      // 6to4: the relay reaches the IPv4 address inside
+    {"3fff::/20", Reach::documentation},
+    {"5f00::/16", Reach::not_public},          // SRv6 SIDs
+    {"fc00::/7", Reach::not_public},           // unique-local
+    {"fe80::/10", Reach::not_public},          // link-local
+    {"fec0::/10", Reach::not_public},          // site-local (deprecated)
+    {"ff00::/8", Reach::not_public},           // multicast
+};
+
+// A block as two 64-bit halves and masks, so that a match is four instructions.
+struct Matcher {
+    std::uint64_t high, low, high_mask, low_mask;
+    std::uint8_t prefix;
+    Reach reach;
+    std::uint8_t v4_at;
+};
+
+std::uint64_t half(const IpAddress& address, int which) {
+    std::uint64_t value;
+    std::memcpy(&value, address.bytes.data() + which * 8, 8);
+    return be64toh(value);
+}
+
+std::uint64_t mask_of(unsigned bits) { return bits == 0 ? 0 : ~std::uint64_t{0} << (64 - bits); }
+
+// Longest prefix first: the first match is the one that decides.
+template <std::size_t N>
+std::vector<Matcher> matchers(const Block (&table)[N]) {
+    std::vector<Matcher> out;
+    for (const Block& block : table) {
+        const Cidr cidr = *Cidr::parse(block.prefix);
+        // An IPv4 address is in bytes 0-3, so its prefix counts from the first bit as an IPv6 one does.
+        const unsigned prefix = cidr.prefix;
+        out.push_back({half(cidr.network, 0), half(cidr.network, 1), mask_of(std::min(prefix, 64u)),
+                       mask_of(prefix > 64 ? prefix - 64 : 0), static_cast<std::uint8_t>(prefix), block.reach,
+                       block.v4_at});
     }
-    return std::none_of(std::begin(not_public_v6), std::end(not_public_v6),
-                        [&](const Cidr& cidr) { return cidr.contains(plain); });
+    std::stable_sort(out.begin(), out.end(), [](const Matcher& a, const Matcher& b) { return a.prefix > b.prefix; });
+    return out;
+}
+
+bool decide(const Matcher* match, const IpAddress& address) {
+    if (match == nullptr) return true;
+    switch (match->reach) {
+        case Reach::not_public: return false;
+        case Reach::public_:
+        case Reach::documentation: return true;
+        case Reach::embedded_v4: {
+            const auto* v4 = &address.bytes[match->v4_at];
+            return is_public(IpAddress::v4(v4[0], v4[1], v4[2], v4[3]));
+        }
+    }
+    return false;
+}
+
+const Matcher* find(const std::vector<Matcher>& table, std::uint64_t high, std::uint64_t low) {
+    for (const Matcher& m : table)
+        if ((high & m.high_mask) == m.high && (low & m.low_mask) == m.low) return &m;
+    return nullptr;
+}
+
+}  // namespace
+
+bool is_public(const IpAddress& address) {
+    static const std::vector<Matcher> v4 = matchers(blocks_v4);
+    static const std::vector<Matcher> v6 = matchers(blocks_v6);
+    const IpAddress plain = address.unmapped();
+    return decide(find(plain.family == Family::v4 ? v4 : v6, half(plain, 0), half(plain, 1)), plain);
 }
 
 }  // namespace netmon

@@ -16,6 +16,9 @@ namespace {
 
 constexpr double max_interval = 3600.0;
 constexpr double min_interval = 0.05;
+constexpr std::int64_t max_retention_days = 36'500;
+constexpr std::uint64_t min_remote_hosts = 100;
+constexpr std::uint64_t max_remote_hosts = 100'000'000;
 
 std::string quoted(std::string_view value) {
     std::string out = "\"";
@@ -114,6 +117,16 @@ std::vector<std::string> check_interfaces(std::vector<std::string> names, const 
     return names;
 }
 
+// A whole decimal number from first to last, or nothing.
+template <class T>
+std::optional<T> whole_number(const std::string& text, T first, T last) {
+    T value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value < first || value > last)
+        return std::nullopt;
+    return value;
+}
+
 std::vector<std::string> split_commas(std::string_view text) {
     std::vector<std::string> items;
     std::size_t start = 0;
@@ -202,7 +215,7 @@ Config parse_config(std::string_view yaml_text, std::string_view label) {
     config.path = label;
     if (root.IsNull()) return config;  // an empty file: all defaults
     reader.only_keys(root, "", {"local_subnets", "monitor_interfaces", "interfaces", "interval",
-                                "database", "source", "netlink", "web"});
+                                "database", "source", "netlink", "retention", "web"});
     try {
         if (const YAML::Node node = root["local_subnets"])
             config.local_subnets = parse_subnets(reader.list(node, "local_subnets"), reader, "local_subnets", true);
@@ -249,6 +262,27 @@ Config parse_config(std::string_view yaml_text, std::string_view label) {
                     value > (1u << 30))
                     reader.fail("netlink.event_buffer", quoted(text) + " is not a number of bytes between 65536 and 1073741824");
                 config.event_buffer = value;
+            }
+        }
+        if (const YAML::Node retention = root["retention"]) {
+            reader.only_keys(retention, "retention", {"remote_hosts_days", "remote_hosts_max"});
+            if (const YAML::Node node = retention["remote_hosts_days"]) {
+                std::string text = reader.scalar(node, "retention.remote_hosts_days");
+                auto value = whole_number<std::int64_t>(text, 1, max_retention_days);
+                if (!value)
+                    reader.fail("retention.remote_hosts_days",
+                                quoted(text) + " is not a whole number of days between 1 and " +
+                                    std::to_string(max_retention_days));
+                config.retention.remote_hosts_days = *value;
+            }
+            if (const YAML::Node node = retention["remote_hosts_max"]) {
+                std::string text = reader.scalar(node, "retention.remote_hosts_max");
+                auto value = whole_number<std::uint64_t>(text, min_remote_hosts, max_remote_hosts);
+                if (!value)
+                    reader.fail("retention.remote_hosts_max",
+                                quoted(text) + " is not a number of hosts between " + std::to_string(min_remote_hosts) +
+                                    " and " + std::to_string(max_remote_hosts));
+                config.retention.remote_hosts_max = *value;
             }
         }
         if (const YAML::Node web = root["web"]) {

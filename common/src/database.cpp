@@ -3,6 +3,10 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <string>
+#include <utility>
+
+#include "netmon/counters.h"
 
 namespace netmon {
 namespace {
@@ -14,6 +18,17 @@ std::string message_of(sqlite3* db, int rc, std::string_view what) {
     return text;
 }
 
+// The connection's file, as SQLite names it (a full path); ":memory:" for none.
+std::string file_of(sqlite3* db) {
+    const char* name = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+    return name != nullptr && *name != '\0' ? name : ":memory:";
+}
+
+// "cannot write FILE: reason", or "cannot read FILE: reason" for what only reads.
+std::string access_message(sqlite3* db, int rc, bool writes) {
+    return message_of(db, rc, (writes ? "cannot write " : "cannot read ") + file_of(db));
+}
+
 // Process-wide settings that must precede any other use of SQLite: once, before the first open.
 bool configure_sqlite() {
     // Memory statistics take a global mutex on every allocation; netmon never reads them.
@@ -23,12 +38,22 @@ bool configure_sqlite() {
 
 }  // namespace
 
+DatabaseError DatabaseError::closed(const std::string& path) {
+    return DatabaseError(path + " is closed: it could not be opened again", SQLITE_CANTOPEN);
+}
+
 bool DatabaseError::busy() const { return code_ == SQLITE_BUSY || code_ == SQLITE_LOCKED; }
+
+bool DatabaseError::access_denied() const {
+    return code_ == SQLITE_CANTOPEN || code_ == SQLITE_READONLY || code_ == SQLITE_PERM;
+}
 
 void Statement::Finalize::operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
 
 void Statement::check(int rc, const char* what) const {
-    if (rc != SQLITE_OK) throw DatabaseError(message_of(db_, rc, what), rc & 0xff);
+    if (rc != SQLITE_OK)
+        throw DatabaseError(message_of(db_, rc, std::string(what) + " on " + file_of(db_)), rc & 0xff,
+                            sqlite3_sql(handle_.get()));
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -37,8 +62,7 @@ Statement& Statement::bind(int index, std::int64_t value) {
 }
 
 Statement& Statement::bind(int index, std::uint64_t value) {
-    constexpr auto largest = static_cast<std::uint64_t>(INT64_MAX);
-    return bind(index, static_cast<std::int64_t>(value > largest ? largest : value));
+    return bind(index, stored_counter(value));
 }
 
 Statement& Statement::bind(int index, double value) {
@@ -62,9 +86,10 @@ bool Statement::step() {
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     // Reset so that the statement can be reused after the error.
-    std::string message = message_of(db_, rc, sqlite3_sql(handle_.get()));
+    std::string message = access_message(db_, rc, sqlite3_stmt_readonly(handle_.get()) == 0);
+    std::string statement = sqlite3_sql(handle_.get());
     sqlite3_reset(handle_.get());
-    throw DatabaseError(message, rc & 0xff);
+    throw DatabaseError(message, rc & 0xff, std::move(statement));
 }
 
 void Statement::run() {
@@ -112,9 +137,11 @@ void Database::execute(std::string_view sql) {
     char* error = nullptr;
     int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error);
     if (rc != SQLITE_OK) {
-        std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+        std::string reason = error != nullptr ? error : sqlite3_errstr(rc);
         sqlite3_free(error);
-        throw DatabaseError(path_ + ": " + message, rc & 0xff);
+        const bool writes = sqlite3_db_readonly(db_.get(), "main") != 1;
+        throw DatabaseError((writes ? "cannot write " : "cannot read ") + file_of(db_.get()) + ": " + reason,
+                            rc & 0xff, std::move(text));
     }
 }
 
@@ -123,11 +150,15 @@ Statement Database::prepare(std::string_view sql) const {
     int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                                 &raw, nullptr);
     std::unique_ptr<sqlite3_stmt, Statement::Finalize> handle(raw);
-    if (rc != SQLITE_OK) throw DatabaseError(message_of(db_.get(), rc, "prepare"), rc & 0xff);
+    if (rc != SQLITE_OK)
+        throw DatabaseError(message_of(db_.get(), rc, "cannot prepare a statement on " + path_), rc & 0xff,
+                            std::string(sql));
     return Statement(std::move(handle), db_.get());
 }
 
 std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_.get()); }
+
+std::int64_t Database::changes() const { return sqlite3_changes64(db_.get()); }
 
 std::int64_t Database::pragma_int(std::string_view name) {
     Statement statement = prepare("PRAGMA " + std::string(name));
@@ -135,6 +166,11 @@ std::int64_t Database::pragma_int(std::string_view name) {
 }
 
 void Database::set_busy_timeout(int milliseconds) { sqlite3_busy_timeout(db_.get(), milliseconds); }
+
+void Database::keep_wal_on_close() {
+    int persist = 1;
+    sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+}
 
 Transaction::Transaction(Database& db, Kind kind) : db_(db) {
     db_.execute(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN");

@@ -66,9 +66,13 @@ struct IpAddressHash {
     std::size_t operator()(const IpAddress& address) const noexcept;
 };
 
-// False for addresses that never leave a site: this-network, private, shared (CGNAT), loopback,
-// link-local, multicast, reserved, the unspecified address, unique-local, and the IPv4-mapped
-// forms of the IPv4 ones. The documentation ranges count as public so that labs can use them.
+// False for addresses that are not globally reachable: the blocks the IANA IPv4 and IPv6
+// special-purpose registries mark so (private, shared, loopback, link-local, benchmarking,
+// unique-local, discard, NAT64 local use, ...), multicast, reserved space (240.0.0.0/4, IPv6
+// outside 2000::/3, site-local), and the IPv4-mapped forms of the IPv4 ones. In NAT64's
+// 64:ff9b::/96 and 6to4's 2002::/16 the embedded IPv4 address decides. The documentation ranges
+// (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20) count as public, so
+// that labs can use them. The table is in address.cpp.
 bool is_public(const IpAddress& address);
 
 }  // namespace netmon

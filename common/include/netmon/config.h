@@ -41,6 +41,14 @@ struct WebAuth {
     std::string password_hash;  // crypt(3) form: "$6$salt$..." (mkpasswd, openssl passwd -6)
 };
 
+// How long netmon remembers remote hosts (retention.*): the ingest forgets, in small steps,
+// hosts without contact for longer than remote_hosts_days, and past remote_hosts_max rows those
+// longest without contact. A host with an active connection is never forgotten.
+struct Retention {
+    std::int64_t remote_hosts_days = 90;
+    std::uint64_t remote_hosts_max = 200'000;
+};
+
 struct Config {
     std::vector<Cidr> local_subnets{*Cidr::parse("10.0.0.0/24")};
     std::vector<std::string> monitor_interfaces{"enp2s0", "enp3s0"};
@@ -51,6 +59,7 @@ struct Config {
     SourceKind source = SourceKind::automatic;
     std::string input_file;        // CONNTRACK_INPUT_FILE: replay this text file
     std::uint64_t event_buffer = 8 << 20;  // netlink.event_buffer: bytes for queued events
+    Retention retention;
     ListenAddress web_listen{IpAddress::v4(10, 0, 0, 1), 8080};
     std::vector<std::string> web_hostnames;  // the names that may reach the dashboard (Host:)
     std::optional<WebAuth> web_auth;

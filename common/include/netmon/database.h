@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -15,14 +16,25 @@ struct sqlite3_stmt;
 namespace netmon {
 
 // An SQLite failure. code() is SQLite's primary result code (SQLITE_BUSY, SQLITE_FULL, ...).
+// what() is for people: what could not be done to which file, and SQLite's reason
+// ("cannot write /var/lib/netmon/netmon.db: database or disk is full"); statement() is the SQL
+// that failed, when one did, for debug logs only.
 class DatabaseError : public std::runtime_error {
 public:
-    DatabaseError(const std::string& message, int code) : std::runtime_error(message), code_(code) {}
+    DatabaseError(const std::string& message, int code, std::string statement = {})
+        : std::runtime_error(message), code_(code), statement_(std::move(statement)) {}
+    // For a database that could not be opened again and so is closed (SQLITE_CANTOPEN).
+    static DatabaseError closed(const std::string& path);
     int code() const { return code_; }
+    const std::string& statement() const { return statement_; }
     bool busy() const;  // locked by another connection: worth retrying later
+    // The file or its directory could not be opened, created or written (SQLITE_CANTOPEN,
+    // SQLITE_READONLY, SQLITE_PERM): a matter of permissions or of a read-only file system.
+    bool access_denied() const;
 
 private:
     int code_;
+    std::string statement_;
 };
 
 class Statement {
@@ -35,7 +47,7 @@ public:
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
     Statement& bind(int index, unsigned value) { return bind(index, static_cast<std::int64_t>(value)); }
-    // SQLite integers are signed: counters beyond 2^63 - 1 (never reached in practice) are clamped.
+    // SQLite integers are signed: a value beyond 2^63 - 1 is bound as 2^63 - 1 (stored_counter).
     Statement& bind(int index, std::uint64_t value);
     Statement& bind(int index, double value);
     Statement& bind(int index, std::string_view text);
@@ -79,9 +91,14 @@ public:
     void execute(std::string_view sql);
     Statement prepare(std::string_view sql) const;
     std::int64_t last_insert_id() const;
+    // Rows the last INSERT, UPDATE or DELETE of this connection changed.
+    std::int64_t changes() const;
     // The value of "PRAGMA name", as an integer.
     std::int64_t pragma_int(std::string_view name);
     void set_busy_timeout(int milliseconds);
+    // When this connection closes, SQLite leaves path-wal and path-shm in place instead of
+    // deleting them by name (SQLITE_FCNTL_PERSIST_WAL): for a file that is no longer at path.
+    void keep_wal_on_close();
     const std::string& path() const { return path_; }
 
 private:

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "netmon/address.h"
+#include "netmon/counters.h"
 
 namespace netmon {
 
@@ -99,7 +100,8 @@ struct Entry {
     Tuple original;                        // as the LAN device sent it: uplink counters
     Tuple reply;                           // as the reply comes back (after NAT): downlink
 
-    std::uint64_t total_bytes() const { return original.bytes + reply.bytes; }
+    // Saturating: 2^64 - 1 at most (see counters.h).
+    std::uint64_t total_bytes() const { return saturating_add(original.bytes, reply.bytes); }
     friend bool operator==(const Entry&, const Entry&) = default;
 };
 

@@ -12,6 +12,7 @@ inline constexpr std::string_view ingest_pid = "ingest_pid";
 inline constexpr std::string_view started_at = "started_at";
 inline constexpr std::string_view source = "source";  // text: "netlink", "file PATH", ...
 inline constexpr std::string_view interval_ms = "interval_ms";
+// When the last cycle ended (a good one: when it committed), not when it began.
 inline constexpr std::string_view last_cycle_at = "last_cycle_at";
 inline constexpr std::string_view last_good_cycle_at = "last_good_cycle_at";
 inline constexpr std::string_view last_cycle_ms = "last_cycle_ms";  // duration
@@ -22,10 +23,12 @@ inline constexpr std::string_view lines_skipped = "lines_skipped";
 inline constexpr std::string_view lines_skipped_total = "lines_skipped_total";
 inline constexpr std::string_view cycles_total = "cycles_total";
 inline constexpr std::string_view cycle_errors_total = "cycle_errors_total";
-inline constexpr std::string_view last_error = "last_error";  // text
+// The last failed cycle's error (text), removed by the next good cycle, and when it failed (kept).
+inline constexpr std::string_view last_error = "last_error";
 inline constexpr std::string_view last_error_at = "last_error_at";
 inline constexpr std::string_view accounting = "accounting";  // text: "on", "off", "unknown"
 inline constexpr std::string_view event_overruns_total = "event_overruns_total";
 inline constexpr std::string_view resyncs_total = "resyncs_total";
+inline constexpr std::string_view remote_hosts_pruned_total = "remote_hosts_pruned_total";  // retention
 
 }  // namespace netmon::meta

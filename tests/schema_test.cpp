@@ -1,0 +1,92 @@
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "db_support.h"
+#include "netmon/database.h"
+#include "netmon/schema.h"
+
+using namespace netmon;
+using netmon::test::query_int;
+using netmon::test::query_text;
+using netmon::test::TempDir;
+
+namespace {
+
+std::string schema_file(const std::string& name) {
+    std::ifstream file(std::string(NETMON_SOURCE_DIR) + "/schema/" + name);
+    if (!file) throw std::runtime_error("missing schema/" + name);
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+// A database at version 1, as netmon 0.1 left it, with a flow whose total overflowed into a
+// REAL and a host whose sums did.
+void make_version_1(Database& db) {
+    db.execute(schema_file("001_initial.sql"));
+    db.execute("PRAGMA user_version = 1");
+    db.execute(
+        "INSERT INTO remote_hosts (id, ip, family, first_seen_at, last_seen_at, connections_seen, uplink_bytes,"
+        " downlink_bytes) VALUES (7, '192.0.2.1', 4, 1000, 2000, 3, 9223372036854775807 + 5, 42),"
+        " (8, '192.0.2.2', 4, 1500, 2500, 1, 10, 20);"
+        "INSERT INTO connections (id, proto, family, src_ip, src_port, dst_ip, dst_port, state, flags,"
+        " uplink_packets, uplink_bytes, downlink_packets, downlink_bytes, first_seen_at, last_seen_at, sampled_at)"
+        " VALUES (11, 'tcp', 4, '10.0.0.2', 40000, '192.0.2.1', 443, 'ESTABLISHED', 'ASSURED', 5,"
+        " 9223372036854775807, 6, 9223372036854775807, 1000, 2000, 2000),"
+        " (12, 'udp', 4, '10.0.0.3', 5353, '192.0.2.2', 53, NULL, '', 1, 10, 1, 20, 1500, 2500, 2500);"
+        "INSERT INTO counter_offsets VALUES (11, 1, 2, 3, 4);"
+        "INSERT INTO connection_samples VALUES (2000, 11, 100, 200);"
+        "INSERT INTO meta (key, value) VALUES ('cycles_total', 17);");
+}
+
+}  // namespace
+
+TEST_CASE("migrating from version 1, where sums overflowed into REALs, keeps every row and saturates", "[schema]") {
+    TempDir dir;
+    Database db(dir.file("netmon.db"), Database::Mode::read_write_create);
+    make_version_1(db);
+    REQUIRE(query_text(db, "SELECT typeof(total_bytes) FROM connections WHERE id = 11") == "real");
+    REQUIRE(query_text(db, "SELECT typeof(uplink_bytes) FROM remote_hosts WHERE id = 7") == "real");
+
+    migrate(db);
+    CHECK(check_schema(db) == latest_schema_version());
+    CHECK(latest_schema_version() >= 2);
+    // Every row, with its id.
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 2);
+    CHECK(query_int(db, "SELECT count(*) FROM remote_hosts") == 2);
+    CHECK(query_text(db, "SELECT group_concat(id) FROM (SELECT id FROM connections ORDER BY id)") == "11,12");
+    CHECK(query_text(db, "SELECT state || ' ' || flags || ' ' || src_port || ' ' || first_seen_at FROM connections"
+                         " WHERE id = 11") == "ESTABLISHED ASSURED 40000 1000");
+    CHECK(query_int(db, "SELECT uplink_bytes FROM counter_offsets WHERE connection_id = 11") == 2);
+    CHECK(query_int(db, "SELECT count(*) FROM connection_samples WHERE connection_id = 11") == 1);
+    CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'cycles_total'") == 17);
+    // Saturated integers, where there were REALs.
+    CHECK(query_text(db, "SELECT typeof(total_bytes) FROM connections WHERE id = 11") == "integer");
+    CHECK(query_int(db, "SELECT total_bytes FROM connections WHERE id = 11") == INT64_MAX);
+    CHECK(query_int(db, "SELECT total_bytes FROM connections WHERE id = 12") == 30);
+    CHECK(query_text(db, "SELECT typeof(uplink_bytes) FROM remote_hosts WHERE id = 7") == "integer");
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE id = 7") == INT64_MAX);
+    CHECK(query_int(db, "SELECT downlink_bytes FROM remote_hosts WHERE id = 7") == 42);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM remote_hosts WHERE id = 8") == 10);
+    // The generated column saturates for new values too.
+    db.execute("UPDATE connections SET uplink_bytes = 9223372036854775807, downlink_bytes = 1 WHERE id = 12");
+    CHECK(query_text(db, "SELECT typeof(total_bytes) FROM connections WHERE id = 12") == "integer");
+    CHECK(query_int(db, "SELECT total_bytes FROM connections WHERE id = 12") == INT64_MAX);
+    // Migrating again does nothing.
+    migrate(db);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 2);
+}
+
+TEST_CASE("a failed migration leaves the database at its version", "[schema]") {
+    TempDir dir;
+    Database db(dir.file("netmon.db"), Database::Mode::read_write_create);
+    make_version_1(db);
+    // Something of the same name in the way of version 2.
+    db.execute("CREATE TABLE connections_v2 (x)");
+    CHECK_THROWS_AS(migrate(db), DatabaseError);
+    CHECK(check_schema(db) == 1);
+    CHECK(query_int(db, "SELECT count(*) FROM connections") == 2);
+    CHECK(query_text(db, "SELECT typeof(total_bytes) FROM connections WHERE id = 11") == "real");
+}

@@ -1,0 +1,133 @@
+// The store's file: noticing that its path names another file or none, and opening it again.
+// Real SQLite files in a temporary directory of their own.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "db_support.h"
+#include "netmon/schema.h"
+#include "store.h"
+
+using namespace netmon;
+using namespace netmon::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t rows(Store& store, const char* table) {
+    return query_int(store.database(), std::string("SELECT count(*) FROM ") + table);
+}
+
+void insert_host(Store& store, const char* ip) {
+    store.record_host(ip, Family::v4, HostActivity{1, 2, 1}, 1000);
+}
+
+}  // namespace
+
+TEST_CASE("compare_file: same, missing or replaced", "[store]") {
+    const FileIdentity opened{8, 100};
+    CHECK(compare_file(opened, FileIdentity{8, 100}) == FileChange::same);
+    CHECK(compare_file(opened, std::nullopt) == FileChange::missing);
+    CHECK(compare_file(opened, FileIdentity{8, 101}) == FileChange::replaced);
+    CHECK(compare_file(opened, FileIdentity{9, 100}) == FileChange::replaced);
+}
+
+TEST_CASE("a deleted database is noticed and created again, empty, with its schema", "[store]") {
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    Store store(path);
+    insert_host(store, "192.0.2.1");
+    CHECK(store.file_change() == FileChange::same);
+    CHECK(fs::exists(path + "-wal"));
+    fs::remove(path);  // rm netmon.db, as an admin would: the -wal and -shm stay
+    CHECK(store.file_change() == FileChange::missing);
+    store.reopen();
+    CHECK(store.file_change() == FileChange::same);
+    CHECK(fs::exists(path));
+    CHECK(rows(store, "remote_hosts") == 0);
+    CHECK(query_int(store.database(), "PRAGMA user_version") == latest_schema_version());
+    // The old -wal was not replayed into the new file: it is whole.
+    insert_host(store, "192.0.2.2");
+    CHECK(query_text(store.database(), "PRAGMA integrity_check") == "ok");
+    Database reader(path, Database::Mode::read_only);
+    CHECK(query_int(reader, "SELECT count(*) FROM remote_hosts") == 1);
+}
+
+TEST_CASE("a database replaced by another file is noticed and the new one used", "[store]") {
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    {
+        Store other(dir.file("other.db"));
+        insert_host(other, "198.51.100.1");
+        insert_host(other, "198.51.100.2");
+    }  // closed: no -wal or -shm of its own left
+    Store store(path);
+    insert_host(store, "192.0.2.1");
+    fs::rename(dir.file("other.db"), path);
+    CHECK(store.file_change() == FileChange::replaced);
+    store.reopen();
+    CHECK(store.file_change() == FileChange::same);
+    CHECK(rows(store, "remote_hosts") == 2);
+    CHECK(query_text(store.database(), "PRAGMA integrity_check") == "ok");
+    CHECK(query_int(store.database(), "SELECT count(*) FROM remote_hosts WHERE ip = '192.0.2.1'") == 0);
+}
+
+TEST_CASE("the old file's -wal and -shm are removed, not read as the new file's", "[store]") {
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    {
+        Store other(dir.file("other.db"));
+        insert_host(other, "198.51.100.1");
+    }
+    Store store(path);
+    insert_host(store, "192.0.2.1");
+    // A reader of the old file (netmon-web) keeps it open, so closing cannot clean up, and
+    // in a read transaction, so that the old -wal keeps frames no checkpoint can copy back.
+    Database reader(path, Database::Mode::read_only);
+    Transaction snapshot(reader, Transaction::Kind::deferred);
+    CHECK(query_int(reader, "SELECT count(*) FROM remote_hosts") == 1);
+    for (int i = 0; i < 50; ++i) insert_host(store, ("192.0.2." + std::to_string(100 + i)).c_str());
+    store.committed();
+    CHECK(fs::file_size(path + "-wal") > 0);
+    std::int64_t expected = 0;
+    SECTION("deleted") {
+        fs::remove(path);
+    }
+    SECTION("replaced by another database") {
+        fs::rename(dir.file("other.db"), path);
+        expected = 1;
+    }
+    store.reopen();
+    CHECK(rows(store, "remote_hosts") == expected);
+    CHECK(query_text(store.database(), "PRAGMA integrity_check") == "ok");
+    insert_host(store, "192.0.2.9");
+    CHECK(query_text(store.database(), "PRAGMA integrity_check") == "ok");
+    // The reader still sees the old file, whole, until it opens the new one.
+    CHECK(query_int(reader, "SELECT count(*) FROM remote_hosts WHERE ip = '192.0.2.1'") == 1);
+    Database fresh(path, Database::Mode::read_only);
+    CHECK(query_int(fresh, "SELECT count(*) FROM remote_hosts") == expected + 1);
+    CHECK(query_int(fresh, "SELECT count(*) FROM remote_hosts WHERE ip = '192.0.2.1'") == 0);
+}
+
+TEST_CASE("a reopen that fails leaves the store closed until one succeeds", "[store]") {
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    Store store(path);
+    insert_host(store, "192.0.2.1");
+    fs::remove(path);
+    {
+        std::ofstream garbage(path);
+        garbage << std::string(4096, 'x');
+    }
+    CHECK(store.file_change() == FileChange::replaced);
+    CHECK_THROWS_AS(store.reopen(), DatabaseError);
+    CHECK(store.file_change() == FileChange::missing);  // closed: try again next time
+    CHECK_THROWS_WITH(store.database(), path + " is closed: it could not be opened again");
+    CHECK_THROWS_AS(store.set_meta("x", std::int64_t{1}), DatabaseError);
+    fs::remove(path);
+    store.reopen();
+    CHECK(store.file_change() == FileChange::same);
+    insert_host(store, "192.0.2.2");
+    CHECK(rows(store, "remote_hosts") == 1);
+}
