@@ -109,10 +109,11 @@ TEST_CASE("the index serves the order whatever the filter: no sort of the table,
         std::string all;
         for (const auto& plan : plans) all += text_of(plan) + "--\n";
         INFO(all);
-        // The top of the order, filtered; the same over its first rows only.
-        CHECK(plans[0].at(0) == "SCAN c USING INDEX connections_by_total_bytes");
+        // The top of the order, filtered, down to a total; the total of the n-th row.
+        CHECK(plans[0].at(0) == "SEARCH c USING INDEX connections_by_total_bytes (total_bytes>?)");
         CHECK(text_of(plans[0]).find("TEMP B-TREE") == std::string::npos);
-        CHECK(text_of(plans[1]).find("SCAN connections USING INDEX connections_by_total_bytes") != std::string::npos);
+        CHECK(plans[1].at(0).starts_with("SCAN connections USING "));
+        CHECK(plans[1].at(0).ends_with("INDEX connections_by_total_bytes"));
         // Rows by id; the ids from an index each, never from the table.
         CHECK(text_of(plans[2]).find("SEARCH c USING INTEGER PRIMARY KEY (rowid=?)") != std::string::npos);
         // (SQLite 3.40 calls no index with a generated column covering; what it reads is the

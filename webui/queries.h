@@ -59,7 +59,7 @@ private:
     Database db_;
     Statement meta_;
     Statement connections_;
-    Statement first_rows_;
+    Statement nth_total_;
     Statement matching_ids_;
     Statement matching_ids_by_key_;
     Statement ordered_ids_;
