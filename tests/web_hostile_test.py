@@ -15,7 +15,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from web_testing import WebServer, make_database, temporary_directory, web_binary, write_config  # noqa: E402
+from web_testing import WebServer, start_auth_server, make_database, temporary_directory, web_binary, write_config  # noqa: E402
 
 # Loopback is 127.0.0.0/8: each of these is a client address of its own.
 ATTACKER = "127.0.0.1"
@@ -257,17 +257,7 @@ class HostileClients(unittest.TestCase):
 class PasswordGuessing(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if shutil.which("openssl") is None:
-            raise unittest.SkipTest("needs openssl to make a password hash")
-        cls.dir = tempfile.mkdtemp(prefix="netmon-hostile-auth-")
-        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        db = os.path.join(cls.dir, "netmon.db")
-        make_database(db)
-        password_hash = subprocess.run(["openssl", "passwd", "-6", "right"], capture_output=True, text=True,
-                                       check=True).stdout.strip()
-        config = write_config(cls.dir, db, f'web:\n  auth:\n    user: admin\n    password_hash: "{password_hash}"\n')
-        cls.server = WebServer(config)
-        cls.addClassCleanup(cls.server.stop)
+        start_auth_server(cls, "right")
 
     def get(self, password, source):
         token = base64.b64encode(f"admin:{password}".encode()).decode()

@@ -17,7 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netmon_testing import FIXTURES, SOURCE, ingest_binary  # noqa: E402
-from web_testing import (LAB_SUBNETS, WebServer, free_port, make_database, now_ms, request,  # noqa: E402
+from web_testing import (LAB_SUBNETS, WebServer, start_auth_server, free_port, make_database, now_ms, request,  # noqa: E402
                          temporary_directory, web_binary, write_config)
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -342,17 +342,7 @@ class SeenBefore(unittest.TestCase):
 class BasicAuthentication(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if shutil.which("openssl") is None:
-            raise unittest.SkipTest("needs openssl to make a password hash")
-        cls.dir = tempfile.mkdtemp(prefix="netmon-web-test-")
-        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        db = os.path.join(cls.dir, "netmon.db")
-        make_database(db)
-        password_hash = subprocess.run(["openssl", "passwd", "-6", "correct horse"], capture_output=True,
-                                       text=True, check=True).stdout.strip()
-        config = write_config(cls.dir, db, f'web:\n  auth:\n    user: admin\n    password_hash: "{password_hash}"\n')
-        cls.server = WebServer(config)
-        cls.addClassCleanup(cls.server.stop)
+        start_auth_server(cls, "correct horse")
 
     @staticmethod
     def basic(user, password):

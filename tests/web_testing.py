@@ -110,3 +110,20 @@ def temporary_directory(test):
     directory = tempfile.mkdtemp(prefix="netmon-web-test-")
     test.addCleanup(shutil.rmtree, directory, True)
     return directory
+
+
+def start_auth_server(test_class, password):
+    """For a TestCase class's setUpClass: netmon-web with web.auth (user admin, password) over a
+    database of its own, in test_class.server; skips the class without openssl."""
+    import unittest
+    if shutil.which("openssl") is None:
+        raise unittest.SkipTest("needs openssl to make a password hash")
+    test_class.dir = tempfile.mkdtemp(prefix="netmon-web-auth-")
+    test_class.addClassCleanup(shutil.rmtree, test_class.dir, True)
+    db = os.path.join(test_class.dir, "netmon.db")
+    make_database(db)
+    password_hash = subprocess.run(["openssl", "passwd", "-6", password], capture_output=True, text=True,
+                                   check=True).stdout.strip()
+    config = write_config(test_class.dir, db, f'web:\n  auth:\n    user: admin\n    password_hash: "{password_hash}"\n')
+    test_class.server = WebServer(config)
+    test_class.addClassCleanup(test_class.server.stop)
