@@ -5,6 +5,7 @@
 
 #include "netmon/counters.h"
 #include "netmon/schema.h"
+#include "search_terms.h"
 
 namespace netmon::web {
 namespace {
@@ -32,16 +33,17 @@ namespace {
 //    over the first rows of the order only. When as many rows match as the limit asks for, they
 //    are the answer: a filter that matches much (q=443, a busy device) is done here. Without a
 //    filter, or over a table of fewer rows, ?6 is the lowest integer and this is all.
-// 2. matching_ids_sql / matching_ids_by_key_sql: the ids of every matching row, from an index
-//    that holds what the filter looks at, read from end to end without touching the table:
-//    connections_by_search for q alone, connections_by_key (remote host, port, protocol, LAN
-//    device, port) for anything else.
-// 3. rows_by_id_sql: the rows of those ids, ordered. When there are many, the order's index
-//    is walked first, in ordered_ids_sql, keeping the ids that matched, until the limit.
+// 2. The ids of every matching row, and perhaps a few more, without touching the table: for
+//    q alone of three characters or more, matching_ids_sql looks q's trigrams up in
+//    connection_search (schema/003_connection_search.sql, search_terms.h); for anything else,
+//    matching_ids_by_key_sql reads connections_by_key (remote host, port, protocol, LAN device,
+//    port) from end to end.
+// 3. rows_by_id_sql: the rows of those ids, ordered, checked against the whole filter. When
+//    there are many, the order's index is walked first, in ordered_ids_sql, keeping the ids
+//    found, and their rows are read a batch at a time until the limit is filled.
 //
 // INDEXED BY: the walks are the order, whatever the filter, so that no filter can make SQLite
-// sort the whole table instead; a test reads every plan. GLOB rather than instr: the same
-// (case-sensitive, and q holds none of GLOB's * ? [ ]), a tenth cheaper over 300,000 rows.
+// sort the whole table instead; a test reads every plan.
 constexpr std::string_view connections_sql =
     NETMON_CONNECTION_COLUMNS
     " FROM connections AS c INDEXED BY connections_by_total_bytes"
@@ -55,7 +57,7 @@ constexpr std::string_view nth_total_sql =
     " ORDER BY total_bytes DESC, id LIMIT 1 OFFSET ?1 - 1";
 
 constexpr std::string_view matching_ids_sql =
-    "SELECT id FROM connections INDEXED BY connections_by_search WHERE search GLOB ?1";
+    "SELECT rowid FROM connection_search WHERE connection_search MATCH ?1";
 
 // The cheap tests first: a device or a protocol leaves few rows for the substring.
 constexpr std::string_view matching_ids_by_key_sql =
@@ -271,12 +273,13 @@ void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
             return;
         }
     }
-    // 2. Every matching id.
+    // 2. Every matching id, and perhaps a few more.
     const bool q_alone = filter.proto.empty() && filter.src.empty();
-    Statement& matching = q_alone ? matching_ids_ : matching_ids_by_key_;
+    const std::string trigrams = q_alone ? trigram_query(filter.q) : std::string();
+    Statement& matching = trigrams.empty() ? matching_ids_by_key_ : matching_ids_;
     matching.reset();
-    if (q_alone) {
-        matching.bind(1, std::string_view("*" + filter.q + "*"));
+    if (!trigrams.empty()) {
+        matching.bind(1, std::string_view(trigrams));
     } else {
         matching.bind(1, std::string_view(filter.proto));
         matching.bind(2, std::string_view(filter.src));
@@ -286,23 +289,41 @@ void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
     while (matching.step()) ids.push_back(matching.column_int(0));
     matching.reset();
     if (ids.empty()) return;
-    // 3. Their rows, the first ones of the order among many found on its index.
-    if (ids.size() > std::max(fetch_all_up_to, filter.limit * 2)) {
-        std::sort(ids.begin(), ids.end());
-        std::vector<std::int64_t> first;
-        ordered_ids_.reset();
-        while (first.size() < filter.limit && ordered_ids_.step()) {
-            const std::int64_t id = ordered_ids_.column_int(0);
-            if (std::binary_search(ids.begin(), ids.end(), id)) first.push_back(id);
-        }
-        ordered_ids_.reset();
-        ids = std::move(first);
-    }
     Statement& s = rows_by_id_;
-    s.reset();
-    bind_filter(s, filter, now_ms);
-    s.bind(6, std::string_view(json_array(ids)));
-    emit_all(s);
+    // 3. Their rows: all at once when they are few.
+    if (ids.size() <= std::max(fetch_all_up_to, filter.limit * 2)) {
+        s.reset();
+        bind_filter(s, filter, now_ms);
+        s.bind(6, std::string_view(json_array(ids)));
+        emit_all(s);
+        return;
+    }
+    // Else the first ones of the order among them, a batch at a time: a batch's rows come in
+    // the order's order, and every row of a batch comes before every row of the next.
+    std::sort(ids.begin(), ids.end());
+    std::size_t emitted = 0;
+    ordered_ids_.reset();
+    bool walking = true;
+    while (walking && emitted < filter.limit) {
+        const std::size_t wanted = filter.limit - emitted;
+        std::vector<std::int64_t> batch;
+        while (batch.size() < wanted + wanted / 4 + 16 && (walking = ordered_ids_.step())) {
+            const std::int64_t id = ordered_ids_.column_int(0);
+            if (std::binary_search(ids.begin(), ids.end(), id)) batch.push_back(id);
+        }
+        if (batch.empty()) break;
+        s.reset();
+        bind_filter(s, filter, now_ms);
+        s.bind(4, static_cast<std::int64_t>(wanted));
+        s.bind(6, std::string_view(json_array(batch)));
+        while (s.step()) {
+            read_row(s, r);
+            row(r);
+            ++emitted;
+        }
+        s.reset();
+    }
+    ordered_ids_.reset();
 }
 
 std::vector<HostRow> Reader::hosts(const HostFilter& filter, std::int64_t now_ms) {
