@@ -149,6 +149,12 @@ std::optional<CycleResult> IngestService::cycle() {
     return result;
 }
 
+std::optional<CycleResult> IngestService::only_cycle() {
+    std::optional<CycleResult> result = cycle();
+    if (result) store_.complete_search_index();
+    return result;
+}
+
 bool IngestService::handle_events() {
     if (!events_) return false;
     event_batch_.clear();

@@ -36,6 +36,9 @@ public:
     // rethrown; the last good state stays. Returns nothing when the stop check (stop_when)
     // ended the read part way: nothing was written, nothing failed.
     std::optional<CycleResult> cycle();
+    // One cycle and nothing after it (`once`): also indexes for ?q= the rows a cycle leaves to
+    // the next ones.
+    std::optional<CycleResult> only_cycle();
     // Asked during every read of the table: when it says true, the cycle under way stops.
     void stop_when(StopRequested requested);
     // A new configuration (SIGHUP): the outbound filter and the interval change at once; a new

@@ -33,7 +33,7 @@ int print_outbound_command(const IngestCommand& command, const Config& config, L
 int once_command(const Config& config, Logger& log) {
     IngestService service(config, log, false);
     drop_privileges(log);
-    service.cycle();
+    service.only_cycle();
     return 0;
 }
 

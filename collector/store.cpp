@@ -8,6 +8,7 @@
 
 #include "database_access.h"
 #include "netmon/entry.h"
+#include "netmon/connection_search.h"
 #include "netmon/schema.h"
 
 namespace netmon {
@@ -92,6 +93,7 @@ struct Store::Open {
     Statement prune_samples;
     Statement count_hosts;
     Statement prune_hosts;
+    std::unique_ptr<SearchIndexer> search_indexer;
     Statement set_meta;
     Statement add_meta;
     Statement delete_meta;
@@ -108,8 +110,12 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
     // 8 MiB of page cache: a cold start inserts every flow in one transaction.
     db.execute("PRAGMA cache_size = -8192");
     migrate(db);
+    // OR IGNORE, and a row that is not inserted is an error all the same (insert_connection):
+    // a statement that may abort halfway through its writes (the trigger of
+    // schema/003_connection_search.sql writes a second table) keeps a statement journal, which
+    // made a cold start's inserts twice as slow.
     insert_connection = db.prepare(
-        "INSERT INTO connections (state, flags, uplink_packets, uplink_bytes, downlink_packets, downlink_bytes,"
+        "INSERT OR IGNORE INTO connections (state, flags, uplink_packets, uplink_bytes, downlink_packets, downlink_bytes,"
         " first_seen_at, last_seen_at, sampled_at, sampled_uplink_bytes, sampled_downlink_bytes, proto, family,"
         " src_ip, src_port, dst_ip, dst_port)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7, ?4, ?6, ?8, ?9, ?10, ?11, ?12, ?13)");
@@ -148,6 +154,7 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
         " WHERE h.last_seen_at < ?1"
         " AND NOT EXISTS (SELECT 1 FROM connections AS c INDEXED BY connections_by_key WHERE c.dst_ip = h.ip)"
         " ORDER BY h.last_seen_at LIMIT ?2)");
+    search_indexer = std::make_unique<SearchIndexer>(db);
     set_meta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     add_meta = db.prepare(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
@@ -265,6 +272,9 @@ std::int64_t Store::insert_connection(const ConnectionRecord& record, std::int64
     s.bind(12, record.key.dst.to_string());
     s.bind(13, static_cast<int>(record.key.dport));
     s.run();
+    if (o.db.changes() != 1)
+        throw DatabaseError::constraint(path_ + ": the connection " + record.key.str() +
+                                        " is already in the connections table, or its row is not valid");
     return o.db.last_insert_id();
 }
 
@@ -326,6 +336,15 @@ void Store::prune_samples(std::int64_t before) {
     Open& o = open();
     o.prune_samples.bind(1, before);
     o.prune_samples.run();
+}
+
+std::uint64_t Store::index_search(std::uint64_t limit) { return open().search_indexer->run(limit); }
+
+void Store::complete_search_index() {
+    Transaction transaction(database());
+    index_search(UINT64_MAX);
+    transaction.commit();
+    committed();
 }
 
 std::uint64_t Store::count_hosts() {

@@ -118,6 +118,15 @@ public:
     // one with an active connection. Returns how many went.
     std::uint64_t prune_hosts(const HostPruning& pruning);
 
+    // Brings connection_search (the trigram index of ?q=, schema/003_connection_search.sql)
+    // up to date with the rows deleted and re-keyed since, and with up to limit of the rows
+    // added, the oldest first; the rest wait for the next call, and readers read those from
+    // the table meanwhile. Returns how many rows it indexed.
+    std::uint64_t index_search(std::uint64_t limit);
+    // All the rest of them, in a transaction of its own: for an ingest that runs one cycle
+    // and no more (`once`).
+    void complete_search_index();
+
     // Call after every commit: the WAL is copied back into the database on another thread.
     void committed();
 

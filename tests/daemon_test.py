@@ -141,6 +141,27 @@ class Once(unittest.TestCase):
         self.assertLessEqual(good, after)
         self.assertGreaterEqual(good, before + took)
 
+    def test_once_leaves_every_row_indexed_for_q_and_run_catches_up(self):
+        # A cycle indexes 32,768 new rows for ?q= (schema/003_connection_search.sql); once,
+        # with no cycle after it, indexes them all; run, over its next cycles.
+        ingest = Ingest(self, subnets="10.0.0.0/24")
+        ingest.replace_input(generated_capture(50000, 0))
+        result = ingest.once()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = ingest.count()
+        self.assertGreater(rows, 32768)
+        self.assertEqual(query(ingest.db, "SELECT count(*) FROM search_added")[0][0], 0)
+        trigram = "SELECT count(*) FROM connection_search WHERE connection_search MATCH '\"10.\"'"
+        self.assertEqual(query(ingest.db, trigram)[0][0], rows)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(ingest.db + suffix):
+                os.remove(ingest.db + suffix)
+        ingest.start()
+        wait_for(lambda: ingest.count() == rows and query(ingest.db, "SELECT count(*) FROM search_added")[0][0] == 0,
+                 what="every row indexed")
+        self.assertEqual(query(ingest.db, trigram)[0][0], rows)
+        self.assertEqual(ingest.stop(), 0)
+
     def test_missing_input_exits_1_and_keeps_the_rows(self):
         ingest = Ingest(self, "router_extended.txt")
         self.assertEqual(ingest.once().returncode, 0)

@@ -131,3 +131,24 @@ TEST_CASE("a reopen that fails leaves the store closed until one succeeds", "[st
     insert_host(store, "192.0.2.2");
     CHECK(rows(store, "remote_hosts") == 1);
 }
+
+TEST_CASE("a connection inserted twice is an error, not a silent no-op, and the first row stays", "[store]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    ConnectionRecord record;
+    record.key.protocol = 6;
+    record.key.src = *IpAddress::parse("10.0.0.2");
+    record.key.sport = 40000;
+    record.key.dst = *IpAddress::parse("192.0.2.1");
+    record.key.dport = 443;
+    record.state = "ESTABLISHED";
+    const std::int64_t id = store.insert_connection(record, 1000);
+    CHECK_THROWS_AS(store.insert_connection(record, 2000), DatabaseError);
+    CHECK(rows(store, "connections") == 1);
+    CHECK(query_int(store.database(), "SELECT first_seen_at FROM connections WHERE id = " + std::to_string(id)) == 1000);
+    // Noted for the trigram index, and indexed when the store is asked to.
+    CHECK(rows(store, "search_added") == 1);
+    CHECK(store.index_search(100) == 1);
+    CHECK(rows(store, "search_added") == 0);
+    CHECK(query_int(store.database(), "SELECT rowid FROM connection_search WHERE connection_search MATCH '\"0.2\"'") == id);
+}

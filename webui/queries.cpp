@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <string_view>
 
+#include "netmon/connection_search.h"
 #include "netmon/counters.h"
 #include "netmon/schema.h"
-#include "search_terms.h"
 
 namespace netmon::web {
 namespace {
@@ -35,7 +35,7 @@ namespace {
 //    filter, or over a table of fewer rows, ?6 is the lowest integer and this is all.
 // 2. The ids of every matching row, and perhaps a few more, without touching the table: for
 //    q alone of three characters or more, matching_ids_sql looks q's trigrams up in
-//    connection_search (schema/003_connection_search.sql, search_terms.h); for anything else,
+//    connection_search (schema/003_connection_search.sql, netmon/connection_search.h); for anything else,
 //    matching_ids_by_key_sql reads connections_by_key (remote host, port, protocol, LAN device,
 //    port) from end to end.
 // 3. rows_by_id_sql: the rows of those ids, ordered, checked against the whole filter. When
@@ -58,6 +58,10 @@ constexpr std::string_view nth_total_sql =
 
 constexpr std::string_view matching_ids_sql =
     "SELECT rowid FROM connection_search WHERE connection_search MATCH ?1";
+// The rows the ingest has not indexed yet (after a cold start, for a few cycles), from the
+// table. CROSS JOIN: the few noted first, whatever the planner guesses, never the table whole.
+constexpr std::string_view unindexed_matching_ids_sql =
+    "SELECT c.id FROM search_added AS a CROSS JOIN connections AS c ON c.id = a.id WHERE instr(c.search, ?1) > 0";
 
 // The cheap tests first: a device or a protocol leaves few rows for the substring.
 constexpr std::string_view matching_ids_by_key_sql =
@@ -137,6 +141,7 @@ Reader::Reader(Database db) : db_(checked(std::move(db))) {
     connections_ = db_.prepare(connections_sql);
     nth_total_ = db_.prepare(nth_total_sql);
     matching_ids_ = db_.prepare(matching_ids_sql);
+    unindexed_matching_ids_ = db_.prepare(unindexed_matching_ids_sql);
     matching_ids_by_key_ = db_.prepare(matching_ids_by_key_sql);
     ordered_ids_ = db_.prepare(ordered_ids_sql);
     rows_by_id_ = db_.prepare(rows_by_id_sql);
@@ -288,6 +293,12 @@ void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
     std::vector<std::int64_t> ids;
     while (matching.step()) ids.push_back(matching.column_int(0));
     matching.reset();
+    if (!trigrams.empty()) {
+        unindexed_matching_ids_.reset();
+        unindexed_matching_ids_.bind(1, std::string_view(filter.q));
+        while (unindexed_matching_ids_.step()) ids.push_back(unindexed_matching_ids_.column_int(0));
+        unindexed_matching_ids_.reset();
+    }
     if (ids.empty()) return;
     Statement& s = rows_by_id_;
     // 3. Their rows: all at once when they are few.
@@ -301,6 +312,7 @@ void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
     // Else the first ones of the order among them, a batch at a time: a batch's rows come in
     // the order's order, and every row of a batch comes before every row of the next.
     std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::size_t emitted = 0;
     ordered_ids_.reset();
     bool walking = true;
@@ -389,7 +401,8 @@ std::vector<std::vector<std::string>> Reader::connections_plans(const Connection
         if (sql == connections_sql) plan.bind(6, INT64_MIN);
         plans.push_back(plan_lines(plan));
     }
-    for (std::string_view sql : {matching_ids_sql, matching_ids_by_key_sql, ordered_ids_sql}) {
+    for (std::string_view sql :
+         {matching_ids_sql, matching_ids_by_key_sql, ordered_ids_sql, unindexed_matching_ids_sql}) {
         Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
         plans.push_back(plan_lines(plan));
     }

@@ -61,6 +61,7 @@ private:
     Statement connections_;
     Statement nth_total_;
     Statement matching_ids_;
+    Statement unindexed_matching_ids_;
     Statement matching_ids_by_key_;
     Statement ordered_ids_;
     Statement rows_by_id_;

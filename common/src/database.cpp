@@ -42,6 +42,8 @@ DatabaseError DatabaseError::closed(const std::string& path) {
     return DatabaseError(path + " is closed: it could not be opened again", SQLITE_CANTOPEN);
 }
 
+DatabaseError DatabaseError::constraint(const std::string& message) { return DatabaseError(message, SQLITE_CONSTRAINT); }
+
 bool DatabaseError::busy() const { return code_ == SQLITE_BUSY || code_ == SQLITE_LOCKED; }
 
 bool DatabaseError::access_denied() const {

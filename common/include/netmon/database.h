@@ -25,6 +25,8 @@ public:
         : std::runtime_error(message), code_(code), statement_(std::move(statement)) {}
     // For a database that could not be opened again and so is closed (SQLITE_CANTOPEN).
     static DatabaseError closed(const std::string& path);
+    // For a row a constraint kept out (SQLITE_CONSTRAINT), found by its caller.
+    static DatabaseError constraint(const std::string& message);
     int code() const { return code_; }
     const std::string& statement() const { return statement_; }
     bool busy() const;  // locked by another connection: worth retrying later
