@@ -4,9 +4,11 @@
 
 #include <cmath>
 
+#include "cli.h"
 #include "netlink_source.h"
 #include "netmon/database.h"
 #include "netmon/log.h"
+#include "reload.h"
 #include "snapshot_source.h"
 
 namespace netmon {
@@ -35,7 +37,7 @@ IngestService::IngestService(Config config, Logger& log, bool with_events)
       store_(config_.database),
       reconciler_(store_, OutboundFilter(config_.local_subnets)) {
     reconciler_.set_retention(config_.retention);
-    if (with_events && dynamic_cast<const NetlinkDumpSource*>(source_.get()) != nullptr) {
+    if (with_events && source_->has_events()) {
         try {
             events_ = std::make_unique<NetlinkEventSource>(config_.event_buffer);
             if (!events_->receive_buffer_forced())
@@ -90,7 +92,7 @@ std::chrono::milliseconds IngestService::interval() const {
 int IngestService::event_fd() const { return events_ ? events_->fd() : -1; }
 
 void IngestService::check_accounting() {
-    if (!reads_kernel_table(*source_)) return;  // a replayed capture says nothing about this kernel
+    if (!source_->reads_kernel_table()) return;  // a replayed capture says nothing about this kernel
     std::optional<bool> now = conntrack_accounting_enabled();
     if (now == accounting_) return;
     accounting_ = now;
@@ -202,23 +204,17 @@ void IngestService::record_failure(const std::string& error, std::int64_t now) {
     }
 }
 
-void IngestService::reload(Config fresh) {
-    if (fresh.database != config_.database)
-        log_.warning("database changed to " + fresh.database + ": restart netmon-ingest to use it");
-    if (fresh.source != config_.source || fresh.input_file != config_.input_file)
-        log_.warning("source changed: restart netmon-ingest to use it");
-    if (fresh.event_buffer != config_.event_buffer)
-        log_.warning("netlink.event_buffer changed: restart netmon-ingest to use it");
-    fresh.database = config_.database;
-    fresh.source = config_.source;
-    fresh.input_file = config_.input_file;
-    fresh.event_buffer = config_.event_buffer;
+std::chrono::milliseconds IngestService::reload(const IngestCommand& command, const Environment& environment) {
+    Reload reload = plan_reload(config_, load_config(command.config_path, environment), command);
+    for (const std::string& warning : reload.warnings) log_.warning(warning);
+    Config fresh = std::move(reload.config);
     reconciler_.set_filter(OutboundFilter(fresh.local_subnets));
     reconciler_.set_retention(fresh.retention);
     config_ = std::move(fresh);
     store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count()));
     store_.committed();
     log_.info("configuration reloaded from " + (config_.path.empty() ? std::string("built-in defaults") : config_.path));
+    return interval();
 }
 
 }  // namespace netmon

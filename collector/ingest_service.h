@@ -20,6 +20,7 @@ namespace netmon {
 
 class Logger;
 class NetlinkEventSource;
+struct IngestCommand;
 
 class IngestService {
 public:
@@ -41,9 +42,12 @@ public:
     std::optional<CycleResult> only_cycle();
     // Asked during every read of the table: when it says true, the cycle under way stops.
     void stop_when(StopRequested requested);
-    // A new configuration (SIGHUP): the outbound filter and the interval change at once; a new
-    // database path or source needs a restart and is only warned about.
-    void reload(Config fresh);
+    // A reload (SIGHUP): reads the configuration again as main read it at start (the file the
+    // command names or NETMON_CONFIG, then environment, then the command line) and applies what
+    // plan_reload keeps of it: the outbound filter, the retention and the interval change at once;
+    // a new database path or source needs a restart and is only warned about. Returns the
+    // interval from now on. Throws ConfigError, and then changes nothing.
+    std::chrono::milliseconds reload(const IngestCommand& command, const Environment& environment);
 
     // The event socket's descriptor for poll(), or -1 without events.
     int event_fd() const;
@@ -52,7 +56,6 @@ public:
     bool handle_events();
 
     std::chrono::milliseconds interval() const;
-    Store& store() { return store_; }
 
 private:
     void record_failure(const std::string& error, std::int64_t now);

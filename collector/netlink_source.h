@@ -51,6 +51,9 @@ public:
     std::string describe() const override;
     // nf_conntrack_count, of the calling thread's network namespace.
     std::size_t size_hint() const override;
+    bool reads_kernel_table() const override { return true; }
+    // NetlinkEventSource reads them.
+    bool has_events() const override { return true; }
 
 private:
     struct State;

@@ -765,6 +765,13 @@ TEST_CASE("nf_conntrack_acct is read from /proc/sys or is unknown", "[netlink]")
 // -------------------------------------------------------------------------------------------------
 // Against the kernel.
 
+TEST_CASE("a netlink dump reads the kernel's table and has events", "[netlink]") {
+    // The socket opens without privileges; only a read would need CAP_NET_ADMIN.
+    NetlinkDumpSource source;
+    CHECK(source.reads_kernel_table());
+    CHECK(source.has_events());
+}
+
 TEST_CASE("without CAP_NET_ADMIN the dump and the events fail with NetlinkPermissionError", "[netlink]") {
     // Both sockets open unprivileged; the kernel refuses the dump request and the subscription.
     auto attempt = []() -> int {
