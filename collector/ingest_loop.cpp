@@ -19,7 +19,7 @@ constexpr auto repeat_summary_every = std::chrono::seconds(60);
 }  // namespace
 
 IngestLoop::IngestLoop(Hooks hooks, std::chrono::milliseconds interval, Logger& log, SignalFd& signals)
-    : hooks_(std::move(hooks)), interval_(interval), log_(log), signals_(signals) {}
+    : hooks_(std::move(hooks)), interval_(interval), log_(log), signals_(signals), overrun_log_(repeat_summary_every) {}
 
 void IngestLoop::watch(int fd, std::function<void()> on_readable) {
     watched_.emplace_back(fd, std::move(on_readable));
@@ -112,12 +112,11 @@ void IngestLoop::run(std::uint64_t max_cycles) {
 
         const auto now = Clock::now();
         deadline = next_cycle_start(started, now, interval_);
-        if (now - started > interval_ && now - last_overrun_logged_ > repeat_summary_every) {
+        if (now - started > interval_ && overrun_log_.note(1, now)) {
             log_.warning("a cycle took " +
                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - started).count()) +
                          " ms, longer than the interval of " + std::to_string(interval_.count()) +
                          " ms; the next one starts at once (raise interval if this repeats)");
-            last_overrun_logged_ = now;
         }
         if (!wait_until(deadline)) break;
     }

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "log_throttle.h"
+
 namespace netmon {
 
 class Logger;
@@ -66,7 +68,7 @@ private:
     std::string last_error_;
     std::uint64_t repeats_ = 0;  // failures with last_error_ not yet logged
     std::chrono::steady_clock::time_point last_logged_{};
-    std::chrono::steady_clock::time_point last_overrun_logged_{};
+    LogThrottle overrun_log_;
     bool stop_ = false;
     bool cycle_requested_ = false;
 };

@@ -19,7 +19,7 @@ const char* const needs_net_admin_message =
 
 namespace {
 
-constexpr auto overrun_log_every = std::chrono::seconds(60);
+constexpr auto repeated_warning_every = std::chrono::seconds(60);
 
 }  // namespace
 
@@ -35,7 +35,9 @@ IngestService::IngestService(Config config, Logger& log, bool with_events)
       started_at_(unix_ms_now()),
       source_(make_source(config_)),
       store_(config_.database),
-      reconciler_(store_, OutboundFilter(config_.local_subnets)) {
+      reconciler_(store_, OutboundFilter(config_.local_subnets)),
+      overrun_log_(repeated_warning_every),
+      skipped_events_log_(repeated_warning_every) {
     reconciler_.set_retention(config_.retention);
     if (with_events && source_->has_events()) {
         try {
@@ -162,6 +164,7 @@ bool IngestService::handle_events() {
     event_batch_.clear();
     bool lost = false;
     events_->drain(event_batch_, lost);
+    note_skipped_events();
     if (!event_batch_.empty()) {
         EventResult result = reconciler_.apply_events(event_batch_, unix_ms_now());
         store_.committed();
@@ -171,14 +174,10 @@ bool IngestService::handle_events() {
     }
     if (!lost) return false;
     // One line per burst of losses, however many reads report them.
-    ++overruns_since_logged_;
-    const auto steady_now = std::chrono::steady_clock::now();
-    if (steady_now - last_overrun_logged_ >= overrun_log_every) {
-        log_.warning("the kernel dropped conntrack events (" + std::to_string(overruns_since_logged_) +
-                     " overruns of a " + std::to_string(events_->receive_buffer()) +
+    if (auto overruns = overrun_log_.note(1, std::chrono::steady_clock::now())) {
+        log_.warning("the kernel dropped conntrack events (" + std::to_string(*overruns) + " overruns of a " +
+                     std::to_string(events_->receive_buffer()) +
                      "-byte buffer); reading the whole table now. If this repeats, raise netlink.event_buffer");
-        last_overrun_logged_ = steady_now;
-        overruns_since_logged_ = 0;
     }
     Transaction transaction(store_.database());
     store_.add_meta(meta::event_overruns_total, 1);
@@ -186,6 +185,20 @@ bool IngestService::handle_events() {
     transaction.commit();
     store_.committed();
     return true;
+}
+
+void IngestService::note_skipped_events() {
+    const std::uint64_t skipped = events_->skipped();
+    if (skipped == skipped_events_) return;
+    const std::uint64_t more = skipped - skipped_events_;
+    skipped_events_ = skipped;
+    store_.add_meta(meta::event_messages_skipped_total, static_cast<std::int64_t>(more));
+    store_.committed();
+    if (auto count = skipped_events_log_.note(more, std::chrono::steady_clock::now())) {
+        log_.warning(std::to_string(*count) + " conntrack event messages could not be read and were skipped (the last: " +
+                     std::string(describe(events_->last_skip_error())) +
+                     "); their flows are read with the table at the next cycle");
+    }
 }
 
 void IngestService::record_failure(const std::string& error, std::int64_t now) {

@@ -12,6 +12,7 @@
 
 #include "netmon/config.h"
 #include "netmon/entry.h"
+#include "log_throttle.h"
 #include "reconciler.h"
 #include "snapshot_source.h"
 #include "store.h"
@@ -64,6 +65,9 @@ private:
     // When the database file was deleted or replaced under us: logs it, opens the path again
     // (creating it) and has the next read insert every flow. Throws when it cannot be opened.
     void follow_database_file();
+    // Counts in meta the event messages that did not parse since the last call, and logs them
+    // once a minute with what was wrong with the last one.
+    void note_skipped_events();
 
     Config config_;
     Logger& log_;
@@ -77,14 +81,15 @@ private:
     std::uint64_t last_skipped_ = 0;
     bool first_cycle_ = true;
     bool reopen_failed_ = false;  // the last reopen threw: its warning was logged
-    std::chrono::steady_clock::time_point last_overrun_logged_{};
-    std::uint64_t overruns_since_logged_ = 0;
+    LogThrottle overrun_log_;
+    LogThrottle skipped_events_log_;
+    std::uint64_t skipped_events_ = 0;  // events_->skipped() already counted in meta
 };
 
 // Milliseconds since the Unix epoch, UTC: the time of every row netmon writes.
 std::int64_t unix_ms_now();
 
-// The message for a missing CAP_NET_ADMIN, as the issue and the docs give it.
+// The message for a missing CAP_NET_ADMIN, as README.md gives it.
 extern const char* const needs_net_admin_message;
 
 }  // namespace netmon

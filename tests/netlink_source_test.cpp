@@ -1018,6 +1018,7 @@ TEST_CASE("lost events are reported not thrown and reading goes on", "[netlink][
     for (const Entry& e : rest) seen = seen || (e.original.dst == IpAddress::v4(192, 0, 2, 10) && e.original.dport == 123);
     CHECK(seen);
     CHECK(source->skipped() == 0);
+    CHECK(source->last_skip_error() == ParseError::none);
 }
 
 TEST_CASE("a read that fails halfway leaves the source usable", "[netlink][lab]") {
