@@ -195,8 +195,8 @@ void IngestService::note_skipped_events() {
     store_.add_meta(meta::event_messages_skipped_total, static_cast<std::int64_t>(more));
     store_.committed();
     if (auto count = skipped_events_log_.note(more, std::chrono::steady_clock::now())) {
-        log_.warning(std::to_string(*count) + " conntrack event messages could not be read and were skipped (the last: " +
-                     std::string(describe(events_->last_skip_error())) +
+        log_.warning(std::to_string(*count) + " conntrack event messages could not be read and were skipped " +
+                     "(the last: " + std::string(describe(events_->last_skip_error())) +
                      "); their flows are read with the table at the next cycle");
     }
 }

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "log_throttle.h"
 #include "netmon/config.h"
 #include "netmon/entry.h"
-#include "log_throttle.h"
 #include "reconciler.h"
 #include "snapshot_source.h"
 #include "store.h"
