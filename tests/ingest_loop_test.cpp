@@ -211,7 +211,7 @@ TEST_CASE("a watched descriptor is served between cycles", "[loop]") {
     ::close(fds[1]);
 }
 
-TEST_CASE("the interval a reload returns is the loop's from then on; a failed reload keeps it", "[loop]") {
+TEST_CASE("the interval a reload returns is the loop's from then on, and a failed reload keeps it", "[loop]") {
     SignalFd signals;
     RecordingLogger log;
     int calls = 0;

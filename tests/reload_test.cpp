@@ -52,7 +52,7 @@ TEST_CASE("the database, the source and the event buffer stay until a restart, e
           std::vector<std::string>{"source changed: restart netmon-ingest to use it"});
 }
 
-TEST_CASE("--interval still wins after a reload, and says so first when the file asks for another", "[reload]") {
+TEST_CASE("the command line's interval still wins after a reload, and says so first when the file asks for another", "[reload]") {
     IngestCommand command;
     command.interval = 0.5;
     Config running;
