@@ -26,10 +26,15 @@ void write_rows(Database& db) {
                " INSERT INTO t SELECT printf('%0100d', i) FROM n");
 }
 
-// Waits up to 5 s for the database file to grow past size; returns its size then.
-std::uintmax_t wait_for_growth(const std::string& path, std::uintmax_t size) {
+// The size the database file has once every page of the WAL is copied back into it.
+std::uintmax_t checkpointed_size(Database& db) {
+    return static_cast<std::uintmax_t>(query_int(db, "PRAGMA page_count") * query_int(db, "PRAGMA page_size"));
+}
+
+// Waits up to 5 s for the database file to reach size; returns its size then.
+std::uintmax_t wait_for_size(const std::string& path, std::uintmax_t size) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (fs::file_size(path) <= size && std::chrono::steady_clock::now() < deadline)
+    while (fs::file_size(path) < size && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return fs::file_size(path);
 }
@@ -42,15 +47,18 @@ TEST_CASE("a request copies the WAL back into the database without the writer wa
     Database writer(path, Database::Mode::read_write_create);
     write_rows(writer);
     Checkpointer checkpointer(path);
-    const std::uintmax_t before = fs::file_size(path);
+    CHECK(fs::file_size(path) < 200'000);
     CHECK(fs::file_size(path + "-wal") > 200'000);  // 2,000 rows of 100 bytes, all in the WAL
     checkpointer.request();
-    CHECK(wait_for_growth(path, before) > 200'000);
+    const std::uintmax_t first = checkpointed_size(writer);
+    CHECK(first > 200'000);
+    CHECK(wait_for_size(path, first) == first);
     // The writer goes on meanwhile, and the next request copies its new pages too.
     writer.execute("INSERT INTO t SELECT x FROM t");
-    const std::uintmax_t after_first = fs::file_size(path);
+    const std::uintmax_t second = checkpointed_size(writer);
+    CHECK(second > first);
     checkpointer.request();
-    CHECK(wait_for_growth(path, after_first) > after_first);
+    CHECK(wait_for_size(path, second) == second);
     CHECK(query_int(writer, "SELECT count(*) FROM t") == 4000);
 }
 
