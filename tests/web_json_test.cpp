@@ -3,10 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "api_json.h"
-#include "json_writer.h"
+#include "netmon/json_writer.h"
 #include "units.h"
 
 using namespace netmon::web;
+using netmon::append_json_string;
 using json = nlohmann::ordered_json;
 
 namespace {

@@ -1,12 +1,11 @@
-#include "json_writer.h"
+#include "netmon/json_writer.h"
 
 #include <charconv>
 #include <cmath>
 
 #include "netmon/utf8.h"
-#include "units.h"
 
-namespace netmon::web {
+namespace netmon {
 namespace {
 
 // Control characters, the quote, the backslash, DEL, the characters HTML gives meaning to, and
@@ -129,11 +128,4 @@ void JsonWriter::words(std::string_view text) {
     out_ += ']';
 }
 
-void JsonWriter::time(std::int64_t unix_ms) {
-    separate();
-    out_ += '"';
-    append_time(out_, unix_ms);
-    out_ += '"';
-}
-
-}  // namespace netmon::web
+}  // namespace netmon

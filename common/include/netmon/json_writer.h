@@ -1,12 +1,13 @@
 #pragma once
-// A small streaming JSON writer for the API's row arrays, which are the hot path: it appends to
-// one string, with no tree in between. Small documents use nlohmann::json instead.
+// A small streaming JSON writer: it appends to one string, with no tree in between. Every JSON
+// netmon writes goes through it (docs/PERFORMANCE.md, "Issue 11: rows by name": the row arrays
+// of the API are its hot path, and a tree costs them several times the time).
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace netmon::web {
+namespace netmon {
 
 // Appends text as a JSON string, quotes included. Control characters, '"', '\\' and also '<',
 // '>', '&' (so that the text stays inert inside HTML) are escaped; bytes that are not valid
@@ -43,8 +44,11 @@ public:
     }
     // Space-separated words as an array of strings: "ASSURED UNREPLIED" is ["ASSURED","UNREPLIED"].
     void words(std::string_view text);
-    // A time as an ISO 8601 UTC string with milliseconds.
-    void time(std::int64_t unix_ms);
+    // The string to append one value to by hand (a time, say), its separator written.
+    std::string& raw_value() {
+        separate();
+        return out_;
+    }
 
 private:
     void separate() {
@@ -56,4 +60,4 @@ private:
     bool first_ = true;
 };
 
-}  // namespace netmon::web
+}  // namespace netmon
