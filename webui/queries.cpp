@@ -283,44 +283,59 @@ private:
 
 }  // namespace
 
+namespace {
+
+// Calls row for each row of a bound statement, then resets it.
+void emit_rows(Statement& s, const std::function<void(const ConnectionRow&)>& row) {
+    ConnectionRow r;
+    while (s.step()) {
+        read_row(s, r);
+        row(r);
+    }
+    s.reset();
+}
+
+}  // namespace
+
 void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
                          const std::function<void(const ConnectionRow&)>& row) {
-    ConnectionRow r;
-    auto emit_all = [&](Statement& s) {
-        while (s.step()) {
-            read_row(s, r);
-            row(r);
-        }
-        s.reset();
-    };
     if (filter.proto.empty() && filter.src.empty() && filter.q.empty()) {
         connections_.reset();
         bind_filter(connections_, filter, now_ms);
         connections_.bind(6, INT64_MIN);
-        emit_all(connections_);
+        emit_rows(connections_, row);
         return;
     }
     Snapshot snapshot(db_);
     // 1. The first rows of the order.
-    if (filter.limit * 4 <= first_rows) {
-        nth_total_.reset();
-        nth_total_.bind(1, static_cast<std::int64_t>(first_rows));
-        const bool more = nth_total_.step();
-        const std::int64_t lowest = more ? nth_total_.column_int(0) : INT64_MIN;
-        nth_total_.reset();
-        std::vector<ConnectionRow> rows;
-        Statement& s = connections_;
-        s.reset();
-        bind_filter(s, filter, now_ms);
-        s.bind(6, lowest);
-        while (s.step()) read_row(s, rows.emplace_back());
-        s.reset();
-        if (rows.size() == filter.limit || !more) {
-            for (const ConnectionRow& found : rows) row(found);
-            return;
-        }
-    }
+    if (filter.limit * 4 <= first_rows && answered_by_first_rows(filter, now_ms, row)) return;
     // 2. Every matching id, and perhaps a few more.
+    std::vector<std::int64_t> ids = matching_ids(filter);
+    if (ids.empty()) return;
+    // 3. Their rows.
+    rows_of_ids(filter, now_ms, std::move(ids), row);
+}
+
+bool Reader::answered_by_first_rows(const ConnectionFilter& filter, std::int64_t now_ms,
+                                    const std::function<void(const ConnectionRow&)>& row) {
+    nth_total_.reset();
+    nth_total_.bind(1, static_cast<std::int64_t>(first_rows));
+    const bool more = nth_total_.step();
+    const std::int64_t lowest = more ? nth_total_.column_int(0) : INT64_MIN;
+    nth_total_.reset();
+    std::vector<ConnectionRow> rows;
+    Statement& s = connections_;
+    s.reset();
+    bind_filter(s, filter, now_ms);
+    s.bind(6, lowest);
+    while (s.step()) read_row(s, rows.emplace_back());
+    s.reset();
+    if (rows.size() != filter.limit && more) return false;
+    for (const ConnectionRow& found : rows) row(found);
+    return true;
+}
+
+std::vector<std::int64_t> Reader::matching_ids(const ConnectionFilter& filter) {
     const bool q_alone = filter.proto.empty() && filter.src.empty();
     const std::string trigrams = q_alone ? trigram_query(filter.q) : std::string();
     Statement& matching = trigrams.empty() ? matching_ids_by_key_ : matching_ids_;
@@ -341,20 +356,25 @@ void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
         while (unindexed_matching_ids_.step()) ids.push_back(unindexed_matching_ids_.column_int(0));
         unindexed_matching_ids_.reset();
     }
-    if (ids.empty()) return;
+    return ids;
+}
+
+void Reader::rows_of_ids(const ConnectionFilter& filter, std::int64_t now_ms, std::vector<std::int64_t> ids,
+                         const std::function<void(const ConnectionRow&)>& row) {
     Statement& s = rows_by_id_;
-    // 3. Their rows: all at once when they are few.
+    // All at once when they are few.
     if (ids.size() <= std::max(fetch_all_up_to, filter.limit * 2)) {
         s.reset();
         bind_filter(s, filter, now_ms);
         s.bind(6, std::string_view(json_array(ids)));
-        emit_all(s);
+        emit_rows(s, row);
         return;
     }
     // Else the first ones of the order among them, a batch at a time: a batch's rows come in
     // the order's order, and every row of a batch comes before every row of the next.
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    ConnectionRow r;
     std::size_t emitted = 0;
     ordered_ids_.reset();
     bool walking = true;

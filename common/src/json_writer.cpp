@@ -66,22 +66,12 @@ void append_json_integer(std::string& out, std::int64_t number) {
     out.append(digits, end);
 }
 
-void JsonWriter::key(std::string_view name) {
+void JsonWriter::long_key(std::string_view name) {
     separate();
     out_ += '"';
     out_ += name;
     out_ += "\":";
-    first_ = true;  // the value that follows takes no comma
-}
-
-void JsonWriter::value(std::string_view text) {
-    separate();
-    append_json_string(out_, text);
-}
-
-void JsonWriter::value(std::int64_t number) {
-    separate();
-    append_json_integer(out_, number);
+    first_ = true;
 }
 
 void JsonWriter::value(std::uint64_t number) {
@@ -100,16 +90,6 @@ void JsonWriter::value(double number) {
     char digits[32];
     auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
     out_.append(digits, end);
-}
-
-void JsonWriter::value(bool flag) {
-    separate();
-    out_ += flag ? "true" : "false";
-}
-
-void JsonWriter::null() {
-    separate();
-    out_ += "null";
 }
 
 void JsonWriter::words(std::string_view text) {
