@@ -23,28 +23,23 @@ void append_number(std::string& out, double value) {
 
 double seconds(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
+// '\\' and line feeds escaped, and '"' too when quotes is set.
+std::string escape(std::string_view text, bool quotes) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"' && quotes) out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
 }  // namespace
 
-std::string escape_label_value(std::string_view value) {
-    std::string out;
-    for (char c : value) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-    return out;
-}
+std::string escape_label_value(std::string_view value) { return escape(value, true); }
 
-std::string escape_help(std::string_view help) {
-    std::string out;
-    for (char c : help) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-    return out;
-}
+std::string escape_help(std::string_view help) { return escape(help, false); }
 
 void PrometheusText::family(std::string_view name, std::string_view type, std::string_view help) {
     text_ += "# HELP ";

@@ -14,6 +14,14 @@ constexpr bool needs_care(unsigned char c) {
     return c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&';
 }
 
+// A number in the shortest form that reads back the same.
+template <class Number>
+void append_chars(std::string& out, Number number) {
+    char digits[32];
+    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
+    out.append(digits, end);
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -60,11 +68,7 @@ void append_json_string(std::string& out, std::string_view text) {
     out += '"';
 }
 
-void append_json_integer(std::string& out, std::int64_t number) {
-    char digits[24];
-    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
-    out.append(digits, end);
-}
+void append_json_integer(std::string& out, std::int64_t number) { append_chars(out, number); }
 
 void JsonWriter::long_key(std::string_view name) {
     separate();
@@ -76,9 +80,7 @@ void JsonWriter::long_key(std::string_view name) {
 
 void JsonWriter::value(std::uint64_t number) {
     separate();
-    char digits[24];
-    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
-    out_.append(digits, end);
+    append_chars(out_, number);
 }
 
 void JsonWriter::value(double number) {
@@ -87,9 +89,7 @@ void JsonWriter::value(double number) {
         out_ += "null";
         return;
     }
-    char digits[32];
-    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
-    out_.append(digits, end);
+    append_chars(out_, number);
 }
 
 void JsonWriter::words(std::string_view text) {
