@@ -41,6 +41,7 @@
 #include "netlink_source.h"
 #include "reconciler.h"
 #include "store.h"
+#include "netmon/c_handle.h"
 #include "netmon/outbound.h"
 
 using namespace netmon;
@@ -96,8 +97,6 @@ void in_namespace(const std::string& name, F&& f) {
     if (failure) std::rethrow_exception(failure);
 }
 
-template <class T, auto Free>
-using Handle = std::unique_ptr<T, std::integral_constant<decltype(Free), Free>>;
 
 // The i-th entry: a mix like a home router's table. Of every 16: 8 tcp ESTABLISHED, 4 udp,
 // 1 tcp and 1 udp over IPv6, 1 icmp echo, 1 tcp to a private address (not outbound). Tuples
@@ -154,7 +153,7 @@ void make_entry(std::uint32_t i, nf_conntrack* ct) {
 
 // Creates count entries through ctnetlink in batches of messages, and counts the failures.
 std::uint32_t fill(std::uint32_t count) {
-    Handle<mnl_socket, &mnl_socket_close> socket(mnl_socket_open(NETLINK_NETFILTER));
+    CHandle<mnl_socket*, &mnl_socket_close> socket(mnl_socket_open(NETLINK_NETFILTER));
     if (!socket || mnl_socket_bind(socket.get(), 0, MNL_SOCKET_AUTOPID) < 0)
         throw std::runtime_error(std::string("netlink socket: ") + std::strerror(errno));
     int receive_buffer = 64 << 20;
@@ -179,14 +178,14 @@ std::uint32_t fill(std::uint32_t count) {
     };
     // The kernel takes a batch in one sendmsg, up to the socket's send buffer (about 200 KiB).
     mnl_nlmsg_batch* raw = mnl_nlmsg_batch_start(batch.data(), 128 << 10);
-    Handle<mnl_nlmsg_batch, &mnl_nlmsg_batch_stop> guard(raw);
+    CHandle<mnl_nlmsg_batch*, &mnl_nlmsg_batch_stop> guard(raw);
     auto send = [&] {
         if (mnl_socket_sendto(socket.get(), mnl_nlmsg_batch_head(raw), mnl_nlmsg_batch_size(raw)) < 0)
             throw std::runtime_error(std::string("send: ") + std::strerror(errno));
         read_errors(MSG_DONTWAIT);
     };
     for (std::uint32_t i = 0; i < count; ++i) {
-        Handle<nf_conntrack, &nfct_destroy> ct(nfct_new());
+        ConntrackObject ct = make_conntrack();
         make_entry(i, ct.get());
         nlmsghdr* message = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(raw));
         message->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
@@ -208,7 +207,7 @@ std::uint32_t fill(std::uint32_t count) {
 
 // The kernel's part: the dump received into a buffer of buffer_size and not parsed.
 std::size_t raw_dump(std::size_t buffer_size) {
-    Handle<mnl_socket, &mnl_socket_close> socket(mnl_socket_open(NETLINK_NETFILTER));
+    CHandle<mnl_socket*, &mnl_socket_close> socket(mnl_socket_open(NETLINK_NETFILTER));
     mnl_socket_bind(socket.get(), 0, MNL_SOCKET_AUTOPID);
     std::vector<char> buffer(buffer_size);
     nlmsghdr* request = mnl_nlmsg_put_header(buffer.data());

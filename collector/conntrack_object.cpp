@@ -187,7 +187,7 @@ void read_reply_icmp(const nlmsghdr* message, bool v6, Tuple& reply) {
 
 }  // namespace
 
-void ConntrackDeleter::operator()(nf_conntrack* ct) const noexcept { nfct_destroy(ct); }
+void destroy_conntrack(nf_conntrack* ct) noexcept { nfct_destroy(ct); }
 
 ConntrackObject make_conntrack() {
     ConntrackObject ct(nfct_new());

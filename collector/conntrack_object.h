@@ -3,9 +3,9 @@
 // nf_conntrack object; we read that object field by field, never through its text printer.
 // Works on byte buffers only: no socket, so it is testable without a kernel.
 
-#include <memory>
 #include <optional>
 
+#include "netmon/c_handle.h"
 #include "netmon/entry.h"
 #include "netmon/parser.h"
 
@@ -14,11 +14,9 @@ struct nlmsghdr;
 
 namespace netmon {
 
-// Frees with nfct_destroy (named in the .cpp, so that this header needs no C header).
-struct ConntrackDeleter {
-    void operator()(nf_conntrack* ct) const noexcept;
-};
-using ConntrackObject = std::unique_ptr<nf_conntrack, ConntrackDeleter>;
+// nfct_destroy, wrapped in the .cpp so that this header needs no C header.
+void destroy_conntrack(nf_conntrack* ct) noexcept;
+using ConntrackObject = CHandle<nf_conntrack*, &destroy_conntrack>;
 
 // A new object with no attribute set. Throws std::bad_alloc when nfct_new fails.
 ConntrackObject make_conntrack();

@@ -21,13 +21,12 @@
 #include <utility>
 
 #include "conntrack_object.h"
+#include "netmon/c_handle.h"
 
 namespace netmon {
 namespace {
 
-template <class T, auto Free>
-using Handle = std::unique_ptr<T, std::integral_constant<decltype(Free), Free>>;
-using Socket = Handle<mnl_socket, &mnl_socket_close>;
+using Socket = CHandle<mnl_socket*, &mnl_socket_close>;
 
 [[noreturn]] void throw_errno(std::string what, int error) {
     what += ": ";

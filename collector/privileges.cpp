@@ -5,16 +5,14 @@
 
 #include <cerrno>
 #include <fstream>
-#include <memory>
 #include <system_error>
+
+#include "netmon/c_handle.h"
 
 namespace netmon {
 namespace {
 
-struct CapFree {
-    void operator()(cap_t caps) const noexcept { cap_free(caps); }
-};
-using Caps = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
+using Caps = CHandle<cap_t, &cap_free>;
 
 [[noreturn]] void fail(const char* step) { throw std::system_error(errno, std::generic_category(), step); }
 

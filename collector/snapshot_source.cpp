@@ -11,25 +11,14 @@
 #include <fstream>
 
 #include "netlink_source.h"
+#include "netmon/c_handle.h"
 #include "netmon/config.h"
 #include "netmon/outbound.h"
 
 namespace netmon {
 namespace {
 
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
+using FileDescriptor = CHandle<int, &::close, -1>;
 
 // What a file that is not regular is, for the message that refuses it; nullptr when it is regular.
 const char* irregular_kind(mode_t mode) {

@@ -170,7 +170,7 @@ std::unique_ptr<Store::Open> Store::open_file() const {
         return std::make_unique<Open>(path_, busy_timeout_ms_);
     } catch (const DatabaseError& e) {
         if (!e.access_denied()) throw;
-        throw DatabaseError(explain_database_access(path_, check_database_access(path_), e.what()), e.code(),
+        throw DatabaseError(explain_database_access(path_, check_database_access(path_), e.what()), e.kind(),
                             e.statement());
     }
 }

@@ -10,13 +10,15 @@
 #include <memory>
 #include <string>
 
+#include "netmon/c_handle.h"
+
 namespace netmon::web {
 
 std::vector<IpAddress> host_addresses() {
     ifaddrs* raw = nullptr;
     if (::getifaddrs(&raw) != 0)
         throw ListenError(std::string("cannot list this host's addresses (getifaddrs): ") + std::strerror(errno));
-    std::unique_ptr<ifaddrs, decltype(&::freeifaddrs)> list(raw, &::freeifaddrs);
+    CHandle<ifaddrs*, &::freeifaddrs> list(raw);
     std::vector<IpAddress> addresses;
     for (const ifaddrs* entry = raw; entry != nullptr; entry = entry->ifa_next) {
         if (entry->ifa_addr == nullptr) continue;

@@ -1,6 +1,5 @@
 #include "reader_pool.h"
 
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,39 +27,14 @@ bool exists(const std::string& path) {
     return ::stat(path.c_str(), &status) == 0;
 }
 
-// file:PATH?immutable=1, with the characters that mean something in a URI escaped.
-std::string immutable_uri(const std::string& path) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string uri = "file:";
-    for (char c : path) {
-        auto byte = static_cast<unsigned char>(c);
-        if (c == '?' || c == '#' || c == '%' || byte < 0x21 || byte >= 0x7f) {
-            uri += '%';
-            uri += hex[byte >> 4];
-            uri += hex[byte & 15];
-        } else {
-            uri += c;
-        }
-    }
-    return uri + "?immutable=1";
-}
-
-// URIs are off unless SQLite was built with them or told before its first use; Debian's is
-// built with SQLITE_USE_URI.
-bool uris_enabled() {
-    static const bool enabled =
-        sqlite3_config(SQLITE_CONFIG_URI, 1) == SQLITE_OK || sqlite3_compileoption_used("USE_URI") != 0;
-    return enabled;
-}
-
 std::string describe(const DatabaseError& e, const std::string& path) {
-    switch (e.code()) {
-        case SQLITE_NOTADB: return path + " is not an SQLite database; is database: in netmon.yml right?";
-        case SQLITE_CORRUPT: return path + " is damaged (" + std::string(e.what()) + ")";
-        case SQLITE_CANTOPEN:
-        case SQLITE_READONLY:
-        case SQLITE_PERM:
-        case SQLITE_AUTH:
+    switch (e.kind()) {
+        case DatabaseError::Kind::not_a_database:
+            return path + " is not an SQLite database; is database: in netmon.yml right?";
+        case DatabaseError::Kind::corrupt: return path + " is damaged (" + std::string(e.what()) + ")";
+        case DatabaseError::Kind::cannot_open:
+        case DatabaseError::Kind::read_only:
+        case DatabaseError::Kind::denied:
             return "cannot read " + path + " (" + e.what() +
                    "): netmon-web's user needs read access to it, to its -wal and -shm files and to its directory";
         default: return "cannot read " + path + ": " + e.what();
@@ -121,10 +95,11 @@ ReaderPool::Lease ReaderPool::acquire() {
             db.set_busy_timeout(busy_timeout_ms);
             entry->reader = std::make_unique<Reader>(std::move(db));
         } catch (const DatabaseError& e) {
-            bool cannot_create_wal_files = e.code() == SQLITE_READONLY || e.code() == SQLITE_CANTOPEN;
-            if (!cannot_create_wal_files || exists(path_ + "-wal") || !uris_enabled()) throw;
+            bool cannot_create_wal_files =
+                e.kind() == DatabaseError::Kind::read_only || e.kind() == DatabaseError::Kind::cannot_open;
+            if (!cannot_create_wal_files || exists(path_ + "-wal")) throw;
             // See the header: the ingest has stopped and its files are gone.
-            Database db(immutable_uri(path_), Database::Mode::read_only);
+            Database db(path_, Database::Mode::immutable);
             entry->reader = std::make_unique<Reader>(std::move(db));
             entry->immutable = true;
         }

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "netmon/c_handle.h"
 #include "netmon/config.h"
 
 namespace netmon::web {
@@ -17,7 +18,8 @@ constexpr std::int64_t min_rate_period_ms = 1000;
 
 // Reads a small file (/proc and /sys files are a page at most). Sets error to strerror.
 std::optional<std::string> read_small_file(const std::string& path, std::string& error) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    CHandle<int, &::close, -1> file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const int fd = file.get();
     if (fd < 0) {
         error = path + ": " + std::strerror(errno);
         return std::nullopt;
@@ -29,14 +31,12 @@ std::optional<std::string> read_small_file(const std::string& path, std::string&
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             error = path + ": " + std::strerror(errno);
-            ::close(fd);
             return std::nullopt;
         }
         if (n == 0) break;
         text.append(buffer, static_cast<std::size_t>(n));
         if (text.size() > 1 << 20) break;  // not a /proc file
     }
-    ::close(fd);
     return text;
 }
 

@@ -29,6 +29,39 @@ std::string access_message(sqlite3* db, int rc, bool writes) {
     return message_of(db, rc, (writes ? "cannot write " : "cannot read ") + file_of(db));
 }
 
+DatabaseError::Kind kind_of(int rc) {
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED: return DatabaseError::Kind::busy;
+        case SQLITE_CANTOPEN: return DatabaseError::Kind::cannot_open;
+        case SQLITE_READONLY: return DatabaseError::Kind::read_only;
+        case SQLITE_PERM:
+        case SQLITE_AUTH: return DatabaseError::Kind::denied;
+        case SQLITE_NOTADB: return DatabaseError::Kind::not_a_database;
+        case SQLITE_CORRUPT: return DatabaseError::Kind::corrupt;
+        case SQLITE_FULL: return DatabaseError::Kind::full;
+        case SQLITE_CONSTRAINT: return DatabaseError::Kind::constraint;
+        default: return DatabaseError::Kind::other;
+    }
+}
+
+// file:PATH?immutable=1, with the characters that mean something in a URI escaped.
+std::string immutable_uri(const std::string& path) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string uri = "file:";
+    for (char c : path) {
+        auto byte = static_cast<unsigned char>(c);
+        if (c == '?' || c == '#' || c == '%' || byte < 0x21 || byte >= 0x7f) {
+            uri += '%';
+            uri += hex[byte >> 4];
+            uri += hex[byte & 15];
+        } else {
+            uri += c;
+        }
+    }
+    return uri + "?immutable=1";
+}
+
 // Process-wide settings that must precede any other use of SQLite: once, before the first open.
 bool configure_sqlite() {
     // Memory statistics take a global mutex on every allocation; netmon never reads them.
@@ -38,23 +71,24 @@ bool configure_sqlite() {
 
 }  // namespace
 
+void detail::finalize_statement(sqlite3_stmt* statement) noexcept { sqlite3_finalize(statement); }
+
+void detail::close_database(sqlite3* db) noexcept { sqlite3_close_v2(db); }
+
 DatabaseError DatabaseError::closed(const std::string& path) {
-    return DatabaseError(path + " is closed: it could not be opened again", SQLITE_CANTOPEN);
+    return DatabaseError(path + " is closed: it could not be opened again", Kind::cannot_open);
 }
 
-DatabaseError DatabaseError::constraint(const std::string& message) { return DatabaseError(message, SQLITE_CONSTRAINT); }
-
-bool DatabaseError::busy() const { return code_ == SQLITE_BUSY || code_ == SQLITE_LOCKED; }
+DatabaseError DatabaseError::constraint(const std::string& message) { return DatabaseError(message, Kind::constraint); }
 
 bool DatabaseError::access_denied() const {
-    return code_ == SQLITE_CANTOPEN || code_ == SQLITE_READONLY || code_ == SQLITE_PERM;
+    // SQLITE_AUTH (also Kind::denied) never happens here: netmon installs no authorizer.
+    return kind_ == Kind::cannot_open || kind_ == Kind::read_only || kind_ == Kind::denied;
 }
-
-void Statement::Finalize::operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
 
 void Statement::check(int rc, const char* what) const {
     if (rc != SQLITE_OK)
-        throw DatabaseError(message_of(db_, rc, std::string(what) + " on " + file_of(db_)), rc & 0xff,
+        throw DatabaseError(message_of(db_, rc, std::string(what) + " on " + file_of(db_)), kind_of(rc),
                             sqlite3_sql(handle_.get()));
 }
 
@@ -91,7 +125,7 @@ bool Statement::step() {
     std::string message = access_message(db_, rc, sqlite3_stmt_readonly(handle_.get()) == 0);
     std::string statement = sqlite3_sql(handle_.get());
     sqlite3_reset(handle_.get());
-    throw DatabaseError(message, rc & 0xff, std::move(statement));
+    throw DatabaseError(message, kind_of(rc), std::move(statement));
 }
 
 void Statement::run() {
@@ -119,18 +153,21 @@ bool Statement::column_is_null(int index) const {
     return sqlite3_column_type(handle_.get(), index) == SQLITE_NULL;
 }
 
-void Database::Close::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-
 Database::Database(const std::string& path, Mode mode) : path_(path) {
     static const bool configured = configure_sqlite();
     (void)configured;
-    int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::read_only ? SQLITE_OPEN_READONLY
-                                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::read_write_create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                                                        : SQLITE_OPEN_READONLY);
+    // immutable=1 exists only as a URI parameter. SQLITE_OPEN_URI reads this one name as a URI
+    // whatever the process-wide setting (SQLITE_CONFIG_URI, which is too late once SQLite has
+    // been initialised, and SQLITE_USE_URI, a build option).
+    const std::string name = mode == Mode::immutable ? immutable_uri(path) : path;
+    if (mode == Mode::immutable) flags |= SQLITE_OPEN_URI;
     sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
     // Owned at once: a failed open still allocates a handle.
     db_.reset(raw);
-    if (rc != SQLITE_OK) throw DatabaseError(message_of(raw, rc, "cannot open " + path), rc & 0xff);
+    if (rc != SQLITE_OK) throw DatabaseError(message_of(raw, rc, "cannot open " + path), kind_of(rc));
     sqlite3_extended_result_codes(raw, 0);
 }
 
@@ -143,7 +180,7 @@ void Database::execute(std::string_view sql) {
         sqlite3_free(error);
         const bool writes = sqlite3_db_readonly(db_.get(), "main") != 1;
         throw DatabaseError((writes ? "cannot write " : "cannot read ") + file_of(db_.get()) + ": " + reason,
-                            rc & 0xff, std::move(text));
+                            kind_of(rc), std::move(text));
     }
 }
 
@@ -151,9 +188,9 @@ Statement Database::prepare(std::string_view sql) const {
     sqlite3_stmt* raw = nullptr;
     int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                                 &raw, nullptr);
-    std::unique_ptr<sqlite3_stmt, Statement::Finalize> handle(raw);
+    Statement::Handle handle(raw);
     if (rc != SQLITE_OK)
-        throw DatabaseError(message_of(db_.get(), rc, "cannot prepare a statement on " + path_), rc & 0xff,
+        throw DatabaseError(message_of(db_.get(), rc, "cannot prepare a statement on " + path_), kind_of(rc),
                             std::string(sql));
     return Statement(std::move(handle), db_.get());
 }

@@ -3,39 +3,60 @@
 // <sqlite3.h>.
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "netmon/c_handle.h"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace netmon {
 
-// An SQLite failure. code() is SQLite's primary result code (SQLITE_BUSY, SQLITE_FULL, ...).
-// what() is for people: what could not be done to which file, and SQLite's reason
+namespace detail {
+// sqlite3_finalize and sqlite3_close_v2, wrapped in database.cpp so that this header needs no
+// <sqlite3.h>.
+void finalize_statement(sqlite3_stmt* statement) noexcept;
+void close_database(sqlite3* db) noexcept;
+}  // namespace detail
+
+// An SQLite failure. kind() is what went wrong, in the terms callers act on; what() is for
+// people: what could not be done to which file, and SQLite's reason
 // ("cannot write /var/lib/netmon/netmon.db: database or disk is full"); statement() is the SQL
 // that failed, when one did, for debug logs only.
 class DatabaseError : public std::runtime_error {
 public:
-    DatabaseError(const std::string& message, int code, std::string statement = {})
-        : std::runtime_error(message), code_(code), statement_(std::move(statement)) {}
-    // For a database that could not be opened again and so is closed (SQLITE_CANTOPEN).
+    enum class Kind {
+        busy,            // locked by another connection (SQLITE_BUSY, SQLITE_LOCKED)
+        cannot_open,     // the file or its directory could not be opened or created (SQLITE_CANTOPEN)
+        read_only,       // a write to a read-only file or connection (SQLITE_READONLY)
+        denied,          // refused by the file system or an authorizer (SQLITE_PERM, SQLITE_AUTH)
+        not_a_database,  // the file is not an SQLite database (SQLITE_NOTADB)
+        corrupt,         // the file is damaged (SQLITE_CORRUPT)
+        full,            // the disk or the database's page limit is full (SQLITE_FULL)
+        constraint,      // a row a constraint kept out (SQLITE_CONSTRAINT)
+        other,
+    };
+
+    DatabaseError(const std::string& message, Kind kind, std::string statement = {})
+        : std::runtime_error(message), kind_(kind), statement_(std::move(statement)) {}
+    // For a database that could not be opened again and so is closed (Kind::cannot_open).
     static DatabaseError closed(const std::string& path);
-    // For a row a constraint kept out (SQLITE_CONSTRAINT), found by its caller.
+    // For a row a constraint kept out, found by its caller.
     static DatabaseError constraint(const std::string& message);
-    int code() const { return code_; }
+    Kind kind() const { return kind_; }
     const std::string& statement() const { return statement_; }
-    bool busy() const;  // locked by another connection: worth retrying later
-    // The file or its directory could not be opened, created or written (SQLITE_CANTOPEN,
-    // SQLITE_READONLY, SQLITE_PERM): a matter of permissions or of a read-only file system.
+    bool busy() const { return kind_ == Kind::busy; }  // worth retrying later
+    // The file or its directory could not be opened, created or written (cannot_open,
+    // read_only, or denied by the file system): a matter of permissions or of a read-only file
+    // system.
     bool access_denied() const;
 
 private:
-    int code_;
+    Kind kind_;
     std::string statement_;
 };
 
@@ -69,22 +90,23 @@ public:
 
 private:
     friend class Database;
-    struct Finalize {
-        void operator()(sqlite3_stmt* statement) const noexcept;
-    };
-    Statement(std::unique_ptr<sqlite3_stmt, Finalize> handle, sqlite3* db)
-        : handle_(std::move(handle)), db_(db) {}
+    using Handle = CHandle<sqlite3_stmt*, &detail::finalize_statement>;
+    Statement(Handle handle, sqlite3* db) : handle_(std::move(handle)), db_(db) {}
     void check(int rc, const char* what) const;
 
-    std::unique_ptr<sqlite3_stmt, Finalize> handle_;
+    Handle handle_;
     sqlite3* db_ = nullptr;
 };
 
 class Database {
 public:
-    enum class Mode { read_only, read_write_create };
+    // immutable: read-only, and SQLite assumes that nothing changes the file while it is open:
+    // it takes no locks and neither reads nor creates the -wal and -shm files (SQLite's
+    // immutable=1), for a database whose writer has stopped and left no -wal file.
+    enum class Mode { read_only, read_write_create, immutable };
 
-    // Opens path. Throws DatabaseError naming the file. Read-only opens never create the file.
+    // Opens the file path. Throws DatabaseError naming the file. Read-only and
+    // immutable opens never create the file.
     Database(const std::string& path, Mode mode);
     Database(Database&&) noexcept = default;
     Database& operator=(Database&&) noexcept = default;
@@ -104,10 +126,7 @@ public:
     const std::string& path() const { return path_; }
 
 private:
-    struct Close {
-        void operator()(sqlite3* db) const noexcept;
-    };
-    std::unique_ptr<sqlite3, Close> db_;
+    CHandle<sqlite3*, &detail::close_database> db_;
     std::string path_;
 };
 
