@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "api_json.h"
+#include "netmon/clock.h"
 #include "netmon/config.h"
 #include "netmon/database.h"
 #include "netmon/log.h"
@@ -84,12 +85,6 @@ int write_capture(const std::string& path, std::size_t flows, std::size_t flows_
     return out ? 0 : 1;
 }
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 int serve(const std::string& db_path, int port, ServerOptions options) {
     block_shutdown_signals();
     StderrLogger log("web_bench", false);
@@ -102,7 +97,7 @@ int serve(const std::string& db_path, int port, ServerOptions options) {
     std::string peer;
     {
         Reader reader(Database(db_path, Database::Mode::read_only));
-        const std::int64_t now = now_ms();
+        const std::int64_t now = unix_ms_now();
         ConnectionsJson json(now, filter.limit);
         reader.connections(filter, now, [&](const ConnectionRow& row) { json.add(row); });
         peer = json.finish();
@@ -152,7 +147,7 @@ void time_both(const char* what, int runs, Work&& work) {
 
 int cpu(const std::string& db_path) {
     Reader reader(Database(db_path, Database::Mode::read_only));
-    const std::int64_t now = now_ms();
+    const std::int64_t now = unix_ms_now();
     std::size_t sink = 0;
     ConnectionFilter top;
     top.limit = 500;

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "netmon/config.h"
+#include "netmon/quote.h"
 
 namespace netmon {
 
@@ -46,12 +47,9 @@ std::size_t parse_count(std::string_view option, std::string_view text) {
 }
 
 double parse_seconds(std::string_view text) {
-    double value = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !(value >= 0.05) ||
-        value > 3600)
-        throw UsageError("--interval: \"" + std::string(text) + "\" is not a number of seconds between 0.05 and 3600");
-    return value;
+    auto value = parse_interval(text);
+    if (!value) throw UsageError("--interval: " + quoted(text) + " " + std::string(interval_rule));
+    return *value;
 }
 
 // The shortest text that reads back as the same number: 0.1, 2.5, 1.

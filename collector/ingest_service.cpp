@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "netlink_source.h"
+#include "netmon/clock.h"
 #include "netmon/database.h"
 #include "netmon/log.h"
 #include "reload.h"
@@ -22,12 +23,6 @@ namespace {
 constexpr auto repeated_warning_every = std::chrono::seconds(60);
 
 }  // namespace
-
-std::int64_t unix_ms_now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 IngestService::IngestService(Config config, Logger& log, bool with_events)
     : config_(std::move(config)),

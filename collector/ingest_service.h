@@ -86,9 +86,6 @@ private:
     std::uint64_t skipped_events_ = 0;  // events_->skipped() already counted in meta
 };
 
-// Milliseconds since the Unix epoch, UTC: the time of every row netmon writes.
-std::int64_t unix_ms_now();
-
 // The message for a missing CAP_NET_ADMIN, as README.md gives it.
 extern const char* const needs_net_admin_message;
 

@@ -8,21 +8,12 @@
 
 #include "database_access.h"
 #include "netmon/entry.h"
+#include "netmon/protocol.h"
 #include "netmon/connection_search.h"
 #include "netmon/schema.h"
 
 namespace netmon {
 namespace {
-
-std::uint8_t protocol_number(std::string_view label) {
-    for (unsigned number = 0; number < 256; ++number) {
-        auto name = protocol_name(static_cast<std::uint8_t>(number));
-        if (!name.empty() && name == label) return static_cast<std::uint8_t>(number);
-    }
-    unsigned number = 0;
-    for (char c : label) number = number * 10 + static_cast<unsigned>(c - '0');
-    return static_cast<std::uint8_t>(number);
-}
 
 std::uint8_t flags_from_text(std::string_view text) {
     std::uint8_t flags = 0;
@@ -245,7 +236,7 @@ void Store::for_each_connection(const std::function<void(const StoredConnection&
         auto src = IpAddress::parse(select.column_text(2));
         auto dst = IpAddress::parse(select.column_text(4));
         if (!src || !dst) continue;  // not written by netmon; the next cycle replaces it
-        row.key.protocol = protocol_number(select.column_text(1));
+        row.key.protocol = parse_protocol_label(select.column_text(1)).value_or(0);
         row.key.src = *src;
         row.key.sport = static_cast<std::uint16_t>(select.column_int(3));
         row.key.dst = *dst;

@@ -260,3 +260,15 @@ TEST_CASE("listen addresses", "[config]") {
         CHECK_FALSE(ListenAddress::parse(text));
     }
 }
+
+TEST_CASE("one interval rule for netmon.yml and --interval", "[config]") {
+    CHECK(parse_interval("0.05") == min_interval_seconds);
+    CHECK(parse_interval("3600") == max_interval_seconds);
+    CHECK(parse_interval("1") == 1.0);
+    CHECK(parse_interval("2.5") == 2.5);
+    for (std::string_view bad : {"", "0.049", "3600.1", "0", "-1", "inf", "nan", "1s", " 1", "1e9"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_interval(bad));
+    }
+    CHECK(std::string(interval_rule) == "is not a number of seconds between 0.05 and 3600");
+}

@@ -4,14 +4,12 @@
 #include <cstdio>
 
 #include "netmon/counters.h"
+#include "netmon/entry.h"
+#include "netmon/protocol.h"
 #include "units.h"
 
 namespace netmon::web {
 namespace {
-
-// The protocols of the filter's menu: conntrack's names.
-constexpr std::array<std::string_view, 8> menu_protocols = {"tcp", "udp", "icmp", "icmpv6",
-                                                            "sctp", "dccp", "gre", "udplite"};
 
 class Page {
 public:
@@ -30,21 +28,18 @@ private:
     std::string out_;
 };
 
-bool has_ports(std::string_view proto) {
-    return proto == "tcp" || proto == "udp" || proto == "udplite" || proto == "sctp" || proto == "dccp";
-}
-
 // "10.0.0.11:51234", "[fd00:10::2]:443", "198.51.100.1 type 8 code 0": the endpoint as the
 // table shows it; assets/app.js does the same.
-void endpoint(Page& page, std::string_view ip, std::int64_t port, std::string_view proto, bool remote) {
+void endpoint(Page& page, std::string_view ip, std::int64_t port, std::string_view label, bool remote) {
     const bool v6 = ip.find(':') != std::string_view::npos;
+    const std::uint8_t proto = parse_protocol_label(label).value_or(0);
     page.raw("<span class=\"addr\">");
     if (has_ports(proto) && v6) page.raw("[").text(ip).raw("]");
     else page.text(ip);
     page.raw("</span>");
     if (has_ports(proto)) {
         page.raw("<span class=\"port\">:").text(std::to_string(port)).raw("</span>");
-    } else if ((proto == "icmp" || proto == "icmpv6") && remote) {
+    } else if (is_icmp(proto) && remote) {
         page.raw("<span class=\"port\"> type ")
             .text(std::to_string(port >> 8))
             .raw(" code ")
@@ -84,13 +79,8 @@ void connection_row(Page& page, const ConnectionRow& row, std::int64_t now) {
     page.raw("</td><td class=\"state\">");
     if (row.state) page.text(*row.state);
     else page.raw("<span class=\"none\">&mdash;</span>");
-    std::string_view flags = row.flags;
-    while (!flags.empty()) {
-        std::size_t space = flags.find(' ');
-        std::string_view flag = flags.substr(0, space);
-        flags.remove_prefix(space == std::string_view::npos ? flags.size() : space + 1);
-        if (!flag.empty()) page.raw(" <span class=\"flag\">").text(flag).raw("</span>");
-    }
+    for_each_flag_name(row.flags,
+                       [&](std::string_view flag) { page.raw(" <span class=\"flag\">").text(flag).raw("</span>"); });
     page.raw("</td>");
     bytes_cell(page, row.uplink_bytes, row.uplink_packets);
     bytes_cell(page, row.downlink_bytes, row.downlink_packets);
@@ -207,7 +197,8 @@ void filter_form(Page& page, const DashboardView& view) {
         .raw("\"></label>");
     page.raw("<label>Protocol <select name=\"proto\"><option value=\"\">any</option>");
     bool listed = f.proto.empty();
-    for (std::string_view proto : menu_protocols) {
+    for (std::uint8_t number : protocol::named) {
+        const std::string_view proto = protocol_name(number);
         page.raw("<option");
         if (proto == f.proto) {
             page.raw(" selected");

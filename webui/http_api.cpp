@@ -6,6 +6,7 @@
 #include "api_json.h"
 #include "assets.h"
 #include "dashboard.h"
+#include "netmon/clock.h"
 #include "netmon/database.h"
 #include "netmon/log.h"
 #include "prometheus.h"
@@ -17,12 +18,6 @@ namespace {
 constexpr const char* json_type = "application/json";
 constexpr const char* html_type = "text/html; charset=utf-8";
 constexpr const char* text_type = "text/plain; charset=utf-8";
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 Response reply(int status, std::string body, std::string_view type) {
     Response response;
@@ -61,7 +56,7 @@ HttpApi::HttpApi(const Config& config, Logger& log, bool cache_responses)
       cache_responses_(cache_responses) {
     if (config.web_auth) auth_.emplace(*config.web_auth);
     // A first sample, so that the first page already has rates a second later.
-    metrics_.sample(now_ms());
+    metrics_.sample(unix_ms_now());
 }
 
 HttpApi::~HttpApi() = default;
@@ -169,7 +164,7 @@ Response HttpApi::checked(const Request& request) {
         return response;
     }
     if (auth_) {
-        if (auto refused = authenticate(request, now_ms())) return std::move(*refused);
+        if (auto refused = authenticate(request, unix_ms_now())) return std::move(*refused);
     }
     if (request.method != "GET" && request.method != "HEAD") {
         Response response = reply_error(405, "method " + request.method + " not allowed: only GET and HEAD");
@@ -210,7 +205,7 @@ Response HttpApi::route(const Request& request) {
 }
 
 Response HttpApi::dashboard(const Request&, const std::optional<QueryParams>& params, const std::string& query_error) {
-    const std::int64_t now = now_ms();
+    const std::int64_t now = unix_ms_now();
     DashboardView view;
     view.lan_interface = config_.lan_interface;
     view.wan_interface = config_.wan_interface;
@@ -237,7 +232,7 @@ Response HttpApi::connections(const QueryParams& params) {
     std::string error;
     auto filter = parse_connection_filter(params, error);
     if (!filter) return reply_error(400, error);
-    const std::int64_t now = now_ms();
+    const std::int64_t now = unix_ms_now();
     return json_from_reader([&](Reader& reader) {
         // Read before the query: a commit in between makes the next request query again.
         const std::int64_t version = reader.data_version();
@@ -255,14 +250,14 @@ Response HttpApi::hosts(const QueryParams& params) {
     std::string error;
     auto filter = parse_host_filter(params, error);
     if (!filter) return reply_error(400, error);
-    const std::int64_t now = now_ms();
+    const std::int64_t now = unix_ms_now();
     return json_from_reader([&](Reader& reader) { return hosts_json(reader.hosts(*filter, now), now); });
 }
 
 Response HttpApi::metrics_json(const QueryParams& params) {
     std::string error;
     if (!check_no_params(params, error)) return reply_error(400, error);
-    const std::int64_t now = now_ms();
+    const std::int64_t now = unix_ms_now();
     SystemSample system = metrics_.sample(now);
     IngestView ingest = ingest_view(now);
     // Without the database still the system's figures, for the tiles, but 503 and an "error".
@@ -272,7 +267,7 @@ Response HttpApi::metrics_json(const QueryParams& params) {
 Response HttpApi::healthz(const QueryParams& params) {
     std::string error;
     if (!check_no_params(params, error)) return reply_error(400, error);
-    const std::int64_t now = now_ms();
+    const std::int64_t now = unix_ms_now();
     IngestView ingest = ingest_view(now);
     const bool healthy = ingest.database_error.empty() && ingest.health.fresh;
     return reply(healthy ? 200 : 503, health_json(ingest, now), json_type);
@@ -282,7 +277,7 @@ Response HttpApi::prometheus(const QueryParams& params) {
     std::string error;
     if (!check_no_params(params, error)) return reply_error(400, error);
     MetricsInput input;
-    input.now_ms = now_ms();
+    input.now_ms = unix_ms_now();
     input.system = metrics_.sample(input.now_ms);
     IngestView ingest = ingest_view(input.now_ms);
     input.database_up = ingest.database_error.empty();

@@ -5,7 +5,8 @@
 #include <initializer_list>
 
 #include "netmon/address.h"
-#include "netmon/entry.h"
+#include "netmon/protocol.h"
+#include "netmon/quote.h"
 #include "netmon/utf8.h"
 
 namespace netmon::web {
@@ -15,15 +16,8 @@ namespace {
 constexpr std::size_t max_q_length = 45;
 constexpr std::int64_t max_since_seconds = 10LL * 366 * 24 * 3600;
 
-std::string quoted(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text.substr(0, 64)) {
-        auto byte = static_cast<unsigned char>(c);
-        out += byte < 0x20 || byte == 0x7f ? '?' : c;
-    }
-    if (text.size() > 64) out += "...";
-    return out + "\"";
-}
+// At most 64 bytes of what a client sent: enough to recognise it.
+std::string quoted(std::string_view text) { return netmon::quoted(text, 64); }
 
 // Rejects names outside allowed and names given twice.
 bool check_names(const QueryParams& params, std::initializer_list<std::string_view> allowed, std::string& error) {
@@ -68,20 +62,12 @@ bool parse_limit(std::string_view text, std::size_t& limit, std::string& error) 
 bool parse_proto(std::string_view text, std::string& proto, std::string& error) {
     std::string lower(text);
     for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    for (unsigned number = 0; number < 256; ++number) {
-        if (!lower.empty() && protocol_name(static_cast<std::uint8_t>(number)) == lower) {
-            proto = lower;
-            return true;
-        }
-    }
-    auto number = parse_integer(lower);
-    if (number && *number <= 255 && lower.size() <= 3) {
+    if (auto number = parse_protocol_label(lower)) {
         // Stored as conntrack names them: "6" is "tcp".
-        proto = protocol_label(static_cast<std::uint8_t>(*number));
+        proto = protocol_label(*number);
         return true;
     }
-    error = "proto: " + quoted(text) +
-            " is not a protocol (tcp, udp, icmp, icmpv6, sctp, dccp, gre, udplite or a number to 255)";
+    error = "proto: " + quoted(text) + " is not a protocol (" + protocol_names_text() + " or a number to 255)";
     return false;
 }
 
@@ -139,22 +125,6 @@ std::optional<std::string> percent_decode(std::string_view text) {
     return out;
 }
 
-// Printable text: UTF-8 without control characters.
-bool printable(std::string_view text) {
-    for (std::size_t i = 0; i < text.size();) {
-        auto byte = static_cast<unsigned char>(text[i]);
-        if (byte < 0x80) {
-            if (byte < 0x20 || byte == 0x7f) return false;
-            ++i;
-            continue;
-        }
-        std::size_t length = utf8_sequence(text, i);
-        if (length == 0) return false;
-        i += length;
-    }
-    return true;
-}
-
 }  // namespace
 
 std::string url_encode(std::string_view text) {
@@ -186,7 +156,7 @@ std::optional<QueryParams> parse_query_string(std::string_view query, std::strin
         std::size_t equals = pair.find('=');
         std::string_view raw_name = pair.substr(0, equals);
         auto name = percent_decode(raw_name);
-        if (!name || !printable(*name)) {
+        if (!name || !is_printable_utf8(*name, false)) {
             error = "parameter name " + quoted(raw_name) + " is not percent-encoded UTF-8 text";
             return std::nullopt;
         }
@@ -206,7 +176,7 @@ std::optional<QueryParams> parse_query_string(std::string_view query, std::strin
             return std::nullopt;
         }
         auto value = percent_decode(raw_value);
-        if (!value || !printable(*value)) {
+        if (!value || !is_printable_utf8(*value, false)) {
             error = "parameter " + quoted(*name) + ": its value is not percent-encoded UTF-8 text";
             return std::nullopt;
         }

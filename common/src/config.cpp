@@ -11,27 +11,14 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "netmon/quote.h"
+
 namespace netmon {
 namespace {
 
-constexpr double max_interval = 3600.0;
-constexpr double min_interval = 0.05;
 constexpr std::int64_t max_retention_days = 36'500;
 constexpr std::uint64_t min_remote_hosts = 100;
 constexpr std::uint64_t max_remote_hosts = 100'000'000;
-
-std::string quoted(std::string_view value) {
-    std::string out = "\"";
-    for (char c : value) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
-            out += '?';
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
-}
 
 // Builds "label: key: message" errors.
 class Reader {
@@ -158,6 +145,15 @@ std::string one_line(std::string_view text) {
 
 ConfigError::ConfigError(std::string_view message) : std::runtime_error(one_line(message)) {}
 
+std::optional<double> parse_interval(std::string_view text) {
+    double value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
+        value < min_interval_seconds || value > max_interval_seconds)
+        return std::nullopt;
+    return value;
+}
+
 std::optional<ListenAddress> ListenAddress::parse(std::string_view text) {
     std::string_view host;
     std::string_view port;
@@ -233,12 +229,9 @@ Config parse_config(std::string_view yaml_text, std::string_view label) {
         }
         if (const YAML::Node node = root["interval"]) {
             std::string text = reader.scalar(node, "interval");
-            double value = 0;
-            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-            if (error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
-                value < min_interval || value > max_interval)
-                reader.fail("interval", quoted(text) + " is not a number of seconds between 0.05 and 3600");
-            config.interval = value;
+            auto value = parse_interval(text);
+            if (!value) reader.fail("interval", quoted(text) + " " + std::string(interval_rule));
+            config.interval = *value;
         }
         if (const YAML::Node node = root["database"]) {
             config.database = reader.scalar(node, "database");

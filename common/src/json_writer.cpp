@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "netmon/entry.h"
 #include "netmon/utf8.h"
 
 namespace netmon {
@@ -96,15 +97,11 @@ void JsonWriter::words(std::string_view text) {
     separate();
     out_ += '[';
     bool first = true;
-    while (!text.empty()) {
-        std::size_t space = text.find(' ');
-        std::string_view word = text.substr(0, space);
-        text.remove_prefix(space == std::string_view::npos ? text.size() : space + 1);
-        if (word.empty()) continue;
+    for_each_flag_name(text, [&](std::string_view word) {
         if (!first) out_ += ',';
         first = false;
         append_json_string(out_, word);
-    }
+    });
     out_ += ']';
 }
 

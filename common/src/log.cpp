@@ -5,6 +5,8 @@
 #include <ctime>
 #include <utility>
 
+#include "netmon/clock.h"
+
 namespace netmon {
 namespace {
 
@@ -33,7 +35,7 @@ void StderrLogger::write(Priority priority, std::string_view message) {
         line += '>';
     } else {
         char stamp[32];
-        std::time_t now = std::time(nullptr);
+        const auto now = static_cast<std::time_t>(unix_ms_now() / 1000);
         std::tm utc{};
         gmtime_r(&now, &utc);
         std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &utc);

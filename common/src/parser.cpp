@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "netmon/utf8.h"
+
 namespace netmon {
 namespace {
 
@@ -83,38 +85,9 @@ bool parse_key(std::string_view text, std::uint16_t& out) {
     return parse_decimal(text, out);
 }
 
-// Bytes beyond ASCII: valid UTF-8 is allowed (it can only sit in tokens the parser skips),
-// control characters and broken sequences are not.
-bool valid_utf8_text(std::string_view line) {
-    std::size_t i = 0;
-    while (i < line.size()) {
-        auto byte = static_cast<unsigned char>(line[i]);
-        if (byte < 0x80) {
-            if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return false;
-            ++i;
-            continue;
-        }
-        std::size_t length;
-        std::uint32_t code;
-        if ((byte & 0xe0) == 0xc0) { length = 2; code = byte & 0x1f; }
-        else if ((byte & 0xf0) == 0xe0) { length = 3; code = byte & 0x0f; }
-        else if ((byte & 0xf8) == 0xf0) { length = 4; code = byte & 0x07; }
-        else return false;
-        if (i + length > line.size()) return false;
-        for (std::size_t k = 1; k < length; ++k) {
-            auto next = static_cast<unsigned char>(line[i + k]);
-            if ((next & 0xc0) != 0x80) return false;
-            code = (code << 6) | (next & 0x3f);
-        }
-        static constexpr std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (code < smallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
-            return false;
-        i += length;
-    }
-    return true;
-}
-
-// Printable ASCII and tabs, checked eight bytes at a time; UTF-8 goes to the slow path.
+// Printable ASCII and tabs, checked eight bytes at a time; UTF-8 goes to the slow path. Bytes
+// beyond ASCII: valid UTF-8 is allowed (it can only sit in tokens the parser skips), control
+// characters and broken sequences are not.
 bool valid_text(std::string_view line) {
     const char* data = line.data();
     const std::size_t size = line.size();
@@ -126,13 +99,13 @@ bool valid_text(std::string_view line) {
         if ((below_space | above_tilde) == 0) continue;
         for (std::size_t k = i; k < i + 8; ++k) {
             auto byte = static_cast<unsigned char>(data[k]);
-            if (byte >= 0x80) return valid_utf8_text(line.substr(i));  // all before i is ASCII
+            if (byte >= 0x80) return is_printable_utf8(line.substr(i), true);  // all before i is ASCII
             if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return false;
         }
     }
     for (; i < size; ++i) {
         auto byte = static_cast<unsigned char>(data[i]);
-        if (byte >= 0x80) return valid_utf8_text(line.substr(i));
+        if (byte >= 0x80) return is_printable_utf8(line.substr(i), true);
         if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return false;
     }
     return true;
@@ -145,15 +118,6 @@ bool is_state_name(std::string_view token) {
         if (!ok) return false;
     }
     return !token.empty();
-}
-
-std::optional<std::uint8_t> protocol_number_for(std::string_view name) {
-    static constexpr std::uint8_t named[] = {protocol::tcp,  protocol::udp,    protocol::icmp,
-                                             protocol::icmpv6, protocol::gre, protocol::sctp,
-                                             protocol::dccp, protocol::udplite};
-    for (std::uint8_t number : named)
-        if (protocol_name(number) == name) return number;
-    return std::nullopt;
 }
 
 // Which fields a tuple has seen, to refuse duplicates and to check completeness.
@@ -229,7 +193,7 @@ private:
         }
 
         // "<name> <number>"; conntrack-tools says "unknown" for protocols it has no name for.
-        std::optional<std::uint8_t> named = protocol_number_for(token);
+        std::optional<std::uint8_t> named = protocol_number(token);
         if (!named && token != "unknown") return ParseError::bad_header;
         unsigned number = 0;
         if (!parse_decimal(tokens_.next(), number) || number > 255) return ParseError::bad_header;

@@ -17,4 +17,19 @@ std::size_t utf8_sequence(std::string_view text, std::size_t at) {
     return length;
 }
 
+bool is_printable_utf8(std::string_view text, bool allow_tabs) {
+    for (std::size_t i = 0; i < text.size();) {
+        auto byte = static_cast<unsigned char>(text[i]);
+        if (byte < 0x80) {
+            if ((byte < 0x20 && !(allow_tabs && byte == '\t')) || byte == 0x7f) return false;
+            ++i;
+            continue;
+        }
+        std::size_t length = utf8_sequence(text, i);
+        if (length == 0) return false;
+        i += length;
+    }
+    return true;
+}
+
 }  // namespace netmon

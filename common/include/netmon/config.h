@@ -91,4 +91,12 @@ Config load_config(std::string_view flag_value, const Environment& environment);
 // It becomes part of /sys/class/net/<name>/, so this check is what keeps that path safe.
 bool valid_interface_name(std::string_view name);
 
+// The ingest's cycle interval, in seconds, as netmon.yml (interval:) and --interval accept it.
+inline constexpr double min_interval_seconds = 0.05;
+inline constexpr double max_interval_seconds = 3600;
+// What a bad interval is told, after its quoted text.
+inline constexpr std::string_view interval_rule = "is not a number of seconds between 0.05 and 3600";
+// text as a number of seconds from min_interval_seconds to max_interval_seconds, or nothing.
+std::optional<double> parse_interval(std::string_view text);
+
 }  // namespace netmon

@@ -8,28 +8,9 @@
 
 #include "netmon/address.h"
 #include "netmon/counters.h"
+#include "netmon/protocol.h"
 
 namespace netmon {
-
-// IP protocol numbers that conntrack tracks by name.
-namespace protocol {
-inline constexpr std::uint8_t icmp = 1;
-inline constexpr std::uint8_t tcp = 6;
-inline constexpr std::uint8_t udp = 17;
-inline constexpr std::uint8_t dccp = 33;
-inline constexpr std::uint8_t gre = 47;
-inline constexpr std::uint8_t icmpv6 = 58;
-inline constexpr std::uint8_t sctp = 132;
-inline constexpr std::uint8_t udplite = 136;
-}  // namespace protocol
-
-// conntrack's name for a protocol ("tcp", "icmpv6", ...), or "" for one it calls "unknown".
-std::string_view protocol_name(std::uint8_t number);
-// The name, or the decimal number for protocols without one: "tcp", "253".
-std::string protocol_label(std::uint8_t number);
-// Protocols whose tuples carry source and destination ports.
-bool has_ports(std::uint8_t number);
-bool is_icmp(std::uint8_t number);
 
 // Status flags, as conntrack-tools prints them in brackets.
 namespace flag {
@@ -47,6 +28,18 @@ void for_each_flag(std::uint8_t flags, F&& f) {
     static constexpr std::string_view names[] = {"ASSURED", "UNREPLIED", "OFFLOAD", "HW_OFFLOAD"};
     for (unsigned bit = 0; bit < 4; ++bit)
         if (flags & (1u << bit)) f(names[bit]);
+}
+
+// Calls f(name) for every word of text, which is flags_text's form ("ASSURED UNREPLIED" as the
+// database stores it): the words between spaces, in order, empty ones skipped.
+template <class F>
+void for_each_flag_name(std::string_view text, F&& f) {
+    while (!text.empty()) {
+        std::size_t space = text.find(' ');
+        std::string_view name = text.substr(0, space);
+        text.remove_prefix(space == std::string_view::npos ? text.size() : space + 1);
+        if (!name.empty()) f(name);
+    }
 }
 
 // How an entry reached us: in a table dump, or as an event of `conntrack -E` / netlink groups.

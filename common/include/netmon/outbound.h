@@ -19,8 +19,6 @@ public:
     bool is_outbound(const Entry& entry) const;
     bool is_local(const IpAddress& address) const;
 
-    const std::vector<Cidr>& local_subnets() const { return local_subnets_; }
-
 private:
     std::vector<Cidr> local_subnets_;
 };

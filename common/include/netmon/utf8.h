@@ -11,4 +11,8 @@ namespace netmon {
 // U+10FFFF all give 0. at < text.size().
 std::size_t utf8_sequence(std::string_view text, std::size_t at);
 
+// Whether text is valid UTF-8 without control characters (bytes below 0x20, and 0x7f); tabs
+// are allowed when allow_tabs is true.
+bool is_printable_utf8(std::string_view text, bool allow_tabs);
+
 }  // namespace netmon
