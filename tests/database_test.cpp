@@ -75,6 +75,12 @@ void write_file(const std::string& path, const std::string& text, std::streamoff
     file << text;
 }
 
+std::int64_t first_value(const Database& db, std::string_view sql) {
+    Statement select = db.prepare(sql);
+    REQUIRE(select.step());
+    return select.column_int(0);
+}
+
 }  // namespace
 
 TEST_CASE("a database error says what kind of failure it is, without SQLite's codes", "[database]") {
@@ -138,9 +144,7 @@ TEST_CASE("an immutable open reads a file with characters that mean something in
 
     Database immutable(path, Database::Mode::immutable);
     CHECK(immutable.path() == path);
-    Statement select = immutable.prepare("SELECT x FROM t");
-    REQUIRE(select.step());
-    CHECK(select.column_int(0) == 42);
+    CHECK(first_value(immutable, "SELECT x FROM t") == 42);
     // No WAL: the -wal and -shm files that a plain read of a WAL database creates stay away.
     CHECK_FALSE(std::filesystem::exists(path + "-wal"));
     CHECK_FALSE(std::filesystem::exists(path + "-shm"));
@@ -162,8 +166,5 @@ TEST_CASE("an immutable open takes no locks", "[database]") {
     writer.execute("PRAGMA locking_mode = EXCLUSIVE; CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (42)");
     Database plain(path, Database::Mode::read_only);
     CHECK(kind_of_failure([&] { plain.pragma_int("user_version"); }) == DatabaseError::Kind::busy);
-    Database immutable(path, Database::Mode::immutable);
-    Statement select = immutable.prepare("SELECT x FROM t");
-    REQUIRE(select.step());
-    CHECK(select.column_int(0) == 42);
+    CHECK(first_value(Database(path, Database::Mode::immutable), "SELECT x FROM t") == 42);
 }
