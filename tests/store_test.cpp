@@ -20,7 +20,10 @@ std::int64_t rows(Store& store, const char* table) {
 }
 
 void insert_host(Store& store, const char* ip) {
-    store.record_host(ip, Family::v4, HostActivity{1, 2, 1}, 1000);
+    FlowChanges changes;
+    changes.now = 1000;
+    changes.hosts[*IpAddress::parse(ip)] = HostActivity{1, 2, 1};
+    store.write([&] { store.apply(changes); });
 }
 
 }  // namespace
@@ -135,15 +138,19 @@ TEST_CASE("a reopen that fails leaves the store closed until one succeeds", "[st
 TEST_CASE("a connection inserted twice is an error, not a silent no-op, and the first row stays", "[store]") {
     TempDir dir;
     Store store(dir.file("netmon.db"));
-    ConnectionRecord record;
+    FlowChanges changes;
+    FlowChanges::Inserted record;
     record.key.protocol = 6;
     record.key.src = *IpAddress::parse("10.0.0.2");
     record.key.sport = 40000;
     record.key.dst = *IpAddress::parse("192.0.2.1");
     record.key.dport = 443;
     record.state = "ESTABLISHED";
-    const std::int64_t id = store.insert_connection(record, 1000);
-    CHECK_THROWS_AS(store.insert_connection(record, 2000), DatabaseError);
+    changes.inserted.push_back(record);
+    changes.now = 1000;
+    const std::int64_t id = store.apply(changes).at(0);
+    changes.now = 2000;
+    CHECK_THROWS_AS(store.apply(changes), DatabaseError);
     CHECK(rows(store, "connections") == 1);
     CHECK(query_int(store.database(), "SELECT first_seen_at FROM connections WHERE id = " + std::to_string(id)) == 1000);
     // Noted for the trigram index, and indexed when the store is asked to.

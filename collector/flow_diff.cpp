@@ -1,0 +1,293 @@
+#include "flow_diff.h"
+
+#include <algorithm>
+
+namespace netmon {
+
+void FlowDiff::clear() {
+    flows_.clear();
+    offsets_.clear();
+}
+
+void FlowDiff::forget() {
+    clear();
+    swept_last_.clear();
+    swept_before_.clear();
+    swept_.clear();
+    swept_pending_ = false;
+}
+
+void FlowDiff::load(const StoredConnection& row) {
+    auto [flow, inserted] = flows_.emplace(row.key);
+    flow->id = row.id;
+    flow->raw = row.has_offset ? row.totals - row.offset : row.totals;
+    flow->state = intern_state(row.state);
+    flow->flags = row.flags;
+    flow->seen_cycle = cycle_;
+    if (row.moving) flow->bits |= Flow::moving;
+    if (row.has_offset) {
+        flow->bits |= Flow::has_offset;
+        offsets_[row.key] = row.offset;
+    }
+}
+
+void FlowDiff::begin_read(std::int64_t now, bool sample) {
+    begin_events(now);
+    reading_ = true;
+    sample_ = sample;
+    ++cycle_;
+}
+
+void FlowDiff::begin_events(std::int64_t now) {
+    changes_ = FlowChanges{};
+    changes_.now = now;
+    reading_ = false;
+    sample_ = false;
+    dropped_.clear();
+    queued_ = 0;
+    // A read that was never written found nothing gone after all.
+    swept_.clear();
+    swept_pending_ = false;
+}
+
+void FlowDiff::add(const Entry& entry) {
+    if (!reading_) {
+        apply(entry);
+        return;
+    }
+    Entry& slot = ahead_[queued_ % lookahead];
+    if (queued_ >= lookahead) apply(slot);
+    slot = entry;
+    flows_.prefetch(Key::from_entry(slot));
+    ++queued_;
+}
+
+void FlowDiff::drain() {
+    for (std::size_t i = queued_ > lookahead ? queued_ - lookahead : 0; i < queued_; ++i)
+        apply(ahead_[i % lookahead]);
+    queued_ = 0;
+}
+
+FlowChanges FlowDiff::finish() {
+    if (reading_) {
+        drain();
+        sweep();
+        swept_pending_ = true;
+    }
+    if (!dropped_.empty()) {
+        // Flows new in the batch and gone in it too: no row for them.
+        std::sort(dropped_.begin(), dropped_.end());
+        std::size_t kept = 0, next_dropped = 0;
+        for (std::size_t i = 0; i < changes_.inserted.size(); ++i) {
+            if (next_dropped < dropped_.size() && dropped_[next_dropped] == i) {
+                ++next_dropped;
+                continue;
+            }
+            if (kept != i) changes_.inserted[kept] = std::move(changes_.inserted[i]);
+            ++kept;
+        }
+        changes_.inserted.resize(kept);
+        dropped_.clear();
+    }
+    // A new flow's remote host gets its last reading, once.
+    for (const FlowChanges::Inserted& row : changes_.inserted) add_host(row.key.dst, row.totals, 1);
+    return std::move(changes_);
+}
+
+void FlowDiff::written(const FlowChanges& changes, const std::vector<std::int64_t>& ids) {
+    constexpr std::size_t ahead = 8;
+    const std::size_t n = std::min(changes.inserted.size(), ids.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        // The same wait for memory as in add, saved the same way.
+        if (i + ahead < n) flows_.prefetch(changes.inserted[i + ahead].key);
+        Flow* flow = flows_.find(changes.inserted[i].key);
+        if (flow == nullptr || !(flow->bits & Flow::unwritten)) continue;
+        flow->id = ids[i];
+        flow->bits &= static_cast<std::uint8_t>(~Flow::unwritten);
+    }
+    if (swept_pending_) {
+        // Their DESTROY events may still be on their way: two reads' worth are remembered.
+        swept_before_ = std::move(swept_last_);
+        swept_last_ = std::move(swept_);
+        swept_.clear();
+        swept_pending_ = false;
+    }
+}
+
+void FlowDiff::apply(const Entry& entry) {
+    if (entry.event == EventType::destroyed) destroy(entry);
+    else observe(entry);
+}
+
+void FlowDiff::observe(const Entry& entry) {
+    const Key key = Key::from_entry(entry);
+    // An UPDATE for a flow a read found gone is its last breath, not a new flow; a NEW one
+    // is a new flow on the same tuple.
+    if (entry.event == EventType::updated && recently_swept(key) != nullptr) return;
+    if (entry.event == EventType::created) forget_swept(key);
+    const std::uint8_t state = intern_state(entry.state.view());
+    auto [flow, inserted] = flows_.emplace(key);
+    flow->seen_cycle = cycle_;
+    FlowChanges::Counts& counts = changes_.counts;
+    if (inserted || (flow->bits & Flow::unwritten)) {
+        // New, or new and listed again in the same batch: its row, still to be written, takes
+        // the last reading, and so does its remote host, once (finish).
+        const Counters reading = entry.has_counters ? Counters::of(entry) : flow->raw;  // a new one's is 0
+        if (inserted) {
+            ++counts.inserted;
+            flow->bits |= Flow::unwritten;
+            flow->id = static_cast<std::int64_t>(changes_.inserted.size());  // until written: its record
+            changes_.inserted.push_back({key, std::string(entry.state.view()), entry.flags, reading});
+        } else {
+            // Events count a NEW then an UPDATE of it as an insert and an update, as the rows they
+            // were before a batch of events wrote its new flows last.
+            if (!reading_) {
+                if (reading != flow->raw || state != flow->state || entry.flags != flow->flags) ++counts.updated;
+                else ++counts.unchanged;
+            }
+            FlowChanges::Inserted& row = changes_.inserted[static_cast<std::size_t>(flow->id)];
+            row.state = entry.state.view();
+            row.flags = entry.flags;
+            row.totals = reading;
+        }
+        flow->raw = reading;
+        flow->state = state;
+        flow->flags = entry.flags;
+        return;
+    }
+    const bool counters_moved = entry.has_counters && Counters::of(entry) != flow->raw;
+    if (!counters_moved && state == flow->state && entry.flags == flow->flags) {
+        ++counts.unchanged;
+        return;
+    }
+    flow->state = state;
+    flow->flags = entry.flags;
+    ++counts.updated;
+    if (!counters_moved) {
+        changes_.updated.push_back({flow->id, std::string(entry.state.view()), entry.flags, false, {}, {}});
+        add_host(key.dst, Counters{}, 0);
+        return;
+    }
+    const Counters before = totals(key, *flow);
+    const Counters after = advance(key, *flow, Counters::of(entry));
+    flow->bits |= Flow::unsampled;
+    changes_.updated.push_back({flow->id, std::string(entry.state.view()), entry.flags, true, after, after - before});
+    add_host(key.dst, after - before, 0);
+}
+
+void FlowDiff::destroy(const Entry& entry) {
+    using End = FlowChanges::End;
+    const Key key = Key::from_entry(entry);
+    const Counters reading = entry.has_counters ? Counters::of(entry) : Counters{};
+    Flow* flow = flows_.find(key);
+    if (flow == nullptr) {
+        if (Counters* last = recently_swept(key)) {
+            // A read already found it gone and its row went: its host gets only what the
+            // final counters add to the last reading.
+            if (entry.has_counters) {
+                const Counters delta = is_reset(*last, reading) ? reading : reading - *last;
+                add_host(key.dst, delta, 0);
+                changes_.ended.push_back({0, key, reading, delta, false, End::late});
+                *last = reading;
+            }
+            return;
+        }
+        // Born and gone between two reads: only its remote host remembers it.
+        add_host(key.dst, reading, 1);
+        changes_.ended.push_back({0, key, reading, reading, false, End::destroyed});
+        return;
+    }
+    if (flow->bits & Flow::unwritten) {
+        // New in this batch and gone in it too: no row, and only its remote host remembers it.
+        const Counters last = entry.has_counters ? reading : flow->raw;
+        add_host(key.dst, last, 1);
+        changes_.ended.push_back({0, key, last, last, false, End::destroyed});
+        dropped_.push_back(static_cast<std::size_t>(flow->id));
+        flows_.erase(flow);
+        ++changes_.counts.deleted;
+        return;
+    }
+    Counters final_totals = totals(key, *flow);
+    Counters delta;
+    if (entry.has_counters) {
+        // The final counters: what they add goes to the remote host before the row goes.
+        const Counters before = final_totals;
+        final_totals = advance(key, *flow, reading);
+        delta = final_totals - before;
+        add_host(key.dst, delta, 0);
+    }
+    changes_.ended.push_back({flow->id, key, final_totals, delta, (flow->bits & Flow::has_offset) != 0, End::destroyed});
+    offsets_.erase(key);
+    flows_.erase(flow);
+    ++changes_.counts.deleted;
+}
+
+void FlowDiff::sweep() {
+    flows_.for_each([&](const Key& key, Flow& flow) {
+        if (flow.bits & Flow::unwritten) return;
+        if (flow.seen_cycle == cycle_) {
+            // The end of a sample period: rates for the flows that moved in it, and a last
+            // (zero) rate for those that moved in the one before.
+            if (sample_ && (flow.bits & (Flow::unsampled | Flow::moving))) {
+                const bool moved = flow.bits & Flow::unsampled;
+                changes_.samples.push_back({flow.id, moved});
+                flow.bits = static_cast<std::uint8_t>((flow.bits & Flow::has_offset) | (moved ? Flow::moving : 0));
+            }
+            return;
+        }
+        const bool has_offset = flow.bits & Flow::has_offset;
+        changes_.ended.push_back({flow.id, key, totals(key, flow), {}, has_offset, FlowChanges::End::gone});
+        if (has_offset) offsets_.erase(key);
+        swept_.emplace(key, flow.raw);
+        flows_.erase(&flow);
+        ++changes_.counts.deleted;
+    });
+}
+
+Counters FlowDiff::advance(const Key& key, Flow& flow, const Counters& reading) {
+    if (is_reset(flow.raw, reading)) {
+        Counters& offset = offsets_[key];
+        offset = offset + flow.raw;
+        flow.bits |= Flow::has_offset;
+        changes_.resets.push_back({flow.id, offset});
+        ++changes_.counts.resets;
+    }
+    flow.raw = reading;
+    return totals(key, flow);
+}
+
+Counters FlowDiff::totals(const Key& key, const Flow& flow) const {
+    if (!(flow.bits & Flow::has_offset)) return flow.raw;
+    return flow.raw + offsets_.at(key);
+}
+
+void FlowDiff::add_host(const IpAddress& ip, const Counters& delta, std::uint32_t new_connections) {
+    HostActivity& host = changes_.hosts[ip];
+    host.uplink_bytes = saturating_add(host.uplink_bytes, delta.uplink_bytes);
+    host.downlink_bytes = saturating_add(host.downlink_bytes, delta.downlink_bytes);
+    host.new_connections += new_connections;
+}
+
+std::uint8_t FlowDiff::intern_state(std::string_view name) {
+    for (std::size_t i = 0; i < state_names_.size(); ++i)
+        if (state_names_[i] == name) return static_cast<std::uint8_t>(i);
+    // Real kernels have about 25 state names; past 255 unknown ones, they share the last slot.
+    if (state_names_.size() == 256) return 255;
+    state_names_.emplace_back(name);
+    return static_cast<std::uint8_t>(state_names_.size() - 1);
+}
+
+Counters* FlowDiff::recently_swept(const Key& key) {
+    for (SweptFlows* swept : {&swept_last_, &swept_before_}) {
+        auto found = swept->find(key);
+        if (found != swept->end()) return &found->second;
+    }
+    return nullptr;
+}
+
+void FlowDiff::forget_swept(const Key& key) {
+    swept_last_.erase(key);
+    swept_before_.erase(key);
+}
+
+}  // namespace netmon
