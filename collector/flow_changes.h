@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "flow_table.h"
 #include "netmon/address.h"
 #include "netmon/counters.h"
 #include "netmon/key.h"
@@ -36,12 +38,13 @@ struct StoredConnection {
 };
 
 struct FlowChanges {
-    // A flow new to the store: a connections row to insert. Its bytes are all new.
+    // A flow new to the store: a connections row to insert. Its bytes are all new. It points
+    // into the diff's memory (valid until the diff's next batch), not a copy: a cold start's
+    // 262,144 new flows would otherwise hold the flow table twice.
     struct Inserted {
-        Key key;
-        std::string state;  // "" for none
-        std::uint8_t flags = 0;
-        Counters totals;  // the kernel's last reading of it in the batch
+        const Key* key = nullptr;
+        const Flow* flow = nullptr;  // flags, and raw: its totals, the last reading in the batch
+        std::string_view state;      // "" for none
     };
     // A stored flow whose counters, state or flags changed.
     struct Updated {

@@ -4,6 +4,11 @@
 
 namespace netmon {
 
+FlowDiff::FlowDiff() {
+    state_names_.reserve(256);
+    state_names_.emplace_back();
+}
+
 void FlowDiff::clear() {
     flows_.clear();
     offsets_.clear();
@@ -43,7 +48,8 @@ void FlowDiff::begin_events(std::int64_t now) {
     changes_.now = now;
     reading_ = false;
     sample_ = false;
-    dropped_.clear();
+    new_keys_.clear();
+    own_state_names_.clear();
     queued_ = 0;
     // A read that was never written found nothing gone after all.
     swept_.clear();
@@ -74,36 +80,33 @@ FlowChanges FlowDiff::finish() {
         sweep();
         swept_pending_ = true;
     }
-    if (!dropped_.empty()) {
-        // Flows new in the batch and gone in it too: no row for them.
-        std::sort(dropped_.begin(), dropped_.end());
-        std::size_t kept = 0, next_dropped = 0;
-        for (std::size_t i = 0; i < changes_.inserted.size(); ++i) {
-            if (next_dropped < dropped_.size() && dropped_[next_dropped] == i) {
-                ++next_dropped;
-                continue;
-            }
-            if (kept != i) changes_.inserted[kept] = std::move(changes_.inserted[i]);
-            ++kept;
+    if (!reading_) {
+        // A flow NEW twice (born and gone in between) is listed once.
+        for (const Key& key : new_keys_) {
+            Flow* flow = flows_.find(key);
+            if (flow != nullptr && (flow->bits & Flow::unwritten)) list_new(key, *flow);
         }
-        changes_.inserted.resize(kept);
-        dropped_.clear();
     }
     // A new flow's remote host gets its last reading, once.
-    for (const FlowChanges::Inserted& row : changes_.inserted) add_host(row.key.dst, row.totals, 1);
+    for (const FlowChanges::Inserted& row : changes_.inserted) add_host(row.key->dst, row.flow->raw, 1);
     return std::move(changes_);
 }
 
+void FlowDiff::list_new(const Key& key, Flow& flow) {
+    if (flow.bits & Flow::listed) return;
+    flow.bits |= Flow::listed;
+    auto own = own_state_names_.find(key);
+    const std::string_view state = own != own_state_names_.end() ? own->second : state_names_[flow.state];
+    changes_.inserted.push_back({&key, &flow, state});
+}
+
 void FlowDiff::written(const FlowChanges& changes, const std::vector<std::int64_t>& ids) {
-    constexpr std::size_t ahead = 8;
     const std::size_t n = std::min(changes.inserted.size(), ids.size());
     for (std::size_t i = 0; i < n; ++i) {
-        // The same wait for memory as in add, saved the same way.
-        if (i + ahead < n) flows_.prefetch(changes.inserted[i + ahead].key);
-        Flow* flow = flows_.find(changes.inserted[i].key);
-        if (flow == nullptr || !(flow->bits & Flow::unwritten)) continue;
-        flow->id = ids[i];
-        flow->bits &= static_cast<std::uint8_t>(~Flow::unwritten);
+        // Points into flows_, which is this object's, not const.
+        Flow& flow = const_cast<Flow&>(*changes.inserted[i].flow);
+        flow.id = ids[i];
+        flow.bits &= static_cast<std::uint8_t>(~(Flow::unwritten | Flow::listed));
     }
     if (swept_pending_) {
         // Their DESTROY events may still be on their way: two reads' worth are remembered.
@@ -136,20 +139,16 @@ void FlowDiff::observe(const Entry& entry) {
         if (inserted) {
             ++counts.inserted;
             flow->bits |= Flow::unwritten;
-            flow->id = static_cast<std::int64_t>(changes_.inserted.size());  // until written: its record
-            changes_.inserted.push_back({key, std::string(entry.state.view()), entry.flags, reading});
-        } else {
+            if (!reading_) new_keys_.push_back(key);
+        } else if (!reading_) {
             // Events count a NEW then an UPDATE of it as an insert and an update, as the rows they
             // were before a batch of events wrote its new flows last.
-            if (!reading_) {
-                if (reading != flow->raw || state != flow->state || entry.flags != flow->flags) ++counts.updated;
-                else ++counts.unchanged;
-            }
-            FlowChanges::Inserted& row = changes_.inserted[static_cast<std::size_t>(flow->id)];
-            row.state = entry.state.view();
-            row.flags = entry.flags;
-            row.totals = reading;
+            if (reading != flow->raw || state != flow->state || entry.flags != flow->flags) ++counts.updated;
+            else ++counts.unchanged;
         }
+        // Past 255 names, its state shares a slot: its row keeps its own name all the same.
+        if (state_names_[state] != entry.state.view()) own_state_names_[key] = entry.state.view();
+        else if (!own_state_names_.empty()) own_state_names_.erase(key);
         flow->raw = reading;
         flow->state = state;
         flow->flags = entry.flags;
@@ -202,7 +201,7 @@ void FlowDiff::destroy(const Entry& entry) {
         const Counters last = entry.has_counters ? reading : flow->raw;
         add_host(key.dst, last, 1);
         changes_.ended.push_back({0, key, last, last, false, End::destroyed});
-        dropped_.push_back(static_cast<std::size_t>(flow->id));
+        if (!own_state_names_.empty()) own_state_names_.erase(key);
         flows_.erase(flow);
         ++changes_.counts.deleted;
         return;
@@ -224,7 +223,10 @@ void FlowDiff::destroy(const Entry& entry) {
 
 void FlowDiff::sweep() {
     flows_.for_each([&](const Key& key, Flow& flow) {
-        if (flow.bits & Flow::unwritten) return;
+        if (flow.bits & Flow::unwritten) {
+            list_new(key, flow);
+            return;
+        }
         if (flow.seen_cycle == cycle_) {
             // The end of a sample period: rates for the flows that moved in it, and a last
             // (zero) rate for those that moved in the one before.

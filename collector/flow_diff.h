@@ -28,6 +28,10 @@ namespace netmon {
 
 class FlowDiff {
 public:
+    FlowDiff();
+    FlowDiff(const FlowDiff&) = delete;  // the changes of a batch point into it
+    FlowDiff& operator=(const FlowDiff&) = delete;
+
     // Forgets every flow and offset (a reload follows); the flows recently found gone stay.
     void clear();
     // Forgets those too: the database is another one.
@@ -46,7 +50,8 @@ public:
     void begin_events(std::int64_t now);
     // One outbound entry of the batch.
     void add(const Entry& entry);
-    // The batch's changes; the memory is as it will be once they are written.
+    // The batch's changes; the memory is as it will be once they are written. The new flows
+    // in them point into this memory, valid until the next begin_read or begin_events.
     FlowChanges finish();
     // The store wrote changes (the last finish's): ids are the new rows', one for each of
     // changes.inserted in its order.
@@ -68,11 +73,12 @@ private:
     void forget_swept(const Key& key);
     void sweep();
     void drain();
+    void list_new(const Key& key, Flow& flow);
 
     FlowTable flows_;
     // The rare flows whose kernel counters were reset: totals = kernel counters + offset.
     std::unordered_map<Key, Counters, KeyHash> offsets_;
-    std::vector<std::string> state_names_{""};
+    std::vector<std::string> state_names_;  // 256 at most, never moved: changes point into it
     SweptFlows swept_last_;    // found gone by the last read written
     SweptFlows swept_before_;  // and by the one before
     std::uint32_t cycle_ = 0;
@@ -82,7 +88,9 @@ private:
     bool reading_ = false;  // a full read, not events
     bool sample_ = false;
     SweptFlows swept_;  // found gone by this read
-    std::vector<std::size_t> dropped_;  // inserted records whose flow ended in the same batch
+    std::vector<Key> new_keys_;  // events: the flows they added, to list in finish
+    // The state names of new flows that share a slot of state_names_ (past 255 names).
+    std::unordered_map<Key, std::string, KeyHash> own_state_names_;
     bool swept_pending_ = false;  // swept_ waits for written
 
     // add, a few entries later: each entry waits while the flow table's memory for it is

@@ -258,7 +258,7 @@ std::vector<std::int64_t> Store::apply(const FlowChanges& changes) {
     std::vector<std::pair<std::uint64_t, std::size_t>> inserts;
     inserts.reserve(changes.inserted.size());
     for (std::size_t i = 0; i < changes.inserted.size(); ++i) {
-        const Key& key = changes.inserted[i].key;
+        const Key& key = *changes.inserted[i].key;
         std::uint64_t order = 0;
         for (std::size_t b = 0; b < 6; ++b) order = order << 8 | key.dst.bytes[b];
         inserts.emplace_back(order << 16 | key.dport, i);
@@ -322,20 +322,21 @@ void Store::for_each_connection(const std::function<void(const StoredConnection&
     }
 }
 
-std::int64_t Store::insert_connection(const FlowChanges::Inserted& record, std::int64_t now) {
+std::int64_t Store::insert_connection(const FlowChanges::Inserted& row, std::int64_t now) {
+    const Key& key = *row.key;
     Open& o = open();
     Statement& s = o.insert_connection;
-    bind_row(s, record.state, record.flags, record.totals);
+    bind_row(s, row.state, row.flow->flags, row.flow->raw);
     s.bind(7, now);
-    s.bind(8, protocol_label(record.key.protocol));
-    s.bind(9, static_cast<int>(record.key.src.family));
-    s.bind(10, record.key.src.to_string());
-    s.bind(11, static_cast<int>(record.key.sport));
-    s.bind(12, record.key.dst.to_string());
-    s.bind(13, static_cast<int>(record.key.dport));
+    s.bind(8, protocol_label(key.protocol));
+    s.bind(9, static_cast<int>(key.src.family));
+    s.bind(10, key.src.to_string());
+    s.bind(11, static_cast<int>(key.sport));
+    s.bind(12, key.dst.to_string());
+    s.bind(13, static_cast<int>(key.dport));
     s.run();
     if (o.db.changes() != 1)
-        throw DatabaseError::constraint(path_ + ": the connection " + record.key.str() +
+        throw DatabaseError::constraint(path_ + ": the connection " + key.str() +
                                         " is already in the connections table, or its row is not valid");
     return o.db.last_insert_id();
 }

@@ -90,11 +90,11 @@ TEST_CASE("a first read of a real capture: every outbound flow new, with its cou
     CHECK(changes.hosts.at(ip("203.0.113.20")).new_connections == 5);
     CHECK(changes.hosts.at(ip("192.0.2.10")).uplink_bytes == 2540 + 168 + 84 + 58);
     std::uint64_t bytes = 0, hosts_bytes = 0;
-    for (const auto& row : changes.inserted) bytes += row.totals.total_bytes();
+    for (const auto& row : changes.inserted) bytes += row.flow->raw.total_bytes();
     for (const auto& [address, host] : changes.hosts) hosts_bytes += host.uplink_bytes + host.downlink_bytes;
     CHECK(hosts_bytes == bytes);
     std::set<Key> keys;
-    for (const auto& row : changes.inserted) keys.insert(row.key);
+    for (const auto& row : changes.inserted) keys.insert(*row.key);
     CHECK(keys.size() == 15);
 }
 
@@ -105,7 +105,7 @@ TEST_CASE("the same read again changes nothing; a read without the flows ends th
     REQUIRE(first.inserted.size() == 15);
     write(diff, first);
     std::map<Key, std::int64_t> ids;
-    for (std::size_t i = 0; i < first.inserted.size(); ++i) ids[first.inserted[i].key] = 100 + static_cast<std::int64_t>(i);
+    for (std::size_t i = 0; i < first.inserted.size(); ++i) ids[*first.inserted[i].key] = 100 + static_cast<std::int64_t>(i);
 
     FlowChanges again = read(diff, capture, 2'000, true);
     CHECK(again.counts.unchanged == 15);
@@ -153,7 +153,7 @@ TEST_CASE("moved counters: an update with its delta, a sample, and a reset moves
     const Counters first_reading = Counters::of(entry);
     FlowChanges first = read(diff, line + "\n", 1'000);
     REQUIRE(first.inserted.size() == 1);
-    CHECK(first.inserted[0].totals == first_reading);
+    CHECK(first.inserted[0].flow->raw == first_reading);
     CHECK(first.inserted[0].state == "ESTABLISHED");
     write(diff, first, 7);
 
@@ -218,7 +218,7 @@ TEST_CASE("the real event capture in one batch: flows born and gone get no row, 
     CHECK(changes.counts.inserted > 0);
     // Every flow is one row at most, and none of those that ended has one.
     std::set<Key> keys;
-    for (const auto& row : changes.inserted) keys.insert(row.key);
+    for (const auto& row : changes.inserted) keys.insert(*row.key);
     CHECK(keys.size() == changes.inserted.size());
     for (const auto& ended : changes.ended) {
         CHECK(ended.id == 0);
@@ -229,7 +229,7 @@ TEST_CASE("the real event capture in one batch: flows born and gone get no row, 
     // The hosts' bytes are the flows' bytes: the new rows' and those of the flows that ended.
     std::uint64_t bytes = 0, hosts_bytes = 0;
     std::uint64_t new_connections = 0;
-    for (const auto& row : changes.inserted) bytes += row.totals.total_bytes();
+    for (const auto& row : changes.inserted) bytes += row.flow->raw.total_bytes();
     for (const auto& ended : changes.ended) bytes += ended.delta.total_bytes();
     for (const auto& [address, host] : changes.hosts) {
         hosts_bytes += host.uplink_bytes + host.downlink_bytes;
@@ -248,7 +248,7 @@ TEST_CASE("a new flow listed twice in one read is one row with the last reading"
     FlowChanges changes = read(diff, text, 1'000);
     REQUIRE(changes.inserted.size() == 1);
     CHECK(changes.counts.inserted == 1);
-    CHECK(changes.inserted[0].totals == Counters{3, 300, 3, 700});
+    CHECK(changes.inserted[0].flow->raw == Counters{3, 300, 3, 700});
     CHECK(changes.hosts.at(ip("192.0.2.10")).uplink_bytes == 300);
     CHECK(changes.hosts.at(ip("192.0.2.10")).new_connections == 1);
 }
