@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -43,8 +42,8 @@ struct FlowChanges {
     // 262,144 new flows would otherwise hold the flow table twice.
     struct Inserted {
         const Key* key = nullptr;
-        const Flow* flow = nullptr;  // flags, and raw: its totals, the last reading in the batch
-        std::string_view state;      // "" for none
+        const Flow* flow = nullptr;          // flags, and raw: its totals, the last reading in the batch
+        const std::string* state = nullptr;  // its name, "" for none
     };
     // A stored flow whose counters, state or flags changed.
     struct Updated {

@@ -96,7 +96,7 @@ void FlowDiff::list_new(const Key& key, Flow& flow) {
     if (flow.bits & Flow::listed) return;
     flow.bits |= Flow::listed;
     auto own = own_state_names_.find(key);
-    const std::string_view state = own != own_state_names_.end() ? own->second : state_names_[flow.state];
+    const std::string* state = own != own_state_names_.end() ? &own->second : &state_names_[flow.state];
     changes_.inserted.push_back({&key, &flow, state});
 }
 
@@ -222,6 +222,8 @@ void FlowDiff::destroy(const Entry& entry) {
 }
 
 void FlowDiff::sweep() {
+    // Room at once for the flows new in the read (those also gone in it are fewer).
+    changes_.inserted.reserve(changes_.counts.inserted);
     flows_.for_each([&](const Key& key, Flow& flow) {
         if (flow.bits & Flow::unwritten) {
             list_new(key, flow);

@@ -255,13 +255,13 @@ std::vector<std::int64_t> Store::apply(const FlowChanges& changes) {
     // kernel's order: 1.3 s, not 1.9 s, when the key index began with the LAN address and this
     // order did too). By the address's bytes, not its text: only the order of the writes
     // depends on this, and neighbours in one order are near in the other.
-    std::vector<std::pair<std::uint64_t, std::size_t>> inserts;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> inserts;
     inserts.reserve(changes.inserted.size());
     for (std::size_t i = 0; i < changes.inserted.size(); ++i) {
         const Key& key = *changes.inserted[i].key;
         std::uint64_t order = 0;
         for (std::size_t b = 0; b < 6; ++b) order = order << 8 | key.dst.bytes[b];
-        inserts.emplace_back(order << 16 | key.dport, i);
+        inserts.emplace_back(order << 16 | key.dport, static_cast<std::uint32_t>(i));
     }
     std::sort(inserts.begin(), inserts.end());
     std::vector<std::int64_t> ids(changes.inserted.size());
@@ -326,7 +326,7 @@ std::int64_t Store::insert_connection(const FlowChanges::Inserted& row, std::int
     const Key& key = *row.key;
     Open& o = open();
     Statement& s = o.insert_connection;
-    bind_row(s, row.state, row.flow->flags, row.flow->raw);
+    bind_row(s, *row.state, row.flow->flags, row.flow->raw);
     s.bind(7, now);
     s.bind(8, protocol_label(key.protocol));
     s.bind(9, static_cast<int>(key.src.family));

@@ -154,7 +154,7 @@ TEST_CASE("moved counters: an update with its delta, a sample, and a reset moves
     FlowChanges first = read(diff, line + "\n", 1'000);
     REQUIRE(first.inserted.size() == 1);
     CHECK(first.inserted[0].flow->raw == first_reading);
-    CHECK(first.inserted[0].state == "ESTABLISHED");
+    CHECK(*first.inserted[0].state == "ESTABLISHED");
     write(diff, first, 7);
 
     // 1000 bytes more up, 3000 down.

@@ -145,7 +145,8 @@ TEST_CASE("a connection inserted twice is an error, not a silent no-op, and the 
     key.dst = *IpAddress::parse("192.0.2.1");
     key.dport = 443;
     const Flow flow;
-    changes.inserted.push_back({&key, &flow, "ESTABLISHED"});
+    const std::string state = "ESTABLISHED";
+    changes.inserted.push_back({&key, &flow, &state});
     changes.now = 1000;
     const std::int64_t id = store.apply(changes).at(0);
     changes.now = 2000;
