@@ -255,17 +255,23 @@ std::vector<std::int64_t> Store::apply(const FlowChanges& changes) {
     // kernel's order: 1.3 s, not 1.9 s, when the key index began with the LAN address and this
     // order did too). By the address's bytes, not its text: only the order of the writes
     // depends on this, and neighbours in one order are near in the other.
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> inserts;
-    inserts.reserve(changes.inserted.size());
-    for (std::size_t i = 0; i < changes.inserted.size(); ++i) {
+    // ids holds each row's place in that order until it holds its id: a cold start's 262,144
+    // new rows need no more room than that and their sequence.
+    const std::size_t count = changes.inserted.size();
+    std::vector<std::int64_t> ids(count);
+    std::vector<std::uint32_t> sequence(count);
+    for (std::size_t i = 0; i < count; ++i) {
         const Key& key = *changes.inserted[i].key;
         std::uint64_t order = 0;
         for (std::size_t b = 0; b < 6; ++b) order = order << 8 | key.dst.bytes[b];
-        inserts.emplace_back(order << 16 | key.dport, static_cast<std::uint32_t>(i));
+        ids[i] = static_cast<std::int64_t>(order << 16 | key.dport);
+        sequence[i] = static_cast<std::uint32_t>(i);
     }
-    std::sort(inserts.begin(), inserts.end());
-    std::vector<std::int64_t> ids(changes.inserted.size());
-    for (const auto& [order, i] : inserts) ids[i] = insert_connection(changes.inserted[i], now);
+    std::sort(sequence.begin(), sequence.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const auto order_a = static_cast<std::uint64_t>(ids[a]), order_b = static_cast<std::uint64_t>(ids[b]);
+        return order_a != order_b ? order_a < order_b : a < b;
+    });
+    for (std::uint32_t i : sequence) ids[i] = insert_connection(changes.inserted[i], now);
 
     // In the order of the remote_hosts index (the address's text), for the same reason.
     struct Host {
