@@ -98,7 +98,7 @@ TEST_CASE("a first read of a real capture: every outbound flow new, with its cou
     CHECK(keys.size() == 15);
 }
 
-TEST_CASE("the same read again changes nothing; a read without the flows ends them all", "[flow_diff]") {
+TEST_CASE("the same read again changes nothing, and a read without the flows ends them all", "[flow_diff]") {
     FlowDiff diff;
     const std::string capture = read_fixture("router_extended.txt");
     FlowChanges first = read(diff, capture, 1'000);
