@@ -2,15 +2,13 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <system_error>
 
 #include "netmon/log.h"
+#include "signal_fd.h"
 
 namespace netmon {
 namespace {
@@ -18,61 +16,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto repeat_summary_every = std::chrono::seconds(60);
 
-sigset_t loop_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    return set;
-}
-
 }  // namespace
 
-SignalFd::SignalFd() {
-    static_assert(sizeof(sigset_t) <= sizeof(old_mask_));
-    sigset_t set = loop_signals();
-    sigset_t old;
-    if (int rc = pthread_sigmask(SIG_BLOCK, &set, &old); rc != 0)
-        throw std::system_error(rc, std::generic_category(), "blocking signals");
-    std::memcpy(old_mask_, &old, sizeof old);
-    fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd_ < 0) {
-        int error = errno;
-        pthread_sigmask(SIG_SETMASK, &old, nullptr);
-        throw std::system_error(error, std::generic_category(), "signalfd");
-    }
-}
-
-SignalFd::~SignalFd() {
-    // Signals that arrived after the loop's last look would kill the process once unblocked.
-    while (take() != 0) {
-    }
-    ::close(fd_);
-    sigset_t old;
-    std::memcpy(&old, old_mask_, sizeof old);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-}
-
-int SignalFd::take() {
-    signalfd_siginfo info;
-    for (;;) {
-        ssize_t n = ::read(fd_, &info, sizeof info);
-        if (n == static_cast<ssize_t>(sizeof info)) return static_cast<int>(info.ssi_signo);
-        if (n < 0 && errno == EINTR) continue;
-        return 0;
-    }
-}
-
-bool SignalFd::stop_pending() const {
-    // Blocked signals stay pending until the loop reads them from the descriptor.
-    sigset_t pending;
-    if (sigpending(&pending) != 0) return false;
-    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
-}
-
 IngestLoop::IngestLoop(Hooks hooks, std::chrono::milliseconds interval, Logger& log, SignalFd& signals)
-    : hooks_(std::move(hooks)), interval_(interval), log_(log), signals_(signals) {}
+    : hooks_(std::move(hooks)), interval_(interval), log_(log), signals_(signals), overrun_log_(repeat_summary_every) {}
 
 void IngestLoop::watch(int fd, std::function<void()> on_readable) {
     watched_.emplace_back(fd, std::move(on_readable));
@@ -141,7 +88,7 @@ bool IngestLoop::wait_until(Clock::time_point deadline) {
             for (int signal = signals_.take(); signal != 0; signal = signals_.take()) {
                 if (signal == SIGHUP) {
                     log_.info("SIGHUP: reloading the configuration");
-                    if (hooks_.reload) guarded("reload", hooks_.reload);
+                    if (hooks_.reload) guarded("reload", [this] { interval_ = hooks_.reload(); });
                 } else {
                     log_.info(std::string(signal == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
                     stop_ = true;
@@ -165,12 +112,11 @@ void IngestLoop::run(std::uint64_t max_cycles) {
 
         const auto now = Clock::now();
         deadline = next_cycle_start(started, now, interval_);
-        if (now - started > interval_ && now - last_overrun_logged_ > repeat_summary_every) {
+        if (now - started > interval_ && overrun_log_.note(1, now)) {
             log_.warning("a cycle took " +
                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - started).count()) +
                          " ms, longer than the interval of " + std::to_string(interval_.count()) +
                          " ms; the next one starts at once (raise interval if this repeats)");
-            last_overrun_logged_ = now;
         }
         if (!wait_until(deadline)) break;
     }

@@ -1,6 +1,6 @@
 #pragma once
-// The ingest daemon's loop (the seed's ingest_loop): a cycle every interval, measured from the
-// start of the cycle, with signals read between cycles.
+// The ingest daemon's loop: a cycle every interval, measured from the start of the cycle,
+// with signals read between cycles.
 //
 // SIGTERM and SIGINT end the loop after the cycle under way, which can cut itself short by
 // asking SignalFd::stop_pending as it goes; SIGHUP calls the reload hook.
@@ -17,31 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "log_throttle.h"
+
 namespace netmon {
 
 class Logger;
-
-// SIGTERM, SIGINT and SIGHUP as a file descriptor (signalfd): blocked for the whole process
-// while it exists, so that they arrive only where the loop reads them. Restores the old signal
-// mask when destroyed. Throws std::system_error when it cannot be set up.
-class SignalFd {
-public:
-    SignalFd();
-    ~SignalFd();
-    SignalFd(const SignalFd&) = delete;
-    SignalFd& operator=(const SignalFd&) = delete;
-
-    int fd() const { return fd_; }
-    // Reads one pending signal without blocking; 0 when none.
-    int take();
-    // Whether SIGTERM or SIGINT is waiting to be read, without reading it: asked during a
-    // cycle, so that a long read stops part way (SnapshotSource::stop_when).
-    bool stop_pending() const;
-
-private:
-    int fd_ = -1;
-    unsigned char old_mask_[128];  // a sigset_t, kept opaque here
-};
+class SignalFd;
 
 // When the cycle after one that started at started and ended at finished starts: an interval
 // after the start, or at once (finished) when the cycle took longer than that. Pure.
@@ -53,12 +34,12 @@ class IngestLoop {
 public:
     struct Hooks {
         std::function<void()> cycle;   // one full cycle; may throw
-        std::function<void()> reload;  // on SIGHUP; may throw
+        // On SIGHUP: reloads and returns the interval from then on; may throw (the interval stays).
+        std::function<std::chrono::milliseconds()> reload;
     };
 
     IngestLoop(Hooks hooks, std::chrono::milliseconds interval, Logger& log, SignalFd& signals);
 
-    void set_interval(std::chrono::milliseconds interval) { interval_ = interval; }
     // Also waits for fd to become readable between cycles and calls on_readable then (netlink
     // events). on_readable may throw; that is logged like a failed cycle.
     void watch(int fd, std::function<void()> on_readable);
@@ -87,7 +68,7 @@ private:
     std::string last_error_;
     std::uint64_t repeats_ = 0;  // failures with last_error_ not yet logged
     std::chrono::steady_clock::time_point last_logged_{};
-    std::chrono::steady_clock::time_point last_overrun_logged_{};
+    LogThrottle overrun_log_;
     bool stop_ = false;
     bool cycle_requested_ = false;
 };

@@ -4,9 +4,11 @@
 
 #include <cmath>
 
+#include "cli.h"
 #include "netlink_source.h"
 #include "netmon/database.h"
 #include "netmon/log.h"
+#include "reload.h"
 #include "snapshot_source.h"
 
 namespace netmon {
@@ -17,7 +19,7 @@ const char* const needs_net_admin_message =
 
 namespace {
 
-constexpr auto overrun_log_every = std::chrono::seconds(60);
+constexpr auto repeated_warning_every = std::chrono::seconds(60);
 
 }  // namespace
 
@@ -33,9 +35,11 @@ IngestService::IngestService(Config config, Logger& log, bool with_events)
       started_at_(unix_ms_now()),
       source_(make_source(config_)),
       store_(config_.database),
-      reconciler_(store_, OutboundFilter(config_.local_subnets)) {
+      reconciler_(store_, OutboundFilter(config_.local_subnets)),
+      overrun_log_(repeated_warning_every),
+      skipped_events_log_(repeated_warning_every) {
     reconciler_.set_retention(config_.retention);
-    if (with_events && dynamic_cast<const NetlinkDumpSource*>(source_.get()) != nullptr) {
+    if (with_events && source_->has_events()) {
         try {
             events_ = std::make_unique<NetlinkEventSource>(config_.event_buffer);
             if (!events_->receive_buffer_forced())
@@ -89,7 +93,7 @@ std::chrono::milliseconds IngestService::interval() const {
 int IngestService::event_fd() const { return events_ ? events_->fd() : -1; }
 
 void IngestService::check_accounting() {
-    if (!reads_kernel_table(*source_)) return;  // a replayed capture says nothing about this kernel
+    if (!source_->reads_kernel_table()) return;  // a replayed capture says nothing about this kernel
     std::optional<bool> now = conntrack_accounting_enabled();
     if (now == accounting_) return;
     accounting_ = now;
@@ -158,6 +162,7 @@ bool IngestService::handle_events() {
     event_batch_.clear();
     bool lost = false;
     events_->drain(event_batch_, lost);
+    note_skipped_events();
     if (!event_batch_.empty()) {
         EventResult result = reconciler_.apply_events(event_batch_, unix_ms_now());
         if (result.inserted + result.deleted > 0)
@@ -166,20 +171,29 @@ bool IngestService::handle_events() {
     }
     if (!lost) return false;
     // One line per burst of losses, however many reads report them.
-    ++overruns_since_logged_;
-    const auto steady_now = std::chrono::steady_clock::now();
-    if (steady_now - last_overrun_logged_ >= overrun_log_every) {
-        log_.warning("the kernel dropped conntrack events (" + std::to_string(overruns_since_logged_) +
-                     " overruns of a " + std::to_string(events_->receive_buffer()) +
+    if (auto overruns = overrun_log_.note(1, std::chrono::steady_clock::now())) {
+        log_.warning("the kernel dropped conntrack events (" + std::to_string(*overruns) + " overruns of a " +
+                     std::to_string(events_->receive_buffer()) +
                      "-byte buffer); reading the whole table now. If this repeats, raise netlink.event_buffer");
-        last_overrun_logged_ = steady_now;
-        overruns_since_logged_ = 0;
     }
     store_.write([&] {
         store_.add_meta(meta::event_overruns_total, 1);
         store_.add_meta(meta::resyncs_total, 1);
     });
     return true;
+}
+
+void IngestService::note_skipped_events() {
+    const std::uint64_t skipped = events_->skipped();
+    if (skipped == skipped_events_) return;
+    const std::uint64_t more = skipped - skipped_events_;
+    skipped_events_ = skipped;
+    store_.write([&] { store_.add_meta(meta::event_messages_skipped_total, static_cast<std::int64_t>(more)); });
+    if (auto count = skipped_events_log_.note(more, std::chrono::steady_clock::now())) {
+        log_.warning(std::to_string(*count) + " conntrack event messages could not be read and were skipped " +
+                     "(the last: " + std::string(describe(events_->last_skip_error())) +
+                     "); their flows are read with the table at the next cycle");
+    }
 }
 
 void IngestService::record_failure(const std::string& error, std::int64_t now) {
@@ -197,22 +211,16 @@ void IngestService::record_failure(const std::string& error, std::int64_t now) {
     }
 }
 
-void IngestService::reload(Config fresh) {
-    if (fresh.database != config_.database)
-        log_.warning("database changed to " + fresh.database + ": restart netmon-ingest to use it");
-    if (fresh.source != config_.source || fresh.input_file != config_.input_file)
-        log_.warning("source changed: restart netmon-ingest to use it");
-    if (fresh.event_buffer != config_.event_buffer)
-        log_.warning("netlink.event_buffer changed: restart netmon-ingest to use it");
-    fresh.database = config_.database;
-    fresh.source = config_.source;
-    fresh.input_file = config_.input_file;
-    fresh.event_buffer = config_.event_buffer;
+std::chrono::milliseconds IngestService::reload(const IngestCommand& command, const Environment& environment) {
+    Reload reload = plan_reload(config_, load_config(command.config_path, environment), command);
+    for (const std::string& warning : reload.warnings) log_.warning(warning);
+    Config fresh = std::move(reload.config);
     reconciler_.set_filter(OutboundFilter(fresh.local_subnets));
     reconciler_.set_retention(fresh.retention);
     config_ = std::move(fresh);
     store_.write([&] { store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count())); });
     log_.info("configuration reloaded from " + (config_.path.empty() ? std::string("built-in defaults") : config_.path));
+    return interval();
 }
 
 }  // namespace netmon

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "log_throttle.h"
 #include "netmon/config.h"
 #include "netmon/entry.h"
 #include "reconciler.h"
@@ -20,6 +21,7 @@ namespace netmon {
 
 class Logger;
 class NetlinkEventSource;
+struct IngestCommand;
 
 class IngestService {
 public:
@@ -41,9 +43,12 @@ public:
     std::optional<CycleResult> only_cycle();
     // Asked during every read of the table: when it says true, the cycle under way stops.
     void stop_when(StopRequested requested);
-    // A new configuration (SIGHUP): the outbound filter and the interval change at once; a new
-    // database path or source needs a restart and is only warned about.
-    void reload(Config fresh);
+    // A reload (SIGHUP): reads the configuration again as main read it at start (the file the
+    // command names or NETMON_CONFIG, then environment, then the command line) and applies what
+    // plan_reload keeps of it: the outbound filter, the retention and the interval change at once;
+    // a new database path or source needs a restart and is only warned about. Returns the
+    // interval from now on. Throws ConfigError, and then changes nothing.
+    std::chrono::milliseconds reload(const IngestCommand& command, const Environment& environment);
 
     // The event socket's descriptor for poll(), or -1 without events.
     int event_fd() const;
@@ -52,7 +57,6 @@ public:
     bool handle_events();
 
     std::chrono::milliseconds interval() const;
-    Store& store() { return store_; }
 
 private:
     void record_failure(const std::string& error, std::int64_t now);
@@ -61,6 +65,9 @@ private:
     // When the database file was deleted or replaced under us: logs it, opens the path again
     // (creating it) and has the next read insert every flow. Throws when it cannot be opened.
     void follow_database_file();
+    // Counts in meta the event messages that did not parse since the last call, and logs them
+    // once a minute with what was wrong with the last one.
+    void note_skipped_events();
 
     Config config_;
     Logger& log_;
@@ -74,14 +81,15 @@ private:
     std::uint64_t last_skipped_ = 0;
     bool first_cycle_ = true;
     bool reopen_failed_ = false;  // the last reopen threw: its warning was logged
-    std::chrono::steady_clock::time_point last_overrun_logged_{};
-    std::uint64_t overruns_since_logged_ = 0;
+    LogThrottle overrun_log_;
+    LogThrottle skipped_events_log_;
+    std::uint64_t skipped_events_ = 0;  // events_->skipped() already counted in meta
 };
 
 // Milliseconds since the Unix epoch, UTC: the time of every row netmon writes.
 std::int64_t unix_ms_now();
 
-// The message for a missing CAP_NET_ADMIN, as the issue and the docs give it.
+// The message for a missing CAP_NET_ADMIN, as README.md gives it.
 extern const char* const needs_net_admin_message;
 
 }  // namespace netmon

@@ -11,6 +11,7 @@
 #include "netmon/outbound.h"
 #include "print_outbound.h"
 #include "privileges.h"
+#include "signal_fd.h"
 #include "snapshot_source.h"
 
 namespace {
@@ -44,16 +45,8 @@ int run_command(const IngestCommand& command, Config config, Logger& log) {
     // SIGTERM and SIGINT wait in the signalfd; a long read looks for them as it goes.
     service.stop_when([&signals] { return signals.stop_pending(); });
     drop_privileges(log);
-    IngestLoop* running = nullptr;
-    IngestLoop loop({[&] { service.cycle(); },
-                     [&] {
-                         Config fresh = load_config(command.config_path, process_environment());
-                         if (auto overridden = apply_command_line(command, fresh)) log.warning(*overridden);
-                         service.reload(std::move(fresh));
-                         running->set_interval(service.interval());
-                     }},
+    IngestLoop loop({[&] { service.cycle(); }, [&] { return service.reload(command, process_environment()); }},
                     service.interval(), log, signals);
-    running = &loop;
     if (service.event_fd() >= 0) {
         // New flows reach the database as their NEW event arrives; lost events call for a full read.
         loop.watch(service.event_fd(), [&] {

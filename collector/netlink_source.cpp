@@ -317,6 +317,7 @@ struct NetlinkEventSource::State {
     bool forced = false;
     std::uint64_t overruns = 0;
     std::uint64_t skipped = 0;
+    ParseError last_skip_error = ParseError::none;
 };
 
 NetlinkEventSource::NetlinkEventSource(std::size_t receive_buffer) : state_(std::make_unique<State>()) {
@@ -380,8 +381,12 @@ std::size_t NetlinkEventSource::drain(std::vector<Entry>& out, bool& events_lost
             std::optional<EventType> event = conntrack_event_type(message);
             if (!event) continue;
             ParseResult result = state.parser.parse(message, *event);
-            if (result.entry) out.push_back(std::move(*result.entry));
-            else ++state.skipped;
+            if (result.entry) {
+                out.push_back(std::move(*result.entry));
+            } else {
+                ++state.skipped;
+                state.last_skip_error = result.error;
+            }
         }
     }
     return out.size() - before;
@@ -391,6 +396,7 @@ std::size_t NetlinkEventSource::receive_buffer() const { return state_->receive_
 bool NetlinkEventSource::receive_buffer_forced() const { return state_->forced; }
 std::uint64_t NetlinkEventSource::overruns() const { return state_->overruns; }
 std::uint64_t NetlinkEventSource::skipped() const { return state_->skipped; }
+ParseError NetlinkEventSource::last_skip_error() const { return state_->last_skip_error; }
 
 std::optional<bool> conntrack_accounting_enabled(const std::string& path) {
     std::ifstream file(path);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "netmon/parser.h"
 #include "snapshot_source.h"
 
 namespace netmon {
@@ -51,6 +52,9 @@ public:
     std::string describe() const override;
     // nf_conntrack_count, of the calling thread's network namespace.
     std::size_t size_hint() const override;
+    bool reads_kernel_table() const override { return true; }
+    // NetlinkEventSource reads them.
+    bool has_events() const override { return true; }
 
 private:
     struct State;
@@ -91,6 +95,8 @@ public:
     // Totals since construction: ENOBUFS reports, and messages that did not parse.
     std::uint64_t overruns() const;
     std::uint64_t skipped() const;
+    // Why the last message counted in skipped() did not parse; none before the first.
+    ParseError last_skip_error() const;
 
 private:
     struct State;

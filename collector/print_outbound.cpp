@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 
@@ -82,7 +81,7 @@ void print_table(std::ostream& out, const std::vector<Entry>& entries) {
 void print_json(std::ostream& out, const std::vector<Entry>& entries) {
     out << "[";
     for (std::size_t i = 0; i < entries.size(); ++i)
-        out << (i == 0 ? "\n  " : ",\n  ") << entry_json(entries[i]).dump();
+        out << (i == 0 ? "\n  " : ",\n  ") << entry_json(entries[i]);
     out << (entries.empty() ? "]\n" : "\n]\n");
 }
 

@@ -23,7 +23,7 @@ std::vector<Entry> top_by_total_bytes(std::vector<Entry> entries, std::size_t li
 
 // An aligned text table with a header line.
 void print_table(std::ostream& out, const std::vector<Entry>& entries);
-// A JSON array of entry_json objects, one per line.
+// A JSON array of entry_json objects (netmon/entry_json.h), one per line.
 void print_json(std::ostream& out, const std::vector<Entry>& entries);
 
 }  // namespace netmon

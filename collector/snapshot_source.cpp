@@ -140,6 +140,8 @@ std::size_t TextFileSource::size_hint() const {
     return static_cast<std::size_t>(readable / 200);
 }
 
+bool TextFileSource::reads_kernel_table() const { return path_ == proc_conntrack_path; }
+
 std::size_t kernel_conntrack_count() {
     std::ifstream file("/proc/sys/net/netfilter/nf_conntrack_count");
     std::size_t count = 0;
@@ -168,12 +170,6 @@ std::unique_ptr<SnapshotSource> make_source(const Config& config) {
             return std::make_unique<NetlinkDumpSource>();
     }
     throw SourceError("unknown source");
-}
-
-bool reads_kernel_table(const SnapshotSource& source) {
-    if (dynamic_cast<const NetlinkDumpSource*>(&source) != nullptr) return true;
-    const auto* text = dynamic_cast<const TextFileSource*>(&source);
-    return text != nullptr && text->path() == proc_conntrack_path;
 }
 
 }  // namespace netmon

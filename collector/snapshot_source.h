@@ -45,6 +45,12 @@ public:
     virtual std::string describe() const = 0;
     // About how many entries a read will give, to size tables before a first read; 0 unknown.
     virtual std::size_t size_hint() const { return 0; }
+    // Whether this reads this machine's table (netlink or /proc), not a replayed capture: only
+    // then does the kernel's nf_conntrack_acct say something about what it reads.
+    virtual bool reads_kernel_table() const { return false; }
+    // Whether the kernel's conntrack events (over netlink) fill in between reads: only for a
+    // netlink dump. /proc is read where there is no conntrack netlink, or when asked for by name.
+    virtual bool has_events() const { return false; }
 
     // read_entries folded into a Snapshot of the outbound flows. Throws SourceError.
     Snapshot read(const OutboundFilter& filter);
@@ -78,7 +84,8 @@ public:
     ParseStats read_entries(const EntrySink& sink) override;
     std::string describe() const override;
     std::size_t size_hint() const override;
-    const std::string& path() const { return path_; }
+    // True for /proc/net/nf_conntrack.
+    bool reads_kernel_table() const override;
 
 private:
     std::string path_;
@@ -96,8 +103,5 @@ inline constexpr const char* proc_conntrack_path = "/proc/net/nf_conntrack";
 // conntrack netlink) /proc/net/nf_conntrack. Throws SourceError when the configured source
 // cannot be used, NetlinkPermissionError without CAP_NET_ADMIN.
 std::unique_ptr<SnapshotSource> make_source(const Config& config);
-
-// Whether source reads this machine's table (netlink or /proc), not a replayed capture.
-bool reads_kernel_table(const SnapshotSource& source);
 
 }  // namespace netmon

@@ -68,8 +68,8 @@ CREATE TABLE counter_offsets (
     downlink_bytes   INTEGER NOT NULL
 );
 
--- What the ingest says about itself, for the dashboard and /healthz: see collector/store.h
--- for the keys.
+-- What the ingest says about itself, for the dashboard and /healthz: see
+-- common/include/netmon/meta_keys.h for the keys.
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value                   -- no type: integers stay integers, text stays text

@@ -54,8 +54,8 @@ ALTER TABLE connections_v2 RENAME TO connections;
 CREATE UNIQUE INDEX connections_by_key ON connections (dst_ip, dst_port, proto, src_ip, src_port);
 -- The dashboard's order. Only that: a counter update rewrites its entry, so it stays small.
 CREATE INDEX connections_by_total_bytes ON connections (total_bytes DESC, id);
--- ?q= reads this one from end to end (webui/queries.cpp says when): a row's search text never
--- changes, so counter updates never touch it.
+-- ?q= read this one from end to end until version 3 (003_connection_search.sql) replaced it: a
+-- row's search text never changes, so counter updates never touch it.
 CREATE INDEX connections_by_search ON connections (search);
 
 -- Sums that overflowed into REALs before this version: the largest integer instead.

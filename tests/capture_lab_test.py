@@ -70,17 +70,20 @@ class CapturedFromTheKernel(unittest.TestCase):
         rows, _ = print_outbound({"CONNTRACK_INPUT_FILE": self.capture("router_extended.txt")})
         self.assertEqual(len(rows), 15, rows)
         # TCP: payload plus the 12-byte request line, plus 20-byte IP and 32-byte TCP headers
-        # (timestamps) per packet, and no more.
+        # (timestamps) per packet, and no more than a few segments sent twice: on a loaded
+        # machine TCP retransmits now and then, and conntrack counts what it forwards (a run on a
+        # busy machine saw 808 bytes over).
+        resent = 3 * 1448
         https = find(rows, proto="tcp", src_ip="10.0.0.11", dst_ip="192.0.2.10", dst_port=443)
         self.assertEqual(https["state"], "ESTABLISHED")
         self.assertEqual(https["flags"], ["ASSURED"])
         self.assertGreaterEqual(https["uplink_bytes"], 2012 + 52 * https["uplink_packets"])
-        self.assertLessEqual(https["uplink_bytes"], 2012 + 60 * https["uplink_packets"])
+        self.assertLessEqual(https["uplink_bytes"], 2012 + 60 * https["uplink_packets"] + resent)
         self.assertGreaterEqual(https["downlink_bytes"], 120000 + 52 * https["downlink_packets"])
-        self.assertLessEqual(https["downlink_bytes"], 120000 + 60 * https["downlink_packets"])
+        self.assertLessEqual(https["downlink_bytes"], 120000 + 60 * https["downlink_packets"] + resent)
         v6 = find(rows, proto="tcp", src_ip="fd00:10::11", dst_ip="2001:db8:2::10", dst_port=443)
         self.assertGreaterEqual(v6["downlink_bytes"], 30000 + 72 * v6["downlink_packets"])
-        self.assertLessEqual(v6["downlink_bytes"], 30000 + 80 * v6["downlink_packets"])
+        self.assertLessEqual(v6["downlink_bytes"], 30000 + 80 * v6["downlink_packets"] + resent)
         closed = find(rows, proto="tcp", dst_ip="203.0.113.20", dst_port=80)
         self.assertEqual(closed["state"], "TIME_WAIT")
         # UDP and ICMP sizes are exact: payload + 28 (IPv4) or 48 (IPv6) header bytes.

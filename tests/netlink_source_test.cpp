@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/netlink.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_dccp.h>
@@ -15,6 +16,7 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -765,6 +767,13 @@ TEST_CASE("nf_conntrack_acct is read from /proc/sys or is unknown", "[netlink]")
 // -------------------------------------------------------------------------------------------------
 // Against the kernel.
 
+TEST_CASE("a netlink dump reads the kernel's table and has events", "[netlink]") {
+    // The socket opens without privileges; only a read would need CAP_NET_ADMIN.
+    NetlinkDumpSource source;
+    CHECK(source.reads_kernel_table());
+    CHECK(source.has_events());
+}
+
 TEST_CASE("without CAP_NET_ADMIN the dump and the events fail with NetlinkPermissionError", "[netlink]") {
     // Both sockets open unprivileged; the kernel refuses the dump request and the subscription.
     auto attempt = []() -> int {
@@ -1011,6 +1020,45 @@ TEST_CASE("lost events are reported not thrown and reading goes on", "[netlink][
     for (const Entry& e : rest) seen = seen || (e.original.dst == IpAddress::v4(192, 0, 2, 10) && e.original.dport == 123);
     CHECK(seen);
     CHECK(source->skipped() == 0);
+    CHECK(source->last_skip_error() == ParseError::none);
+}
+
+TEST_CASE("an event message that does not parse is counted with its error and skipped", "[netlink][lab]") {
+    SKIP_WITHOUT_LAB();
+    Lab lab(1);
+    std::unique_ptr<NetlinkEventSource> source;
+    int sender = -1;
+    in_namespace(lab.router(), [&] {
+        source = std::make_unique<NetlinkEventSource>();
+        sender = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    });
+    REQUIRE(sender >= 0);
+    // The kernel lets a process with CAP_NET_ADMIN send to another netlink socket by its port
+    // id: a NEW event without tuples, then a good one, as the kernel would never send them.
+    sockaddr_nl own{};
+    socklen_t length = sizeof own;
+    REQUIRE(::getsockname(source->fd(), reinterpret_cast<sockaddr*>(&own), &length) == 0);
+    sockaddr_nl to{};
+    to.nl_family = AF_NETLINK;
+    to.nl_pid = own.nl_pid;
+    Message broken(tcp_spec());
+    broken.header()->nlmsg_len = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(nfgenmsg));
+    Message good(tcp_spec());
+    for (Message* message : {&broken, &good})
+        REQUIRE(::sendto(sender, message->bytes(), message->header()->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&to),
+                         sizeof to) == static_cast<ssize_t>(message->header()->nlmsg_len));
+    ::close(sender);
+    CHECK(source->last_skip_error() == ParseError::none);
+    std::vector<Entry> events = wait_for_events(*source, 5, [](const std::vector<Entry>& got) {
+        for (const Entry& e : got)
+            if (e.original.dst == IpAddress::v4(192, 0, 2, 10) && e.original.sport == 35410) return true;
+        return false;
+    });
+    CHECK(source->skipped() == 1);
+    CHECK(source->last_skip_error() == ParseError::bad_header);
+    bool seen = false;
+    for (const Entry& e : events) seen = seen || (e.original.dst == IpAddress::v4(192, 0, 2, 10) && e.original.sport == 35410);
+    CHECK(seen);
 }
 
 TEST_CASE("a read that fails halfway leaves the source usable", "[netlink][lab]") {

@@ -638,26 +638,6 @@ TEST_CASE("samples and rates every 10 seconds", "[reconciler]") {
     CHECK(query_int(db, "SELECT min(sampled_at) FROM connection_samples") == 800'000);
 }
 
-TEST_CASE("a database newer than the binary, or not netmon's, is refused", "[reconciler][schema]") {
-    TempDir dir;
-    {
-        Database db(dir.file("newer.db"), Database::Mode::read_write_create);
-        db.execute("PRAGMA user_version = 99");
-    }
-    CHECK_THROWS_WITH(Store(dir.file("newer.db")),
-                      Catch::Contains("database schema version 99 is newer than this netmon knows"));
-    {
-        Database db(dir.file("other.db"), Database::Mode::read_write_create);
-        db.execute("CREATE TABLE something (x)");
-    }
-    CHECK_THROWS_WITH(Store(dir.file("other.db")), Catch::Contains("not a netmon database"));
-    // An older one (here: empty) is migrated, and stays at the version on reopening.
-    { Store fresh(dir.file("fresh.db")); }
-    Database db(dir.file("fresh.db"), Database::Mode::read_only);
-    CHECK(check_schema(db) == latest_schema_version());
-    CHECK(query_text(db, "PRAGMA journal_mode") == "wal");
-}
-
 TEST_CASE("readers read while the ingest writes", "[reconciler][schema]") {
     TempDir dir;
     const std::string path = dir.file("netmon.db");

@@ -1,5 +1,5 @@
-// The text source (TextFileSource): what it refuses to read, its bounds, and a stop request
-// ending a read part way. Real files in a temporary directory of their own.
+// The text source (TextFileSource): what it refuses to read, its bounds, a stop request
+// ending a read part way, and which table it reads. Real files in a temporary directory of their own.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "db_support.h"
+#include "netmon/config.h"
 #include "snapshot_source.h"
 #include "test_support.h"
 
@@ -126,4 +127,26 @@ TEST_CASE("a stop request ends a read part way", "[text-source]") {
     TextFileSource normal(capture);
     normal.stop_when([] { return false; });
     CHECK(read_all(normal).entries == 22);
+}
+
+TEST_CASE("a text source reads the kernel's table only as /proc/net/nf_conntrack, and has no events",
+          "[text-source]") {
+    TempDir dir;
+    const std::string path = dir.file("replay.txt");
+    write_file(path, read_fixture("router_extended.txt"));
+    TextFileSource replay(path);
+    CHECK_FALSE(replay.reads_kernel_table());
+    CHECK_FALSE(replay.has_events());
+    TextFileSource proc(proc_conntrack_path);
+    CHECK(proc.reads_kernel_table());
+    CHECK_FALSE(proc.has_events());
+
+    Config config;
+    config.source = SourceKind::proc;
+    CHECK(make_source(config)->reads_kernel_table());
+    config.source = SourceKind::automatic;
+    config.input_file = path;  // CONNTRACK_INPUT_FILE: a replay, whatever the kernel has
+    const auto automatic = make_source(config);
+    CHECK_FALSE(automatic->reads_kernel_table());
+    CHECK_FALSE(automatic->has_events());
 }

@@ -159,3 +159,23 @@ TEST_CASE("a connection inserted twice is an error, not a silent no-op, and the 
     CHECK(rows(store, "search_added") == 0);
     CHECK(query_int(store.database(), "SELECT rowid FROM connection_search WHERE connection_search MATCH '\"0.2\"'") == id);
 }
+
+TEST_CASE("a database newer than the binary, or not netmon's, is refused", "[store][schema]") {
+    TempDir dir;
+    {
+        Database db(dir.file("newer.db"), Database::Mode::read_write_create);
+        db.execute("PRAGMA user_version = 99");
+    }
+    CHECK_THROWS_WITH(Store(dir.file("newer.db")),
+                      Catch::Contains("database schema version 99 is newer than this netmon knows"));
+    {
+        Database db(dir.file("other.db"), Database::Mode::read_write_create);
+        db.execute("CREATE TABLE something (x)");
+    }
+    CHECK_THROWS_WITH(Store(dir.file("other.db")), Catch::Contains("not a netmon database"));
+    // An older one (here: empty) is migrated, and stays at the version on reopening.
+    { Store fresh(dir.file("fresh.db")); }
+    Database db(dir.file("fresh.db"), Database::Mode::read_only);
+    CHECK(check_schema(db) == latest_schema_version());
+    CHECK(query_text(db, "PRAGMA journal_mode") == "wal");
+}

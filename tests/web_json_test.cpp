@@ -3,10 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "api_json.h"
-#include "json_writer.h"
+#include "netmon/entry_json.h"
+#include "netmon/json_writer.h"
+#include "test_support.h"
 #include "units.h"
 
 using namespace netmon::web;
+using netmon::append_json_string;
 using json = nlohmann::ordered_json;
 
 namespace {
@@ -242,4 +245,26 @@ TEST_CASE("counters at 2^63 - 1 are written as they are") {
     CHECK(hosts[0]["uplink_bytes"].get<std::int64_t>() == INT64_MAX);
     CHECK(format_bytes(INT64_MAX) == "8.00 EiB");
     CHECK(format_bytes(UINT64_MAX) == "16.0 EiB");
+}
+
+TEST_CASE("a row of /connections.json starts with print-outbound's flow, member for member") {
+    // The sample row's flow as the kernel shows it: print-outbound writes it from this Entry.
+    const netmon::Entry entry = netmon::test::parse_ok(
+        "ipv4     2 tcp      6 431999 ESTABLISHED src=10.0.0.11 dst=192.0.2.10 sport=35410 dport=443 packets=10"
+        " bytes=2540 src=192.0.2.10 dst=198.51.100.2 sport=443 dport=35410 packets=12 bytes=120528 [ASSURED] mark=0"
+        " use=1");
+    const json flow = json::parse(netmon::entry_json(entry));
+    ConnectionsJson out(1795500000123 + 1000, 1);
+    out.add(sample_row());
+    const json row = json::parse(out.finish())[0];
+    REQUIRE(flow.size() == 12);
+    auto member = row.begin();
+    for (auto it = flow.begin(); it != flow.end(); ++it, ++member) {
+        INFO(it.key());
+        REQUIRE(member != row.end());
+        CHECK(member.key() == it.key());
+        CHECK(member.value() == it.value());
+    }
+    // What only the web knows follows: rates, times and seen_before.
+    CHECK(row.size() == flow.size() + 5);
 }

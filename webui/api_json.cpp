@@ -2,7 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_writer.h"
+#include "netmon/entry_json.h"
+#include "netmon/json_writer.h"
 #include "units.h"
 
 namespace netmon::web {
@@ -17,6 +18,19 @@ json time_or_null(const std::optional<std::int64_t>& ms) {
     return ms ? json(format_time(*ms)) : json(nullptr);
 }
 
+// A member whose value is a time as an ISO 8601 UTC string with milliseconds.
+void write_time(JsonWriter& w, std::string_view name, std::int64_t unix_ms) {
+    w.key(name);
+    std::string& out = w.raw_value();
+    out += '"';
+    append_time(out, unix_ms);
+    out += '"';
+}
+
+// The database's counters are never negative (the ingest stores them saturated at 2^63 - 1);
+// the flow's shape counts in unsigned numbers, which print-outbound needs up to 2^64 - 1.
+std::uint64_t counter(std::int64_t stored) { return stored < 0 ? 0 : static_cast<std::uint64_t>(stored); }
+
 json integer_or_null(const std::optional<std::int64_t>& value) { return value ? json(*value) : json(nullptr); }
 
 json notices_json(const std::vector<Notice>& notices) {
@@ -30,54 +44,38 @@ json notices_json(const std::vector<Notice>& notices) {
 
 ConnectionsJson::ConnectionsJson(std::int64_t now_ms, std::size_t expected_rows) : now_ms_(now_ms) {
     out_.reserve(64 + expected_rows * 420);
-    out_ += '[';
+    writer_.begin_array();
 }
 
 void ConnectionsJson::add(const ConnectionRow& row) {
-    // The hot path of the API: the names are written as literals, the values appended in place.
-    std::string& o = out_;
-    o += first_ ? "{\"proto\":" : ",{\"proto\":";
-    first_ = false;
-    append_json_string(o, row.proto);
-    o += ",\"src_ip\":";
-    append_json_string(o, row.src_ip);
-    o += ",\"src_port\":";
-    append_json_integer(o, row.src_port);
-    o += ",\"dst_ip\":";
-    append_json_string(o, row.dst_ip);
-    o += ",\"dst_port\":";
-    append_json_integer(o, row.dst_port);
-    o += ",\"state\":";
-    if (row.state) append_json_string(o, *row.state);
-    else o += "null";
-    o += ",\"flags\":";
-    JsonWriter(o).words(row.flags);
-    o += ",\"uplink_packets\":";
-    append_json_integer(o, row.uplink_packets);
-    o += ",\"uplink_bytes\":";
-    append_json_integer(o, row.uplink_bytes);
-    o += ",\"downlink_packets\":";
-    append_json_integer(o, row.downlink_packets);
-    o += ",\"downlink_bytes\":";
-    append_json_integer(o, row.downlink_bytes);
-    o += ",\"total_bytes\":";
-    append_json_integer(o, row.total_bytes);
-    o += ",\"uplink_rate\":";
-    JsonWriter(o).value(row.uplink_rate);
-    o += ",\"downlink_rate\":";
-    JsonWriter(o).value(row.downlink_rate);
-    o += ",\"first_seen_at\":\"";
-    append_time(o, row.first_seen_at);
-    o += "\",\"last_seen_at\":\"";
-    append_time(o, row.last_seen_at);
+    FlowJson flow;
+    flow.proto = row.proto;
+    flow.src_ip = row.src_ip;
+    flow.src_port = row.src_port;
+    flow.dst_ip = row.dst_ip;
+    flow.dst_port = row.dst_port;
+    if (row.state) flow.state = *row.state;
+    flow.flags = row.flags;
+    flow.uplink_packets = counter(row.uplink_packets);
+    flow.uplink_bytes = counter(row.uplink_bytes);
+    flow.downlink_packets = counter(row.downlink_packets);
+    flow.downlink_bytes = counter(row.downlink_bytes);
+    flow.total_bytes = counter(row.total_bytes);
+    writer_.begin_object();
+    write_flow_members(writer_, flow);
+    writer_.field("uplink_rate", row.uplink_rate);
+    writer_.field("downlink_rate", row.downlink_rate);
+    write_time(writer_, "first_seen_at", row.first_seen_at);
+    write_time(writer_, "last_seen_at", row.last_seen_at);
     const bool seen = seen_before(row.host_first_seen_at, now_ms_);
-    o += seen ? "\",\"seen_before\":true}" : "\",\"seen_before\":false}";
+    writer_.field("seen_before", seen);
+    writer_.end_object();
     if (!seen && row.host_first_seen_at + new_host_window_ms < valid_until_)
         valid_until_ = row.host_first_seen_at + new_host_window_ms;
 }
 
 std::string ConnectionsJson::finish() {
-    out_ += ']';
+    writer_.end_array();
     return std::move(out_);
 }
 
@@ -90,10 +88,8 @@ std::string hosts_json(const std::vector<HostRow>& rows, std::int64_t now_ms) {
         w.begin_object();
         w.field("ip", h.ip);
         w.field("family", h.family);
-        w.key("first_seen_at");
-        w.time(h.first_seen_at);
-        w.key("last_seen_at");
-        w.time(h.last_seen_at);
+        write_time(w, "first_seen_at", h.first_seen_at);
+        write_time(w, "last_seen_at", h.last_seen_at);
         w.field("seen_before", seen_before(h.first_seen_at, now_ms));
         w.field("active_connections", h.active_connections);
         w.field("active_bytes", h.active_bytes);

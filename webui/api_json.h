@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ingest_health.h"
+#include "netmon/json_writer.h"
 #include "rows.h"
 #include "system_metrics.h"
 
@@ -17,6 +18,8 @@ namespace netmon::web {
 class ConnectionsJson {
 public:
     ConnectionsJson(std::int64_t now_ms, std::size_t expected_rows);
+    ConnectionsJson(const ConnectionsJson&) = delete;  // writer_ writes to this one's out_
+    ConnectionsJson& operator=(const ConnectionsJson&) = delete;
     void add(const ConnectionRow& row);
     // The array; the object is spent.
     std::string finish();
@@ -26,9 +29,9 @@ public:
 
 private:
     std::string out_;
+    JsonWriter writer_{out_};
     std::int64_t now_ms_;
     std::int64_t valid_until_ = INT64_MAX;
-    bool first_ = true;
 };
 
 std::string hosts_json(const std::vector<HostRow>& rows, std::int64_t now_ms);

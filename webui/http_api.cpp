@@ -97,6 +97,14 @@ std::string HttpApi::with_reader(Read&& read) {
     return error;
 }
 
+template <class Read>
+Response HttpApi::json_from_reader(Read&& read) {
+    std::string body;
+    const std::string error = with_reader([&](Reader& reader) { body = read(reader); });
+    if (!error.empty()) return reply_error(503, error);
+    return reply(200, std::move(body), json_type);
+}
+
 IngestView HttpApi::ingest_view(std::int64_t now) {
     IngestView view;
     view.database_error = with_reader([&](Reader& reader) {
@@ -230,22 +238,17 @@ Response HttpApi::connections(const QueryParams& params) {
     auto filter = parse_connection_filter(params, error);
     if (!filter) return reply_error(400, error);
     const std::int64_t now = now_ms();
-    std::string body;
-    error = with_reader([&](Reader& reader) {
+    return json_from_reader([&](Reader& reader) {
         // Read before the query: a commit in between makes the next request query again.
         const std::int64_t version = reader.data_version();
-        if (const std::string* cached = reader.cache().find(*filter, version, now)) {
-            body = *cached;
-            return;
-        }
+        if (const std::string* cached = reader.cache().find(*filter, version, now)) return *cached;
         ConnectionsJson json(now, filter->limit < 1000 ? filter->limit : 1000);
         reader.connections(*filter, now, [&](const ConnectionRow& row) { json.add(row); });
         const std::int64_t valid_until = json.valid_until();
-        body = json.finish();
+        std::string body = json.finish();
         if (cache_responses_) reader.cache().store(*filter, version, now, valid_until, body);
+        return body;
     });
-    if (!error.empty()) return reply_error(503, error);
-    return reply(200, std::move(body), json_type);
 }
 
 Response HttpApi::hosts(const QueryParams& params) {
@@ -253,10 +256,7 @@ Response HttpApi::hosts(const QueryParams& params) {
     auto filter = parse_host_filter(params, error);
     if (!filter) return reply_error(400, error);
     const std::int64_t now = now_ms();
-    std::string body;
-    error = with_reader([&](Reader& reader) { body = hosts_json(reader.hosts(*filter, now), now); });
-    if (!error.empty()) return reply_error(503, error);
-    return reply(200, std::move(body), json_type);
+    return json_from_reader([&](Reader& reader) { return hosts_json(reader.hosts(*filter, now), now); });
 }
 
 Response HttpApi::metrics_json(const QueryParams& params) {

@@ -65,6 +65,9 @@ private:
     // read runs once more on a new one. Returns the reason there is no data, or "".
     template <class Read>
     std::string with_reader(Read&& read);
+    // 200 with the JSON body read returns (through with_reader), or 503 with the database's error.
+    template <class Read>
+    Response json_from_reader(Read&& read);
     // The summary, the ingest's state and its health, or the database's error.
     IngestView ingest_view(std::int64_t now_ms);
     // Logs when the database becomes unreadable (with why) and when it is back, once each.

@@ -23,28 +23,23 @@ void append_number(std::string& out, double value) {
 
 double seconds(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
+// '\\' and line feeds escaped, and '"' too when quotes is set.
+std::string escape(std::string_view text, bool quotes) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"' && quotes) out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
 }  // namespace
 
-std::string escape_label_value(std::string_view value) {
-    std::string out;
-    for (char c : value) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-    return out;
-}
+std::string escape_label_value(std::string_view value) { return escape(value, true); }
 
-std::string escape_help(std::string_view help) {
-    std::string out;
-    for (char c : help) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-    return out;
-}
+std::string escape_help(std::string_view help) { return escape(help, false); }
 
 void PrometheusText::family(std::string_view name, std::string_view type, std::string_view help) {
     text_ += "# HELP ";
@@ -78,69 +73,79 @@ void PrometheusText::sample(std::string_view name, const Labels& labels, double 
     text_ += '\n';
 }
 
-std::string render_prometheus(const MetricsInput& input) {
-    PrometheusText p;
-    p.family("netmon_database_up", "gauge", "1 when netmon-web can read netmon-ingest's database, else 0.");
-    p.sample("netmon_database_up", input.database_up ? 1 : 0);
-    if (input.database_up) {
-        const Summary& s = input.summary;
-        const IngestStatus& ingest = input.ingest;
-        p.family("netmon_active_connections", "gauge",
-                 "Outbound connections alive in the conntrack table at the last ingest cycle.");
-        p.sample("netmon_active_connections", static_cast<double>(s.active_connections));
-        p.family("netmon_remote_hosts", "gauge",
-                 "Remote hosts: with an active connection (state=\"active\"), ever seen (state=\"known\"), "
-                 "first seen in the last 60 s (state=\"new\").");
-        p.sample("netmon_remote_hosts", {{"state", "active"}}, static_cast<double>(s.active_remote_hosts));
-        p.sample("netmon_remote_hosts", {{"state", "known"}}, static_cast<double>(s.known_remote_hosts));
-        p.sample("netmon_remote_hosts", {{"state", "new"}}, static_cast<double>(s.new_remote_hosts));
-        p.family("netmon_ingest_up", "gauge",
-                 "1 when the ingest's last good cycle is at most three intervals old, else 0.");
-        p.sample("netmon_ingest_up", input.health.fresh ? 1 : 0);
-        auto gauge = [&](std::string_view name, std::string_view help, std::optional<double> value) {
-            if (!value) return;
-            p.family(name, "gauge", help);
-            p.sample(name, *value);
-        };
-        auto counter = [&](std::string_view name, std::string_view help, std::optional<std::int64_t> value) {
-            p.family(name, "counter", help);
-            p.sample(name, static_cast<double>(value.value_or(0)));
-        };
-        auto in_seconds = [](std::optional<std::int64_t> ms) -> std::optional<double> {
-            if (!ms) return std::nullopt;
-            return seconds(*ms);
-        };
-        gauge("netmon_ingest_interval_seconds", "Seconds between two ingest cycles.", in_seconds(ingest.interval_ms));
-        gauge("netmon_ingest_cycle_duration_seconds", "How long the last ingest cycle took.",
-              in_seconds(ingest.last_cycle_ms));
-        gauge("netmon_ingest_last_cycle_age_seconds", "Seconds since the last ingest cycle, good or failed.",
-              in_seconds(input.health.last_cycle_age_ms));
-        gauge("netmon_ingest_last_good_cycle_age_seconds", "Seconds since the last good ingest cycle.",
-              in_seconds(input.health.last_good_age_ms));
-        gauge("netmon_ingest_last_good_cycle_timestamp_seconds", "When the last good ingest cycle ran (Unix time).",
-              in_seconds(ingest.last_good_cycle_at));
-        std::optional<double> ok;
-        if (ingest.last_cycle_ok) ok = *ingest.last_cycle_ok != 0 ? 1 : 0;
-        gauge("netmon_ingest_last_cycle_ok", "1 when the last ingest cycle succeeded, 0 when it failed.", ok);
-        std::optional<double> accounting;
-        if (ingest.accounting == "on") accounting = 1;
-        if (ingest.accounting == "off") accounting = 0;
-        gauge("netmon_conntrack_accounting_enabled",
-              "1 when the kernel counts bytes and packets per connection (net.netfilter.nf_conntrack_acct).",
-              accounting);
-        counter("netmon_ingest_cycles_total", "Ingest cycles run.", ingest.cycles_total);
-        counter("netmon_ingest_cycle_errors_total", "Ingest cycles that failed.", ingest.cycle_errors_total);
-        counter("netmon_ingest_lines_skipped_total", "conntrack lines the ingest could not read.",
-                ingest.lines_skipped_total);
-        counter("netmon_ingest_event_overruns_total", "Times the kernel dropped conntrack events (ENOBUFS).",
-                ingest.event_overruns_total);
-        counter("netmon_ingest_resyncs_total", "Full table reads made to recover from lost events.",
-                ingest.resyncs_total);
-        counter("netmon_remote_hosts_pruned_total",
-                "Remote hosts forgotten by the retention (retention.remote_hosts_days, remote_hosts_max).",
-                ingest.remote_hosts_pruned_total);
-    }
-    const SystemSample& system = input.system;
+namespace {
+
+// What the database holds: the summary line and whether the ingest keeps up.
+void append_summary(PrometheusText& p, const Summary& s, const IngestHealth& health) {
+    p.family("netmon_active_connections", "gauge",
+             "Outbound connections alive in the conntrack table at the last ingest cycle.");
+    p.sample("netmon_active_connections", static_cast<double>(s.active_connections));
+    p.family("netmon_remote_hosts", "gauge",
+             "Remote hosts: with an active connection (state=\"active\"), ever seen (state=\"known\"), "
+             "first seen in the last 60 s (state=\"new\").");
+    p.sample("netmon_remote_hosts", {{"state", "active"}}, static_cast<double>(s.active_remote_hosts));
+    p.sample("netmon_remote_hosts", {{"state", "known"}}, static_cast<double>(s.known_remote_hosts));
+    p.sample("netmon_remote_hosts", {{"state", "new"}}, static_cast<double>(s.new_remote_hosts));
+    p.family("netmon_ingest_up", "gauge",
+             "1 when the ingest's last good cycle is at most three intervals old, else 0.");
+    p.sample("netmon_ingest_up", health.fresh ? 1 : 0);
+}
+
+// A gauge the ingest may not have written yet: left out until it has.
+void append_gauge(PrometheusText& p, std::string_view name, std::string_view help, std::optional<double> value) {
+    if (!value) return;
+    p.family(name, "gauge", help);
+    p.sample(name, *value);
+}
+
+// A counter, 0 until the ingest has written it.
+void append_counter(PrometheusText& p, std::string_view name, std::string_view help,
+                    std::optional<std::int64_t> value) {
+    p.family(name, "counter", help);
+    p.sample(name, static_cast<double>(value.value_or(0)));
+}
+
+std::optional<double> in_seconds(std::optional<std::int64_t> ms) {
+    if (!ms) return std::nullopt;
+    return seconds(*ms);
+}
+
+// The ingest's state from meta: its cycles' times and outcome, and its counters.
+void append_ingest(PrometheusText& p, const IngestStatus& ingest, const IngestHealth& health) {
+    append_gauge(p, "netmon_ingest_interval_seconds", "Seconds between two ingest cycles.",
+                 in_seconds(ingest.interval_ms));
+    append_gauge(p, "netmon_ingest_cycle_duration_seconds", "How long the last ingest cycle took.",
+                 in_seconds(ingest.last_cycle_ms));
+    append_gauge(p, "netmon_ingest_last_cycle_age_seconds", "Seconds since the last ingest cycle, good or failed.",
+                 in_seconds(health.last_cycle_age_ms));
+    append_gauge(p, "netmon_ingest_last_good_cycle_age_seconds", "Seconds since the last good ingest cycle.",
+                 in_seconds(health.last_good_age_ms));
+    append_gauge(p, "netmon_ingest_last_good_cycle_timestamp_seconds",
+                 "When the last good ingest cycle ran (Unix time).", in_seconds(ingest.last_good_cycle_at));
+    std::optional<double> ok;
+    if (ingest.last_cycle_ok) ok = *ingest.last_cycle_ok != 0 ? 1 : 0;
+    append_gauge(p, "netmon_ingest_last_cycle_ok", "1 when the last ingest cycle succeeded, 0 when it failed.", ok);
+    std::optional<double> accounting;
+    if (ingest.accounting == "on") accounting = 1;
+    if (ingest.accounting == "off") accounting = 0;
+    append_gauge(p, "netmon_conntrack_accounting_enabled",
+                 "1 when the kernel counts bytes and packets per connection (net.netfilter.nf_conntrack_acct).",
+                 accounting);
+    append_counter(p, "netmon_ingest_cycles_total", "Ingest cycles run.", ingest.cycles_total);
+    append_counter(p, "netmon_ingest_cycle_errors_total", "Ingest cycles that failed.", ingest.cycle_errors_total);
+    append_counter(p, "netmon_ingest_lines_skipped_total", "conntrack lines the ingest could not read.",
+                   ingest.lines_skipped_total);
+    append_counter(p, "netmon_ingest_event_overruns_total", "Times the kernel dropped conntrack events (ENOBUFS).",
+                   ingest.event_overruns_total);
+    append_counter(p, "netmon_ingest_resyncs_total", "Full table reads made to recover from lost events.",
+                   ingest.resyncs_total);
+    append_counter(p, "netmon_remote_hosts_pruned_total",
+                   "Remote hosts forgotten by the retention (retention.remote_hosts_days, remote_hosts_max).",
+                   ingest.remote_hosts_pruned_total);
+}
+
+// The router's load and memory, when they could be read.
+void append_load_and_memory(PrometheusText& p, const SystemSample& system) {
     if (system.load) {
         p.family("netmon_load_average", "gauge", "The load average from /proc/loadavg.");
         p.sample("netmon_load_average", {{"period", "1m"}}, system.load->one);
@@ -153,9 +158,13 @@ std::string render_prometheus(const MetricsInput& input) {
         p.family("netmon_memory_used_bytes", "gauge", "MemTotal - MemAvailable from /proc/meminfo.");
         p.sample("netmon_memory_used_bytes", static_cast<double>(system.memory->used_bytes));
     }
+}
+
+// Each monitored interface: whether it is there, and its counters when they could be read.
+void append_interfaces(PrometheusText& p, const std::vector<InterfaceSample>& interfaces) {
     p.family("netmon_interface_up", "gauge",
              "1 when the monitored interface's counters could be read, 0 when it is missing.");
-    for (const auto& interface : system.interfaces)
+    for (const auto& interface : interfaces)
         p.sample("netmon_interface_up", {{"interface", interface.name}}, interface.counters ? 1 : 0);
     struct CounterFamily {
         std::string_view name;
@@ -172,11 +181,25 @@ std::string render_prometheus(const MetricsInput& input) {
     };
     for (const auto& family : families) {
         p.family(family.name, "counter", family.help);
-        for (const auto& interface : system.interfaces)
+        for (const auto& interface : interfaces)
             if (interface.counters)
                 p.sample(family.name, {{"interface", interface.name}},
                          static_cast<double>((*interface.counters).*family.value));
     }
+}
+
+}  // namespace
+
+std::string render_prometheus(const MetricsInput& input) {
+    PrometheusText p;
+    p.family("netmon_database_up", "gauge", "1 when netmon-web can read netmon-ingest's database, else 0.");
+    p.sample("netmon_database_up", input.database_up ? 1 : 0);
+    if (input.database_up) {
+        append_summary(p, input.summary, input.health);
+        append_ingest(p, input.ingest, input.health);
+    }
+    append_load_and_memory(p, input.system);
+    append_interfaces(p, input.system.interfaces);
     return p.text();
 }
 

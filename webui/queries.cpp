@@ -1,8 +1,10 @@
 #include "queries.h"
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 
+#include "columns.h"
 #include "netmon/connection_search.h"
 #include "netmon/counters.h"
 #include "netmon/schema.h"
@@ -10,26 +12,44 @@
 namespace netmon::web {
 namespace {
 
-// The columns of a ConnectionRow, read by read_row. The remote host's first_seen_at (for
-// seen_before) is looked up only for connections first seen within the window (?5 is now - 60
-// s): a host is never younger than its connections, so an older connection's host is older
-// too, and the connection's own time says as much. This spares most rows a lookup of a second
-// table.
-#define NETMON_CONNECTION_COLUMNS                                                             \
-    "SELECT c.proto, c.src_ip, c.src_port, c.dst_ip, c.dst_port, c.state, c.flags,"          \
-    " c.uplink_packets, c.uplink_bytes, c.downlink_packets, c.downlink_bytes, c.total_bytes," \
-    " c.uplink_rate, c.downlink_rate, c.first_seen_at, c.last_seen_at,"                      \
-    " CASE WHEN c.first_seen_at < ?5 THEN c.first_seen_at"                                   \
-    "      ELSE (SELECT h.first_seen_at FROM remote_hosts AS h WHERE h.ip = c.dst_ip) END"
-#define NETMON_CONNECTION_FILTER \
-    " (?1 = '' OR c.proto = ?1) AND (?2 = '' OR c.src_ip = ?2) AND (?3 = '' OR instr(c.search, ?3) > 0)"
+// The columns of a ConnectionRow. The remote host's first_seen_at (for seen_before) is looked
+// up only for connections first seen within the window (?5 is now - 60 s): a host is never
+// younger than its connections, so an older connection's host is older too, and the
+// connection's own time says as much. This spares most rows a lookup of a second table.
+constexpr std::array<Column<ConnectionRow>, 17> connection_columns = {{
+    {"c.proto", read_member<&ConnectionRow::proto>},
+    {"c.src_ip", read_member<&ConnectionRow::src_ip>},
+    {"c.src_port", read_member<&ConnectionRow::src_port>},
+    {"c.dst_ip", read_member<&ConnectionRow::dst_ip>},
+    {"c.dst_port", read_member<&ConnectionRow::dst_port>},
+    {"c.state", read_member<&ConnectionRow::state>},
+    {"c.flags", read_member<&ConnectionRow::flags>},
+    {"c.uplink_packets", read_member<&ConnectionRow::uplink_packets>},
+    {"c.uplink_bytes", read_member<&ConnectionRow::uplink_bytes>},
+    {"c.downlink_packets", read_member<&ConnectionRow::downlink_packets>},
+    {"c.downlink_bytes", read_member<&ConnectionRow::downlink_bytes>},
+    {"c.total_bytes", read_member<&ConnectionRow::total_bytes>},
+    {"c.uplink_rate", read_member<&ConnectionRow::uplink_rate>},
+    {"c.downlink_rate", read_member<&ConnectionRow::downlink_rate>},
+    {"c.first_seen_at", read_member<&ConnectionRow::first_seen_at>},
+    {"c.last_seen_at", read_member<&ConnectionRow::last_seen_at>},
+    // After first_seen_at, which it falls back on when the host has no row.
+    {"CASE WHEN c.first_seen_at < ?5 THEN c.first_seen_at"
+     " ELSE (SELECT h.first_seen_at FROM remote_hosts AS h WHERE h.ip = c.dst_ip) END",
+     [](const Statement& s, int index, ConnectionRow& row) {
+         row.host_first_seen_at = s.column_is_null(index) ? row.first_seen_at : s.column_int(index);
+     }},
+}};
+
+constexpr std::string_view connection_filter =
+    " (?1 = '' OR c.proto = ?1) AND (?2 = '' OR c.src_ip = ?2) AND (?3 = '' OR instr(c.search, ?3) > 0)";
 
 // /connections.json is the top of connections_by_total_bytes, filtered. The index holds only
 // the order (a counter update rewrites its entry: every byte in it costs the ingest), so a
 // filter is checked on the table row, which is cheap for the first rows and dear for all
 // 300,000 (about 1.5 us a row). Hence up to three steps, all exact (Reader::connections):
 //
-// 1. connections_sql down to ?6, the total_bytes of the 2,000th row (nth_total_sql): the filter
+// 1. connections_sql() down to ?6, the total_bytes of the 2,000th row (nth_total_sql): the filter
 //    over the first rows of the order only. When as many rows match as the limit asks for, they
 //    are the answer: a filter that matches much (q=443, a busy device) is done here. Without a
 //    filter, or over a table of fewer rows, ?6 is the lowest integer and this is all.
@@ -38,18 +58,19 @@ namespace {
 //    connection_search (schema/003_connection_search.sql, netmon/connection_search.h); for anything else,
 //    matching_ids_by_key_sql reads connections_by_key (remote host, port, protocol, LAN device,
 //    port) from end to end.
-// 3. rows_by_id_sql: the rows of those ids, ordered, checked against the whole filter. When
+// 3. rows_by_id_sql(): the rows of those ids, ordered, checked against the whole filter. When
 //    there are many, the order's index is walked first, in ordered_ids_sql, keeping the ids
 //    found, and their rows are read a batch at a time until the limit is filled.
 //
 // INDEXED BY: the walks are the order, whatever the filter, so that no filter can make SQLite
 // sort the whole table instead; a test reads every plan.
-constexpr std::string_view connections_sql =
-    NETMON_CONNECTION_COLUMNS
-    " FROM connections AS c INDEXED BY connections_by_total_bytes"
-    " WHERE c.total_bytes >= ?6 AND" NETMON_CONNECTION_FILTER
-    " ORDER BY c.total_bytes DESC, c.id"
-    " LIMIT ?4";
+std::string connections_sql() {
+    return "SELECT " + select_list(connection_columns) +
+           " FROM connections AS c INDEXED BY connections_by_total_bytes"
+           " WHERE c.total_bytes >= ?6 AND" + std::string(connection_filter) +
+           " ORDER BY c.total_bytes DESC, c.id"
+           " LIMIT ?4";
+}
 
 // The total_bytes of the ?1-th row of the order, from the index alone; none when there are fewer.
 constexpr std::string_view nth_total_sql =
@@ -74,14 +95,13 @@ constexpr std::string_view ordered_ids_sql =
     "SELECT id FROM connections INDEXED BY connections_by_total_bytes ORDER BY total_bytes DESC, id";
 
 // ?6: the ids, a JSON array.
-constexpr std::string_view rows_by_id_sql =
-    NETMON_CONNECTION_COLUMNS
-    " FROM connections AS c WHERE c.id IN (SELECT value FROM json_each(?6)) AND" NETMON_CONNECTION_FILTER
-    " ORDER BY c.total_bytes DESC, c.id"
-    " LIMIT ?4";
-
-#undef NETMON_CONNECTION_COLUMNS
-#undef NETMON_CONNECTION_FILTER
+std::string rows_by_id_sql() {
+    return "SELECT " + select_list(connection_columns) +
+           " FROM connections AS c WHERE c.id IN (SELECT value FROM json_each(?6)) AND" +
+           std::string(connection_filter) +
+           " ORDER BY c.total_bytes DESC, c.id"
+           " LIMIT ?4";
+}
 
 // Step 1 reads this many rows; only for a limit of at most a quarter of them, which they can fill.
 constexpr std::size_t first_rows = 2000;
@@ -90,35 +110,76 @@ constexpr std::size_t first_rows = 2000;
 // (1.5 us a row) would.
 constexpr std::size_t fetch_all_up_to = 2000;
 
-// The hosts first, down remote_hosts_by_first_seen, then the active connections of those hosts
-// only, through connections_by_key (remote host first). Their bytes are summed in two halves, the high 32 bits and
-// the low, which cannot overflow (sum() fails when a sum does); active_bytes puts them together,
-// saturating.
-constexpr std::string_view hosts_sql =
-    "WITH h AS (SELECT id, ip, family, first_seen_at, last_seen_at, connections_seen, uplink_bytes,"
-    "           downlink_bytes FROM remote_hosts WHERE first_seen_at >= ?1"
-    "           ORDER BY first_seen_at DESC, id DESC LIMIT ?2),"
-    " a AS (SELECT dst_ip, count(*) AS n, sum(total_bytes >> 32) AS high, sum(total_bytes & 4294967295) AS low"
-    "       FROM connections WHERE dst_ip IN (SELECT ip FROM h) GROUP BY dst_ip)"
-    " SELECT h.ip, h.family, h.first_seen_at, h.last_seen_at, h.connections_seen, h.uplink_bytes,"
-    " h.downlink_bytes, coalesce(a.n, 0), coalesce(a.high, 0), coalesce(a.low, 0)"
-    " FROM h LEFT JOIN a ON a.dst_ip = h.ip ORDER BY h.first_seen_at DESC, h.id DESC";
-
 // high * 2^32 + low, at most 2^63 - 1.
 std::int64_t from_halves(std::int64_t high, std::int64_t low) {
     if (high > (INT64_MAX >> 32)) return INT64_MAX;
     return saturating_add(high << 32, low);
 }
 
+// The columns of a HostRow, of the hosts (h) and what their active connections add up to (a).
+constexpr std::array<Column<HostRow>, 9> host_columns = {{
+    {"h.ip", read_member<&HostRow::ip>},
+    {"h.family", read_member<&HostRow::family>},
+    {"h.first_seen_at", read_member<&HostRow::first_seen_at>},
+    {"h.last_seen_at", read_member<&HostRow::last_seen_at>},
+    {"h.connections_seen", read_member<&HostRow::connections_seen>},
+    {"h.uplink_bytes", read_member<&HostRow::uplink_bytes>},
+    {"h.downlink_bytes", read_member<&HostRow::downlink_bytes>},
+    {"coalesce(a.n, 0)", read_member<&HostRow::active_connections>},
+    {"coalesce(a.high, 0), coalesce(a.low, 0)",
+     [](const Statement& s, int index, HostRow& row) {
+         row.active_bytes = from_halves(s.column_int(index), s.column_int(index + 1));
+     },
+     2},
+}};
+
+// The hosts first, down remote_hosts_by_first_seen, then the active connections of those hosts
+// only, through connections_by_key (remote host first). Their bytes are summed in two halves, the high 32 bits and
+// the low, which cannot overflow (sum() fails when a sum does); active_bytes puts them together,
+// saturating.
+std::string hosts_sql() {
+    return "WITH h AS (SELECT id, ip, family, first_seen_at, last_seen_at, connections_seen, uplink_bytes,"
+           "           downlink_bytes FROM remote_hosts WHERE first_seen_at >= ?1"
+           "           ORDER BY first_seen_at DESC, id DESC LIMIT ?2),"
+           " a AS (SELECT dst_ip, count(*) AS n, sum(total_bytes >> 32) AS high, sum(total_bytes & 4294967295) AS low"
+           "       FROM connections WHERE dst_ip IN (SELECT ip FROM h) GROUP BY dst_ip)"
+           " SELECT " + select_list(host_columns) +
+           " FROM h LEFT JOIN a ON a.dst_ip = h.ip ORDER BY h.first_seen_at DESC, h.id DESC";
+}
+
+// The summary's figures, and when the newest of them changes.
+struct SummaryRow : Summary {
+    std::optional<std::int64_t> oldest_new_host_at;  // none when no host is new
+};
+
 // count(DISTINCT dst_ip) reads all of connections_by_key (about 40 ms at 300,000 rows), and
 // the counts read an index each: which is why summary() keeps its answer while it holds.
-constexpr std::string_view summary_sql =
-    "SELECT (SELECT count(*) FROM connections), (SELECT count(DISTINCT dst_ip) FROM connections),"
-    " (SELECT count(*) FROM remote_hosts), (SELECT count(*) FROM remote_hosts WHERE first_seen_at >= ?1),"
-    " (SELECT min(first_seen_at) FROM remote_hosts WHERE first_seen_at >= ?1)";
+constexpr std::array<Column<SummaryRow>, 5> summary_columns = {{
+    {"(SELECT count(*) FROM connections)", read_member<&SummaryRow::active_connections, SummaryRow>},
+    {"(SELECT count(DISTINCT dst_ip) FROM connections)", read_member<&SummaryRow::active_remote_hosts, SummaryRow>},
+    {"(SELECT count(*) FROM remote_hosts)", read_member<&SummaryRow::known_remote_hosts, SummaryRow>},
+    {"(SELECT count(*) FROM remote_hosts WHERE first_seen_at >= ?1)",
+     read_member<&SummaryRow::new_remote_hosts, SummaryRow>},
+    {"(SELECT min(first_seen_at) FROM remote_hosts WHERE first_seen_at >= ?1)",
+     read_member<&SummaryRow::oldest_new_host_at>},
+}};
 
-constexpr std::string_view meta_sql =
-    "SELECT key, CASE WHEN typeof(value) = 'integer' THEN value END, CAST(value AS TEXT) FROM meta";
+std::string summary_sql() { return "SELECT " + select_list(summary_columns); }
+
+// A meta row: its value as an integer when it is one, and as text.
+struct MetaRow {
+    std::string key;
+    std::optional<std::int64_t> integer;
+    std::string text;
+};
+
+constexpr std::array<Column<MetaRow>, 3> meta_columns = {{
+    {"key", read_member<&MetaRow::key>},
+    {"CASE WHEN typeof(value) = 'integer' THEN value END", read_member<&MetaRow::integer>},
+    {"CAST(value AS TEXT)", read_member<&MetaRow::text>},
+}};
+
+std::string meta_sql() { return "SELECT " + select_list(meta_columns) + " FROM meta"; }
 
 Database checked(Database db) {
     int version = check_schema(db);  // throws for a newer version or a foreign database
@@ -137,16 +198,16 @@ Reader::Reader(Database db) : db_(checked(std::move(db))) {
     // 1 MiB of page cache per connection (SQLite's default is 2): the pages a dashboard reads
     // stay in the kernel's cache anyway, and RSS counts every connection's.
     db_.execute("PRAGMA cache_size = -1024");
-    meta_ = db_.prepare(meta_sql);
-    connections_ = db_.prepare(connections_sql);
+    meta_ = db_.prepare(meta_sql());
+    connections_ = db_.prepare(connections_sql());
     nth_total_ = db_.prepare(nth_total_sql);
     matching_ids_ = db_.prepare(matching_ids_sql);
     unindexed_matching_ids_ = db_.prepare(unindexed_matching_ids_sql);
     matching_ids_by_key_ = db_.prepare(matching_ids_by_key_sql);
     ordered_ids_ = db_.prepare(ordered_ids_sql);
-    rows_by_id_ = db_.prepare(rows_by_id_sql);
-    hosts_ = db_.prepare(hosts_sql);
-    summary_ = db_.prepare(summary_sql);
+    rows_by_id_ = db_.prepare(rows_by_id_sql());
+    hosts_ = db_.prepare(hosts_sql());
+    summary_ = db_.prepare(summary_sql());
     data_version_ = db_.prepare("PRAGMA data_version");
     schema_version_ = db_.prepare("PRAGMA schema_version");
     opened_schema_version_ = schema_version();
@@ -171,10 +232,10 @@ std::int64_t Reader::data_version() {
 IngestStatus Reader::ingest_status() {
     IngestStatus status;
     meta_.reset();
+    MetaRow row;
     while (meta_.step()) {
-        std::optional<std::int64_t> integer;
-        if (!meta_.column_is_null(1)) integer = meta_.column_int(1);
-        status.set(meta_.column_text(0), integer, meta_.column_text(2));
+        read_columns(meta_, meta_columns, row);
+        status.set(row.key, row.integer, row.text);
     }
     meta_.reset();
     return status;
@@ -190,26 +251,7 @@ void Reader::bind_filter(Statement& statement, const ConnectionFilter& filter, s
 
 namespace {
 
-void read_row(const Statement& s, ConnectionRow& r) {
-    r.proto = s.column_text(0);
-    r.src_ip = s.column_text(1);
-    r.src_port = s.column_int(2);
-    r.dst_ip = s.column_text(3);
-    r.dst_port = s.column_int(4);
-    if (s.column_is_null(5)) r.state.reset();
-    else r.state = s.column_text(5);
-    r.flags = s.column_text(6);
-    r.uplink_packets = s.column_int(7);
-    r.uplink_bytes = s.column_int(8);
-    r.downlink_packets = s.column_int(9);
-    r.downlink_bytes = s.column_int(10);
-    r.total_bytes = s.column_int(11);
-    r.uplink_rate = s.column_double(12);
-    r.downlink_rate = s.column_double(13);
-    r.first_seen_at = s.column_int(14);
-    r.last_seen_at = s.column_int(15);
-    r.host_first_seen_at = s.column_is_null(16) ? r.first_seen_at : s.column_int(16);
-}
+void read_row(const Statement& s, ConnectionRow& row) { read_columns(s, connection_columns, row); }
 
 std::string json_array(const std::vector<std::int64_t>& ids) {
     std::string out = "[";
@@ -241,44 +283,59 @@ private:
 
 }  // namespace
 
+namespace {
+
+// Calls row for each row of a bound statement, then resets it.
+void emit_rows(Statement& s, const std::function<void(const ConnectionRow&)>& row) {
+    ConnectionRow r;
+    while (s.step()) {
+        read_row(s, r);
+        row(r);
+    }
+    s.reset();
+}
+
+}  // namespace
+
 void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
                          const std::function<void(const ConnectionRow&)>& row) {
-    ConnectionRow r;
-    auto emit_all = [&](Statement& s) {
-        while (s.step()) {
-            read_row(s, r);
-            row(r);
-        }
-        s.reset();
-    };
     if (filter.proto.empty() && filter.src.empty() && filter.q.empty()) {
         connections_.reset();
         bind_filter(connections_, filter, now_ms);
         connections_.bind(6, INT64_MIN);
-        emit_all(connections_);
+        emit_rows(connections_, row);
         return;
     }
     Snapshot snapshot(db_);
     // 1. The first rows of the order.
-    if (filter.limit * 4 <= first_rows) {
-        nth_total_.reset();
-        nth_total_.bind(1, static_cast<std::int64_t>(first_rows));
-        const bool more = nth_total_.step();
-        const std::int64_t lowest = more ? nth_total_.column_int(0) : INT64_MIN;
-        nth_total_.reset();
-        std::vector<ConnectionRow> rows;
-        Statement& s = connections_;
-        s.reset();
-        bind_filter(s, filter, now_ms);
-        s.bind(6, lowest);
-        while (s.step()) read_row(s, rows.emplace_back());
-        s.reset();
-        if (rows.size() == filter.limit || !more) {
-            for (const ConnectionRow& found : rows) row(found);
-            return;
-        }
-    }
+    if (filter.limit * 4 <= first_rows && answered_by_first_rows(filter, now_ms, row)) return;
     // 2. Every matching id, and perhaps a few more.
+    std::vector<std::int64_t> ids = matching_ids(filter);
+    if (ids.empty()) return;
+    // 3. Their rows.
+    rows_of_ids(filter, now_ms, std::move(ids), row);
+}
+
+bool Reader::answered_by_first_rows(const ConnectionFilter& filter, std::int64_t now_ms,
+                                    const std::function<void(const ConnectionRow&)>& row) {
+    nth_total_.reset();
+    nth_total_.bind(1, static_cast<std::int64_t>(first_rows));
+    const bool more = nth_total_.step();
+    const std::int64_t lowest = more ? nth_total_.column_int(0) : INT64_MIN;
+    nth_total_.reset();
+    std::vector<ConnectionRow> rows;
+    Statement& s = connections_;
+    s.reset();
+    bind_filter(s, filter, now_ms);
+    s.bind(6, lowest);
+    while (s.step()) read_row(s, rows.emplace_back());
+    s.reset();
+    if (rows.size() != filter.limit && more) return false;
+    for (const ConnectionRow& found : rows) row(found);
+    return true;
+}
+
+std::vector<std::int64_t> Reader::matching_ids(const ConnectionFilter& filter) {
     const bool q_alone = filter.proto.empty() && filter.src.empty();
     const std::string trigrams = q_alone ? trigram_query(filter.q) : std::string();
     Statement& matching = trigrams.empty() ? matching_ids_by_key_ : matching_ids_;
@@ -299,20 +356,25 @@ void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
         while (unindexed_matching_ids_.step()) ids.push_back(unindexed_matching_ids_.column_int(0));
         unindexed_matching_ids_.reset();
     }
-    if (ids.empty()) return;
+    return ids;
+}
+
+void Reader::rows_of_ids(const ConnectionFilter& filter, std::int64_t now_ms, std::vector<std::int64_t> ids,
+                         const std::function<void(const ConnectionRow&)>& row) {
     Statement& s = rows_by_id_;
-    // 3. Their rows: all at once when they are few.
+    // All at once when they are few.
     if (ids.size() <= std::max(fetch_all_up_to, filter.limit * 2)) {
         s.reset();
         bind_filter(s, filter, now_ms);
         s.bind(6, std::string_view(json_array(ids)));
-        emit_all(s);
+        emit_rows(s, row);
         return;
     }
     // Else the first ones of the order among them, a batch at a time: a batch's rows come in
     // the order's order, and every row of a batch comes before every row of the next.
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    ConnectionRow r;
     std::size_t emitted = 0;
     ordered_ids_.reset();
     bool walking = true;
@@ -344,18 +406,7 @@ std::vector<HostRow> Reader::hosts(const HostFilter& filter, std::int64_t now_ms
     s.bind(1, filter.since_seconds ? now_ms - *filter.since_seconds * 1000 : INT64_MIN);
     s.bind(2, static_cast<std::int64_t>(filter.limit));
     std::vector<HostRow> rows;
-    while (s.step()) {
-        HostRow& h = rows.emplace_back();
-        h.ip = s.column_text(0);
-        h.family = static_cast<int>(s.column_int(1));
-        h.first_seen_at = s.column_int(2);
-        h.last_seen_at = s.column_int(3);
-        h.connections_seen = s.column_int(4);
-        h.uplink_bytes = s.column_int(5);
-        h.downlink_bytes = s.column_int(6);
-        h.active_connections = s.column_int(7);
-        h.active_bytes = from_halves(s.column_int(8), s.column_int(9));
-    }
+    while (s.step()) read_columns(s, host_columns, rows.emplace_back());
     s.reset();
     return rows;
 }
@@ -368,17 +419,12 @@ Summary Reader::summary(std::int64_t now_ms) {
     Statement& s = summary_;
     s.reset();
     s.bind(1, now_ms - new_host_window_ms);
-    Summary summary;
-    // new_remote_hosts falls when its oldest host leaves the window.
-    std::int64_t valid_until = INT64_MAX;
-    if (s.step()) {
-        summary.active_connections = s.column_int(0);
-        summary.active_remote_hosts = s.column_int(1);
-        summary.known_remote_hosts = s.column_int(2);
-        summary.new_remote_hosts = s.column_int(3);
-        if (!s.column_is_null(4)) valid_until = s.column_int(4) + new_host_window_ms;
-    }
+    SummaryRow row;
+    if (s.step()) read_columns(s, summary_columns, row);
     s.reset();
+    // new_remote_hosts falls when its oldest host leaves the window.
+    const std::int64_t valid_until = row.oldest_new_host_at ? *row.oldest_new_host_at + new_host_window_ms : INT64_MAX;
+    const Summary summary = row;
     summary_cache_ = CachedSummary{version, now_ms, valid_until, summary};
     return summary;
 }
@@ -395,12 +441,15 @@ std::vector<std::string> plan_lines(Statement& plan) {
 
 std::vector<std::vector<std::string>> Reader::connections_plans(const ConnectionFilter& filter) {
     std::vector<std::vector<std::string>> plans;
-    for (std::string_view sql : {connections_sql, nth_total_sql, rows_by_id_sql}) {
-        Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
-        if (sql != nth_total_sql) bind_filter(plan, filter, 0);
-        if (sql == connections_sql) plan.bind(6, INT64_MIN);
-        plans.push_back(plan_lines(plan));
-    }
+    Statement connections = db_.prepare("EXPLAIN QUERY PLAN " + connections_sql());
+    bind_filter(connections, filter, 0);
+    connections.bind(6, INT64_MIN);
+    plans.push_back(plan_lines(connections));
+    Statement nth_total = db_.prepare("EXPLAIN QUERY PLAN " + std::string(nth_total_sql));
+    plans.push_back(plan_lines(nth_total));
+    Statement rows_by_id = db_.prepare("EXPLAIN QUERY PLAN " + rows_by_id_sql());
+    bind_filter(rows_by_id, filter, 0);
+    plans.push_back(plan_lines(rows_by_id));
     for (std::string_view sql :
          {matching_ids_sql, matching_ids_by_key_sql, ordered_ids_sql, unindexed_matching_ids_sql}) {
         Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
@@ -410,13 +459,13 @@ std::vector<std::vector<std::string>> Reader::connections_plans(const Connection
 }
 
 std::vector<std::string> Reader::hosts_plan() {
-    Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(hosts_sql));
+    Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + hosts_sql());
     plan.bind(1, INT64_MIN).bind(2, 500);
     return plan_lines(plan);
 }
 
 std::vector<std::string> Reader::summary_plan() {
-    Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(summary_sql));
+    Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + summary_sql());
     plan.bind(1, 0);
     return plan_lines(plan);
 }

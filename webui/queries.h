@@ -55,6 +55,13 @@ public:
 private:
     std::int64_t schema_version();
     void bind_filter(Statement& statement, const ConnectionFilter& filter, std::int64_t now_ms);
+    // The three steps of connections() with a filter (see queries.cpp). The first answers when
+    // the first rows of the order hold all it needs, and says whether it did.
+    bool answered_by_first_rows(const ConnectionFilter& filter, std::int64_t now_ms,
+                                const std::function<void(const ConnectionRow&)>& row);
+    std::vector<std::int64_t> matching_ids(const ConnectionFilter& filter);
+    void rows_of_ids(const ConnectionFilter& filter, std::int64_t now_ms, std::vector<std::int64_t> ids,
+                     const std::function<void(const ConnectionRow&)>& row);
 
     Database db_;
     Statement meta_;

@@ -2,27 +2,20 @@
 
 #include <pthread.h>
 
-#include <atomic>
+#include "netmon/signals.h"
 
 namespace netmon::web {
 namespace {
 
 sigset_t shutdown_set() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
+    sigset_t set = daemon_signals();
     sigaddset(&set, SIGUSR1);  // the destructor's wake-up call
     return set;
 }
 
 }  // namespace
 
-void block_shutdown_signals() {
-    sigset_t set = shutdown_set();
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
+void block_shutdown_signals() { block_signals(shutdown_set()); }
 
 ShutdownSignals::ShutdownSignals(std::function<void(int)> on_signal, std::function<void()> on_hangup)
     : thread_([on_signal = std::move(on_signal), on_hangup = std::move(on_hangup)] {
@@ -34,14 +27,15 @@ ShutdownSignals::ShutdownSignals(std::function<void(int)> on_signal, std::functi
                   on_hangup();
                   continue;
               }
-              if (number != SIGUSR1) on_signal(number);
+              if (is_stop_signal(number)) on_signal(number);
               return;
           }
       }) {}
 
 ShutdownSignals::~ShutdownSignals() {
     // Harmless when the thread has already returned: the signal stays pending, and blocked.
-    pthread_kill(thread_.native_handle(), SIGUSR1);
+    // It cannot fail otherwise (the thread is joinable, SIGUSR1 is valid), so nothing is checked.
+    (void)pthread_kill(thread_.native_handle(), SIGUSR1);
     thread_.join();
 }
 

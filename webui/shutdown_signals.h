@@ -9,7 +9,7 @@
 namespace netmon::web {
 
 // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and in the threads it starts later:
-// call it first in main, before any thread exists.
+// call it first in main, before any thread exists. Throws std::system_error.
 void block_shutdown_signals();
 
 class ShutdownSignals {

@@ -69,7 +69,6 @@ public:
     // root is "/" on a router; tests give a directory with proc/ and sys/class/net/ in it.
     explicit SystemMetrics(std::vector<std::string> interfaces, std::string root = "/");
     SystemSample sample(std::int64_t now_ms);
-    const std::vector<std::string>& interfaces() const { return interfaces_; }
 
 private:
     struct Baseline {

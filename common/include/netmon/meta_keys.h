@@ -28,6 +28,8 @@ inline constexpr std::string_view last_error = "last_error";
 inline constexpr std::string_view last_error_at = "last_error_at";
 inline constexpr std::string_view accounting = "accounting";  // text: "on", "off", "unknown"
 inline constexpr std::string_view event_overruns_total = "event_overruns_total";
+// Conntrack event messages that did not parse and were skipped (the log says why, once a minute).
+inline constexpr std::string_view event_messages_skipped_total = "event_messages_skipped_total";
 inline constexpr std::string_view resyncs_total = "resyncs_total";
 inline constexpr std::string_view remote_hosts_pruned_total = "remote_hosts_pruned_total";  // retention
 

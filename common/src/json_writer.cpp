@@ -1,18 +1,25 @@
-#include "json_writer.h"
+#include "netmon/json_writer.h"
 
 #include <charconv>
 #include <cmath>
 
 #include "netmon/utf8.h"
-#include "units.h"
 
-namespace netmon::web {
+namespace netmon {
 namespace {
 
 // Control characters, the quote, the backslash, DEL, the characters HTML gives meaning to, and
 // every non-ASCII byte (checked for UTF-8 on the slow path).
 constexpr bool needs_care(unsigned char c) {
     return c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&';
+}
+
+// A number in the shortest form that reads back the same.
+template <class Number>
+void append_chars(std::string& out, Number number) {
+    char digits[32];
+    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
+    out.append(digits, end);
 }
 
 }  // namespace
@@ -61,35 +68,19 @@ void append_json_string(std::string& out, std::string_view text) {
     out += '"';
 }
 
-void append_json_integer(std::string& out, std::int64_t number) {
-    char digits[24];
-    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
-    out.append(digits, end);
-}
+void append_json_integer(std::string& out, std::int64_t number) { append_chars(out, number); }
 
-void JsonWriter::key(std::string_view name) {
+void JsonWriter::long_key(std::string_view name) {
     separate();
     out_ += '"';
     out_ += name;
     out_ += "\":";
-    first_ = true;  // the value that follows takes no comma
-}
-
-void JsonWriter::value(std::string_view text) {
-    separate();
-    append_json_string(out_, text);
-}
-
-void JsonWriter::value(std::int64_t number) {
-    separate();
-    append_json_integer(out_, number);
+    first_ = true;
 }
 
 void JsonWriter::value(std::uint64_t number) {
     separate();
-    char digits[24];
-    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
-    out_.append(digits, end);
+    append_chars(out_, number);
 }
 
 void JsonWriter::value(double number) {
@@ -98,19 +89,7 @@ void JsonWriter::value(double number) {
         out_ += "null";
         return;
     }
-    char digits[32];
-    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
-    out_.append(digits, end);
-}
-
-void JsonWriter::value(bool flag) {
-    separate();
-    out_ += flag ? "true" : "false";
-}
-
-void JsonWriter::null() {
-    separate();
-    out_ += "null";
+    append_chars(out_, number);
 }
 
 void JsonWriter::words(std::string_view text) {
@@ -129,11 +108,4 @@ void JsonWriter::words(std::string_view text) {
     out_ += ']';
 }
 
-void JsonWriter::time(std::int64_t unix_ms) {
-    separate();
-    out_ += '"';
-    append_time(out_, unix_ms);
-    out_ += '"';
-}
-
-}  // namespace netmon::web
+}  // namespace netmon
