@@ -19,13 +19,14 @@ struct Flow {
     std::uint32_t seen_cycle = 0;  // the last cycle whose read listed it
     std::uint8_t state = 0;         // index of its state name
     std::uint8_t flags = 0;
-    std::uint8_t bits = 0;          // Flow::has_offset | moving | unsampled | unwritten
+    std::uint8_t bits = 0;          // Flow::has_offset | moving | unsampled | unwritten | listed
     std::uint8_t slot = 0;          // the table's: empty, erased, or full with a tag of the hash
 
     static constexpr std::uint8_t has_offset = 1;  // its counters were reset: see counter_offsets
     static constexpr std::uint8_t moving = 2;      // it moved in the last sample period: rates not zero
     static constexpr std::uint8_t unsampled = 4;   // its counters moved in this sample period
-    static constexpr std::uint8_t unwritten = 8;   // new in this cycle: no row yet, id is 0
+    static constexpr std::uint8_t unwritten = 8;   // new in this batch: no row yet, id is 0
+    static constexpr std::uint8_t listed = 16;     // new, and in the batch's changes already
 };
 
 class FlowTable {

@@ -50,15 +50,14 @@ IngestService::IngestService(Config config, Logger& log, bool with_events)
 }
 
 void IngestService::write_start_meta() {
-    Transaction transaction(store_.database());
-    store_.set_meta(meta::ingest_version, NETMON_VERSION);
-    store_.set_meta(meta::ingest_pid, static_cast<std::int64_t>(::getpid()));
-    store_.set_meta(meta::started_at, started_at_);
-    store_.set_meta(meta::source, source_->describe() + (events_ ? " with events" : ""));
-    store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count()));
-    store_.set_meta(meta::accounting, "unknown");
-    transaction.commit();
-    store_.committed();
+    store_.write([&] {
+        store_.set_meta(meta::ingest_version, NETMON_VERSION);
+        store_.set_meta(meta::ingest_pid, static_cast<std::int64_t>(::getpid()));
+        store_.set_meta(meta::started_at, started_at_);
+        store_.set_meta(meta::source, source_->describe() + (events_ ? " with events" : ""));
+        store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count()));
+        store_.set_meta(meta::accounting, "unknown");
+    });
     accounting_.reset();  // written again by the next check
 }
 
@@ -99,8 +98,7 @@ void IngestService::check_accounting() {
     } else if (now) {
         log_.info("net.netfilter.nf_conntrack_acct is 1: byte counters are on");
     }
-    store_.set_meta(meta::accounting, now ? (*now ? "on" : "off") : "unknown");
-    store_.committed();
+    store_.write([&] { store_.set_meta(meta::accounting, now ? (*now ? "on" : "off") : "unknown"); });
 }
 
 void IngestService::stop_when(StopRequested requested) { source_->stop_when(std::move(requested)); }
@@ -162,7 +160,6 @@ bool IngestService::handle_events() {
     note_skipped_events();
     if (!event_batch_.empty()) {
         EventResult result = reconciler_.apply_events(event_batch_, unix_ms_now());
-        store_.committed();
         if (result.inserted + result.deleted > 0)
             log_.debug("events: " + std::to_string(result.inserted) + " new flows, " +
                        std::to_string(result.deleted) + " gone");
@@ -174,11 +171,10 @@ bool IngestService::handle_events() {
                      std::to_string(events_->receive_buffer()) +
                      "-byte buffer); reading the whole table now. If this repeats, raise netlink.event_buffer");
     }
-    Transaction transaction(store_.database());
-    store_.add_meta(meta::event_overruns_total, 1);
-    store_.add_meta(meta::resyncs_total, 1);
-    transaction.commit();
-    store_.committed();
+    store_.write([&] {
+        store_.add_meta(meta::event_overruns_total, 1);
+        store_.add_meta(meta::resyncs_total, 1);
+    });
     return true;
 }
 
@@ -187,8 +183,7 @@ void IngestService::note_skipped_events() {
     if (skipped == skipped_events_) return;
     const std::uint64_t more = skipped - skipped_events_;
     skipped_events_ = skipped;
-    store_.add_meta(meta::event_messages_skipped_total, static_cast<std::int64_t>(more));
-    store_.committed();
+    store_.write([&] { store_.add_meta(meta::event_messages_skipped_total, static_cast<std::int64_t>(more)); });
     if (auto count = skipped_events_log_.note(more, std::chrono::steady_clock::now())) {
         log_.warning(std::to_string(*count) + " conntrack event messages could not be read and were skipped " +
                      "(the last: " + std::string(describe(events_->last_skip_error())) +
@@ -198,14 +193,13 @@ void IngestService::note_skipped_events() {
 
 void IngestService::record_failure(const std::string& error, std::int64_t now) {
     try {
-        Transaction transaction(store_.database());
-        store_.set_meta(meta::last_cycle_at, now);
-        store_.set_meta(meta::last_cycle_ok, 0);
-        store_.set_meta(meta::last_error, error);
-        store_.set_meta(meta::last_error_at, now);
-        store_.add_meta(meta::cycle_errors_total, 1);
-        transaction.commit();
-        store_.committed();
+        store_.write([&] {
+            store_.set_meta(meta::last_cycle_at, now);
+            store_.set_meta(meta::last_cycle_ok, 0);
+            store_.set_meta(meta::last_error, error);
+            store_.set_meta(meta::last_error_at, now);
+            store_.add_meta(meta::cycle_errors_total, 1);
+        });
     } catch (const std::exception& e) {
         // The database itself is what fails (locked, full): the log is all that is left.
         log_.debug(std::string("could not record the failure in meta: ") + e.what());
@@ -219,8 +213,7 @@ std::chrono::milliseconds IngestService::reload(const IngestCommand& command, co
     reconciler_.set_filter(OutboundFilter(fresh.local_subnets));
     reconciler_.set_retention(fresh.retention);
     config_ = std::move(fresh);
-    store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count()));
-    store_.committed();
+    store_.write([&] { store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count())); });
     log_.info("configuration reloaded from " + (config_.path.empty() ? std::string("built-in defaults") : config_.path));
     return interval();
 }

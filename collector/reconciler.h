@@ -1,16 +1,12 @@
 #pragma once
 // Brings the database in line with the kernel's table: the reconciler of the seed's step 7.
 //
-// It keeps every stored flow in memory (key, row id, the kernel's last counters, state and
-// flags: 88 bytes a flow, see flow_table.h), so that a cycle writes only what changed: new flows
-// are inserted, changed ones updated, unchanged ones left alone, and flows the table no longer
-// has deleted; their remote hosts stay. All writes of a cycle are one transaction. A full
-// read's inserts and updates are written after the read, in the order of the rows and indexes
-// rather than the kernel's (DESTROY lines in a replayed text delete at once); events write as
-// they come. A flow whose kernel counters went down was reset by another tool: what had been
-// counted moves into counter_offsets, and totals go on growing from there (see counters.h).
-// A flow that is new in a read and listed again in it (a replayed text may repeat a line) is
-// stored with its last reading.
+// What changed is decided by FlowDiff (flow_diff.h), which keeps every stored flow in memory,
+// so that a cycle writes only what changed: new flows are inserted, changed ones updated,
+// unchanged ones left alone, and flows the table no longer has deleted; their remote hosts
+// stay. The store writes those changes (Store::apply) with the cycle's meta, host and sample
+// pruning and search indexing, all in one write. A full read's changes are written after the
+// read; each batch of events is a write of its own.
 
 #include <cstdint>
 #include <stdexcept>
@@ -18,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "flow_table.h"
+#include "flow_diff.h"
 #include "netmon/config.h"
 #include "netmon/counters.h"
 #include "netmon/key.h"
@@ -84,32 +80,16 @@ public:
     // inserts every flow the new file lacks.
     void forget();
 
-    std::size_t size() const { return flows_.size(); }
+    std::size_t size() const { return diff_.size(); }
 
 private:
-    class CycleWriter;
-
-    using SweptFlows = std::unordered_map<Key, Counters, KeyHash>;
-
     void reload();
-    std::uint8_t intern_state(std::string_view name);
-    Counters totals(const Key& key, const Flow& flow) const;
-    // The kernel's last reading of a flow that one of the last two cycles deleted because the
-    // table no longer had it, or nullptr: its DESTROY event may arrive after that cycle.
-    Counters* recently_swept(const Key& key);
-    void forget_swept(const Key& key);
 
     Store& store_;
     OutboundFilter filter_;
-    FlowTable flows_;
-    // The rare flows whose kernel counters were reset: totals = kernel counters + offset.
-    std::unordered_map<Key, Counters, KeyHash> offsets_;
-    std::vector<std::string> state_names_{""};
-    SweptFlows swept_last_;    // deleted by the last cycle
-    SweptFlows swept_before_;  // and by the one before
+    FlowDiff diff_;
     Retention retention_;
     std::uint64_t hosts_touched_ = 0;  // remote hosts written since the last pruning
-    std::uint32_t cycle_ = 0;
     std::int64_t last_sample_ms_ = 0;  // when samples were last written
     bool needs_reload_ = false;        // memory and database disagree: reload() before use
 };

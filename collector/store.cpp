@@ -208,7 +208,75 @@ void Store::reopen() {
     remember_files();
 }
 
-void Store::committed() { open().checkpointer->request(); }
+void Store::write(const std::function<void()>& f) {
+    Open& o = open();
+    Transaction transaction(o.db);
+    f();
+    transaction.commit();
+    // Automatic checkpoints are off (Open): without this the WAL would only grow.
+    o.checkpointer->request();
+}
+
+std::vector<std::int64_t> Store::apply(const FlowChanges& changes) {
+    const std::int64_t now = changes.now;
+    for (const FlowChanges::Reset& reset : changes.resets) set_offset(reset.id, reset.offset);
+
+    // The updates in row order: the rows they rewrite are then visited page by page, not in
+    // the kernel's order, which is random to the rows' (a warm cycle over 262,144 flows, 5% of
+    // them changed: 0.26 s, not 0.40 s). A row changed twice keeps the order of its changes.
+    // Before the deletes and inserts: a row deleted in this batch gives its id to the next
+    // insert (INTEGER PRIMARY KEY), and an update of the deleted row must not land on the new one.
+    std::vector<std::pair<std::int64_t, std::size_t>> updates;
+    updates.reserve(changes.updated.size());
+    for (std::size_t i = 0; i < changes.updated.size(); ++i) updates.emplace_back(changes.updated[i].id, i);
+    std::sort(updates.begin(), updates.end());
+    for (const auto& [id, i] : updates) {
+        const FlowChanges::Updated& u = changes.updated[i];
+        if (u.counters_moved) update_connection(id, u.state, u.flags, u.totals, now);
+        else update_state(id, u.state, u.flags, now);
+    }
+    // After the updates: a sample reads the counters they wrote.
+    for (const FlowChanges::Sample& s : changes.samples) sample(s.id, now, s.moved);
+    for (const FlowChanges::Ended& ended : changes.ended)
+        if (ended.id != 0) delete_connection(ended.id, ended.has_offset);
+
+    // The new rows in about the order of the connections key index (remote address, port,
+    // protocol, LAN address, port), not in the kernel's, which is random to it: the index then
+    // grows at a few places instead of everywhere (a first cycle over 262,144 flows in a
+    // kernel's order: 1.3 s, not 1.9 s, when the key index began with the LAN address and this
+    // order did too). By the address's bytes, not its text: only the order of the writes
+    // depends on this, and neighbours in one order are near in the other.
+    // ids holds each row's place in that order until it holds its id: a cold start's 262,144
+    // new rows need no more room than that and their sequence.
+    const std::size_t count = changes.inserted.size();
+    std::vector<std::int64_t> ids(count);
+    std::vector<std::uint32_t> sequence(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const Key& key = *changes.inserted[i].key;
+        std::uint64_t order = 0;
+        for (std::size_t b = 0; b < 6; ++b) order = order << 8 | key.dst.bytes[b];
+        ids[i] = static_cast<std::int64_t>(order << 16 | key.dport);
+        sequence[i] = static_cast<std::uint32_t>(i);
+    }
+    std::sort(sequence.begin(), sequence.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const auto order_a = static_cast<std::uint64_t>(ids[a]), order_b = static_cast<std::uint64_t>(ids[b]);
+        return order_a != order_b ? order_a < order_b : a < b;
+    });
+    for (std::uint32_t i : sequence) ids[i] = insert_connection(changes.inserted[i], now);
+
+    // In the order of the remote_hosts index (the address's text), for the same reason.
+    struct Host {
+        std::string ip;
+        Family family;
+        const HostActivity* activity;
+    };
+    std::vector<Host> hosts;
+    hosts.reserve(changes.hosts.size());
+    for (const auto& [ip, activity] : changes.hosts) hosts.push_back({ip.to_string(), ip.family, &activity});
+    std::sort(hosts.begin(), hosts.end(), [](const Host& a, const Host& b) { return a.ip < b.ip; });
+    for (const Host& host : hosts) record_host(host.ip, host.family, *host.activity, now);
+    return ids;
+}
 
 std::size_t Store::count_connections() {
     Open& o = open();
@@ -251,20 +319,21 @@ void Store::for_each_connection(const std::function<void(const StoredConnection&
     }
 }
 
-std::int64_t Store::insert_connection(const ConnectionRecord& record, std::int64_t now) {
+std::int64_t Store::insert_connection(const FlowChanges::Inserted& row, std::int64_t now) {
+    const Key& key = *row.key;
     Open& o = open();
     Statement& s = o.insert_connection;
-    bind_row(s, record.state, record.flags, record.totals);
+    bind_row(s, *row.state, row.flow->flags, row.flow->raw);
     s.bind(7, now);
-    s.bind(8, protocol_label(record.key.protocol));
-    s.bind(9, static_cast<int>(record.key.src.family));
-    s.bind(10, record.key.src.to_string());
-    s.bind(11, static_cast<int>(record.key.sport));
-    s.bind(12, record.key.dst.to_string());
-    s.bind(13, static_cast<int>(record.key.dport));
+    s.bind(8, protocol_label(key.protocol));
+    s.bind(9, static_cast<int>(key.src.family));
+    s.bind(10, key.src.to_string());
+    s.bind(11, static_cast<int>(key.sport));
+    s.bind(12, key.dst.to_string());
+    s.bind(13, static_cast<int>(key.dport));
     s.run();
     if (o.db.changes() != 1)
-        throw DatabaseError::constraint(path_ + ": the connection " + record.key.str() +
+        throw DatabaseError::constraint(path_ + ": the connection " + key.str() +
                                         " is already in the connections table, or its row is not valid");
     return o.db.last_insert_id();
 }
@@ -332,10 +401,7 @@ void Store::prune_samples(std::int64_t before) {
 std::uint64_t Store::index_search(std::uint64_t limit) { return open().search_indexer->run(limit); }
 
 void Store::complete_search_index() {
-    Transaction transaction(database());
-    index_search(UINT64_MAX);
-    transaction.commit();
-    committed();
+    write([&] { index_search(UINT64_MAX); });
 }
 
 std::uint64_t Store::count_hosts() {

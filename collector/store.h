@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "checkpointer.h"
+#include "flow_changes.h"
 #include "netmon/counters.h"
 #include "netmon/database.h"
 #include "netmon/key.h"
@@ -19,35 +20,6 @@
 #include "retention.h"
 
 namespace netmon {
-
-// A connections row as the reconciler writes it.
-struct ConnectionRecord {
-    Key key;
-    std::string_view state;  // "" for none
-    std::uint8_t flags = 0;
-    Counters totals;
-};
-
-// A connections row read back at start, with its counter offset when it has one.
-struct StoredConnection {
-    std::int64_t id = 0;
-    Key key;
-    std::string state;
-    std::uint8_t flags = 0;
-    Counters totals;
-    Counters offset;
-    bool has_offset = false;
-    bool moving = false;  // its rates are not zero
-};
-
-
-
-// What one cycle did to one remote host.
-struct HostActivity {
-    std::uint64_t uplink_bytes = 0;  // new bytes, summed over its flows
-    std::uint64_t downlink_bytes = 0;
-    std::uint32_t new_connections = 0;
-};
 
 // Whether the path a store opened still names the file it has open.
 enum class FileChange {
@@ -87,7 +59,8 @@ public:
     // reopen succeeds.
     void reopen();
 
-    // Throws DatabaseError when closed (a failed reopen).
+    // The database, for reading (tests, benchmarks); writes go through write. Throws
+    // DatabaseError when closed (a failed reopen).
     Database& database();
     // Calls f(const StoredConnection&) for every connections row, one at a time (a table of
     // 262,144 rows never sits in memory twice). Returns how many rows there are, for sizing,
@@ -95,21 +68,18 @@ public:
     std::size_t count_connections();
     void for_each_connection(const std::function<void(const StoredConnection&)>& f);
 
-    // Returns the new row's id.
-    std::int64_t insert_connection(const ConnectionRecord& record, std::int64_t now);
-    // New counters (totals), state and flags; last_seen_at = now.
-    void update_connection(std::int64_t id, std::string_view state, std::uint8_t flags, const Counters& totals,
-                           std::int64_t now);
-    // Only state and flags changed; last_seen_at = now.
-    void update_state(std::int64_t id, std::string_view state, std::uint8_t flags, std::int64_t now);
-    // The end of a sample period for the row: its rates become the bytes per second since the
-    // last sample, and when its counters moved (moved), a connection_samples row is written.
-    void sample(std::int64_t id, std::int64_t now, bool moved);
-    // Deletes the row, and its counter offset when it has one.
-    void delete_connection(std::int64_t id, bool has_offset);
-    void set_offset(std::int64_t connection_id, const Counters& offset);
-    // ip: the address's canonical text (IpAddress::to_string).
-    void record_host(std::string_view ip, Family family, const HostActivity& activity, std::int64_t now);
+    // Runs f, whose writes (the calls below) land together or not at all: when f or the commit
+    // throws, none of them is kept and the exception propagates. After the commit the WAL is
+    // copied back into the database on another thread. Not nested.
+    void write(const std::function<void()>& f);
+
+    // Writes a batch of changes (in a write): counter offsets, then updates in row order,
+    // samples, deletes, inserts near the order of the connections key index, and remote hosts
+    // in the order of theirs, so that each visits its pages once and in turn. Returns the new
+    // rows' ids, one for each of changes.inserted, in its order. Throws DatabaseError, a
+    // constraint error when a new row's connection is already there.
+    std::vector<std::int64_t> apply(const FlowChanges& changes);
+
     void prune_samples(std::int64_t before);
     // remote_hosts rows (reads an index: a few ms at 300,000).
     std::uint64_t count_hosts();
@@ -123,13 +93,11 @@ public:
     // added, the oldest first; the rest wait for the next call, and readers read those from
     // the table meanwhile. Returns how many rows it indexed.
     std::uint64_t index_search(std::uint64_t limit);
-    // All the rest of them, in a transaction of its own: for an ingest that runs one cycle
-    // and no more (`once`).
+    // All the rest of them, in a write of its own: for an ingest that runs one cycle and no
+    // more (`once`).
     void complete_search_index();
 
-    // Call after every commit: the WAL is copied back into the database on another thread.
-    void committed();
-
+    // In a write.
     void set_meta(std::string_view key, std::int64_t value);
     void set_meta(std::string_view key, std::string_view value);
     // Adds to an integer meta value (0 when absent).
@@ -142,6 +110,15 @@ private:
     // A new Open at path_; an access failure says which file or directory, and what to do.
     std::unique_ptr<Open> open_file() const;
     void remember_files();
+    // The writes apply is made of, in the order it makes them.
+    void set_offset(std::int64_t connection_id, const Counters& offset);
+    void update_connection(std::int64_t id, std::string_view state, std::uint8_t flags, const Counters& totals,
+                           std::int64_t now);
+    void update_state(std::int64_t id, std::string_view state, std::uint8_t flags, std::int64_t now);
+    void sample(std::int64_t id, std::int64_t now, bool moved);
+    void delete_connection(std::int64_t id, bool has_offset);
+    std::int64_t insert_connection(const FlowChanges::Inserted& row, std::int64_t now);
+    void record_host(std::string_view ip, Family family, const HostActivity& activity, std::int64_t now);
 
     std::string path_;
     int busy_timeout_ms_;

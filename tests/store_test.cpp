@@ -20,7 +20,10 @@ std::int64_t rows(Store& store, const char* table) {
 }
 
 void insert_host(Store& store, const char* ip) {
-    store.record_host(ip, Family::v4, HostActivity{1, 2, 1}, 1000);
+    FlowChanges changes;
+    changes.now = 1000;
+    changes.hosts[*IpAddress::parse(ip)] = HostActivity{1, 2, 1};
+    store.write([&] { store.apply(changes); });
 }
 
 }  // namespace
@@ -88,7 +91,6 @@ TEST_CASE("the old file's -wal and -shm are removed, not read as the new file's"
     Transaction snapshot(reader, Transaction::Kind::deferred);
     CHECK(query_int(reader, "SELECT count(*) FROM remote_hosts") == 1);
     for (int i = 0; i < 50; ++i) insert_host(store, ("192.0.2." + std::to_string(100 + i)).c_str());
-    store.committed();
     CHECK(fs::file_size(path + "-wal") > 0);
     std::int64_t expected = 0;
     SECTION("deleted") {
@@ -135,15 +137,20 @@ TEST_CASE("a reopen that fails leaves the store closed until one succeeds", "[st
 TEST_CASE("a connection inserted twice is an error, not a silent no-op, and the first row stays", "[store]") {
     TempDir dir;
     Store store(dir.file("netmon.db"));
-    ConnectionRecord record;
-    record.key.protocol = 6;
-    record.key.src = *IpAddress::parse("10.0.0.2");
-    record.key.sport = 40000;
-    record.key.dst = *IpAddress::parse("192.0.2.1");
-    record.key.dport = 443;
-    record.state = "ESTABLISHED";
-    const std::int64_t id = store.insert_connection(record, 1000);
-    CHECK_THROWS_AS(store.insert_connection(record, 2000), DatabaseError);
+    FlowChanges changes;
+    Key key;
+    key.protocol = 6;
+    key.src = *IpAddress::parse("10.0.0.2");
+    key.sport = 40000;
+    key.dst = *IpAddress::parse("192.0.2.1");
+    key.dport = 443;
+    const Flow flow;
+    const std::string state = "ESTABLISHED";
+    changes.inserted.push_back({&key, &flow, &state});
+    changes.now = 1000;
+    const std::int64_t id = store.apply(changes).at(0);
+    changes.now = 2000;
+    CHECK_THROWS_AS(store.apply(changes), DatabaseError);
     CHECK(rows(store, "connections") == 1);
     CHECK(query_int(store.database(), "SELECT first_seen_at FROM connections WHERE id = " + std::to_string(id)) == 1000);
     // Noted for the trigram index, and indexed when the store is asked to.
