@@ -11,16 +11,13 @@
 #include "test_support.h"
 
 using namespace netmon;
+using netmon::test::lab_filter;
 using netmon::test::fixture_line;
 using netmon::test::ip;
 using netmon::test::parse_ok;
 using netmon::test::read_fixture;
 
 namespace {
-
-OutboundFilter lab_filter() {
-    return OutboundFilter({*Cidr::parse("10.0.0.0/24"), *Cidr::parse("fd00:10::/64")});
-}
 
 // The outbound entries of a text, in its order; lines that are not entries are skipped.
 std::vector<Entry> outbound_entries(const std::string& text) {

@@ -42,8 +42,10 @@
 #include "netmon/key.h"
 #include "netmon/outbound.h"
 #include "netmon/parser.h"
+#include "test_support.h"
 
 using namespace netmon;
+using netmon::test::lab_filter;
 
 namespace {
 
@@ -367,7 +369,6 @@ bool same_flow(Entry a, const Entry& b) {
     return a == b;
 }
 
-OutboundFilter lab_filter() { return OutboundFilter({*Cidr::parse("10.0.0.0/24"), *Cidr::parse("fd00:10::/64")}); }
 
 // Polls the event source for up to seconds until found(events) holds; returns what it read.
 std::vector<Entry> wait_for_events(NetlinkEventSource& source, double seconds,

@@ -12,6 +12,7 @@
 #include "test_support.h"
 
 using namespace netmon;
+using netmon::test::lab_filter;
 using netmon::test::query_int;
 using netmon::test::query_text;
 using netmon::test::read_fixture;
@@ -19,10 +20,6 @@ using netmon::test::TempDir;
 using netmon::test::TextSource;
 
 namespace {
-
-OutboundFilter lab_filter() {
-    return OutboundFilter({*Cidr::parse("10.0.0.0/24"), *Cidr::parse("fd00:10::/64")});
-}
 
 std::string udp_line(const std::string& src, unsigned sport, const std::string& dst, std::uint64_t up_bytes,
                      std::uint64_t down_bytes, const std::string& prefix = "") {

@@ -6,13 +6,10 @@
 #include "test_support.h"
 
 using namespace netmon;
+using netmon::test::lab_filter;
 using netmon::test::read_fixture;
 
 namespace {
-
-OutboundFilter lab_filter() {
-    return OutboundFilter({*Cidr::parse("10.0.0.0/24"), *Cidr::parse("fd00:10::/64")});
-}
 
 std::vector<std::string> keys_of(const Snapshot& snapshot) {
     std::vector<std::string> keys;

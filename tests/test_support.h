@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "netmon/outbound.h"
 #include "netmon/parser.h"
 
 namespace netmon::test {
@@ -47,6 +48,11 @@ inline IpAddress ip(const char* text) {
     auto address = IpAddress::parse(text);
     if (!address) throw std::runtime_error(std::string("bad test address ") + text);
     return *address;
+}
+
+// The lab's LAN (tests/lab/lab.sh), which the captures in tests/fixtures/conntrack come from.
+inline OutboundFilter lab_filter() {
+    return OutboundFilter({*Cidr::parse("10.0.0.0/24"), *Cidr::parse("fd00:10::/64")});
 }
 
 }  // namespace netmon::test
