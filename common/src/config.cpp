@@ -196,6 +196,107 @@ bool valid_interface_name(std::string_view name) {
     return true;
 }
 
+namespace {
+
+// The sections of netmon.yml, each given its node (present) and the config to fill.
+void parse_interfaces(const YAML::Node& node, const Reader& reader, Config& config) {
+    reader.only_keys(node, "interfaces", {"lan", "wan"});
+    if (const YAML::Node lan = node["lan"])
+        config.lan_interface = check_interfaces({reader.scalar(lan, "interfaces.lan")}, reader,
+                                                "interfaces.lan", false)[0];
+    if (const YAML::Node wan = node["wan"])
+        config.wan_interface = check_interfaces({reader.scalar(wan, "interfaces.wan")}, reader,
+                                                "interfaces.wan", false)[0];
+}
+
+void parse_retention(const YAML::Node& retention, const Reader& reader, Config& config) {
+    reader.only_keys(retention, "retention", {"remote_hosts_days", "remote_hosts_max"});
+    if (const YAML::Node node = retention["remote_hosts_days"]) {
+        std::string text = reader.scalar(node, "retention.remote_hosts_days");
+        auto value = whole_number<std::int64_t>(text, 1, max_retention_days);
+        if (!value)
+            reader.fail("retention.remote_hosts_days",
+                        quoted(text) + " is not a whole number of days between 1 and " +
+                            std::to_string(max_retention_days));
+        config.retention.remote_hosts_days = *value;
+    }
+    if (const YAML::Node node = retention["remote_hosts_max"]) {
+        std::string text = reader.scalar(node, "retention.remote_hosts_max");
+        auto value = whole_number<std::uint64_t>(text, min_remote_hosts, max_remote_hosts);
+        if (!value)
+            reader.fail("retention.remote_hosts_max",
+                        quoted(text) + " is not a number of hosts between " + std::to_string(min_remote_hosts) +
+                            " and " + std::to_string(max_remote_hosts));
+        config.retention.remote_hosts_max = *value;
+    }
+}
+
+void parse_web(const YAML::Node& web, const Reader& reader, Config& config) {
+    reader.only_keys(web, "web", {"listen", "hostnames", "auth"});
+    if (const YAML::Node node = web["hostnames"]; node && !node.IsNull()) {
+        for (const std::string& name : reader.list(node, "web.hostnames")) {
+            if (!is_host_name(name))
+                reader.fail("web.hostnames", quoted(name) + " is not a host name (letters, digits, '-' and '.')");
+            config.web_hostnames.push_back(name);
+        }
+    }
+    if (const YAML::Node node = web["listen"]) {
+        std::string text = reader.scalar(node, "web.listen");
+        auto listen = ListenAddress::parse(text);
+        if (!listen) reader.fail("web.listen", quoted(text) + " is not an address:port");
+        config.web_listen = *listen;
+    }
+    if (const YAML::Node auth = web["auth"]; auth && !auth.IsNull()) {
+        reader.only_keys(auth, "web.auth", {"user", "password_hash"});
+        WebAuth value;
+        if (auth["user"]) value.user = reader.scalar(auth["user"], "web.auth.user");
+        if (auth["password_hash"])
+            value.password_hash = reader.scalar(auth["password_hash"], "web.auth.password_hash");
+        if (value.user.empty() || value.user.find(':') != std::string::npos)
+            reader.fail("web.auth.user", quoted(value.user) + " is not a user name");
+        if (value.password_hash.size() < 4 || value.password_hash.front() != '$')
+            reader.fail("web.auth.password_hash",
+                        "is not a crypt(3) hash; make one with: mkpasswd -m yescrypt");
+        config.web_auth = value;
+    }
+}
+
+// interval, database, source and netlink: how the ingest reads and where it writes.
+void parse_ingest_keys(const YAML::Node& root, const Reader& reader, Config& config) {
+    if (const YAML::Node node = root["interval"]) {
+        std::string text = reader.scalar(node, "interval");
+        auto value = parse_interval(text);
+        if (!value) reader.fail("interval", quoted(text) + " " + std::string(interval_rule));
+        config.interval = *value;
+    }
+    if (const YAML::Node node = root["database"]) {
+        config.database = reader.scalar(node, "database");
+        if (config.database.empty()) reader.fail("database", "must be a file path");
+    }
+    if (const YAML::Node node = root["source"]) {
+        std::string text = reader.scalar(node, "source");
+        if (text == "auto") config.source = SourceKind::automatic;
+        else if (text == "netlink") config.source = SourceKind::netlink;
+        else if (text == "proc") config.source = SourceKind::proc;
+        else if (text == "file") config.source = SourceKind::file;
+        else reader.fail("source", quoted(text) + " is not one of auto, netlink, proc, file");
+    }
+    if (const YAML::Node netlink = root["netlink"]) {
+        reader.only_keys(netlink, "netlink", {"event_buffer"});
+        if (const YAML::Node node = netlink["event_buffer"]) {
+            std::string text = reader.scalar(node, "netlink.event_buffer");
+            std::uint64_t value = 0;
+            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (error != std::errc{} || end != text.data() + text.size() || value < (64u << 10) ||
+                value > (1u << 30))
+                reader.fail("netlink.event_buffer", quoted(text) + " is not a number of bytes between 65536 and 1073741824");
+            config.event_buffer = value;
+        }
+    }
+}
+
+}  // namespace
+
 Config parse_config(std::string_view yaml_text, std::string_view label) {
     Reader reader(label);
     YAML::Node loaded;
@@ -218,95 +319,10 @@ Config parse_config(std::string_view yaml_text, std::string_view label) {
         if (const YAML::Node node = root["monitor_interfaces"])
             config.monitor_interfaces = check_interfaces(reader.list(node, "monitor_interfaces"), reader,
                                                          "monitor_interfaces", true);
-        if (const YAML::Node node = root["interfaces"]) {
-            reader.only_keys(node, "interfaces", {"lan", "wan"});
-            if (const YAML::Node lan = node["lan"])
-                config.lan_interface = check_interfaces({reader.scalar(lan, "interfaces.lan")}, reader,
-                                                        "interfaces.lan", false)[0];
-            if (const YAML::Node wan = node["wan"])
-                config.wan_interface = check_interfaces({reader.scalar(wan, "interfaces.wan")}, reader,
-                                                        "interfaces.wan", false)[0];
-        }
-        if (const YAML::Node node = root["interval"]) {
-            std::string text = reader.scalar(node, "interval");
-            auto value = parse_interval(text);
-            if (!value) reader.fail("interval", quoted(text) + " " + std::string(interval_rule));
-            config.interval = *value;
-        }
-        if (const YAML::Node node = root["database"]) {
-            config.database = reader.scalar(node, "database");
-            if (config.database.empty()) reader.fail("database", "must be a file path");
-        }
-        if (const YAML::Node node = root["source"]) {
-            std::string text = reader.scalar(node, "source");
-            if (text == "auto") config.source = SourceKind::automatic;
-            else if (text == "netlink") config.source = SourceKind::netlink;
-            else if (text == "proc") config.source = SourceKind::proc;
-            else if (text == "file") config.source = SourceKind::file;
-            else reader.fail("source", quoted(text) + " is not one of auto, netlink, proc, file");
-        }
-        if (const YAML::Node netlink = root["netlink"]) {
-            reader.only_keys(netlink, "netlink", {"event_buffer"});
-            if (const YAML::Node node = netlink["event_buffer"]) {
-                std::string text = reader.scalar(node, "netlink.event_buffer");
-                std::uint64_t value = 0;
-                auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-                if (error != std::errc{} || end != text.data() + text.size() || value < (64u << 10) ||
-                    value > (1u << 30))
-                    reader.fail("netlink.event_buffer", quoted(text) + " is not a number of bytes between 65536 and 1073741824");
-                config.event_buffer = value;
-            }
-        }
-        if (const YAML::Node retention = root["retention"]) {
-            reader.only_keys(retention, "retention", {"remote_hosts_days", "remote_hosts_max"});
-            if (const YAML::Node node = retention["remote_hosts_days"]) {
-                std::string text = reader.scalar(node, "retention.remote_hosts_days");
-                auto value = whole_number<std::int64_t>(text, 1, max_retention_days);
-                if (!value)
-                    reader.fail("retention.remote_hosts_days",
-                                quoted(text) + " is not a whole number of days between 1 and " +
-                                    std::to_string(max_retention_days));
-                config.retention.remote_hosts_days = *value;
-            }
-            if (const YAML::Node node = retention["remote_hosts_max"]) {
-                std::string text = reader.scalar(node, "retention.remote_hosts_max");
-                auto value = whole_number<std::uint64_t>(text, min_remote_hosts, max_remote_hosts);
-                if (!value)
-                    reader.fail("retention.remote_hosts_max",
-                                quoted(text) + " is not a number of hosts between " + std::to_string(min_remote_hosts) +
-                                    " and " + std::to_string(max_remote_hosts));
-                config.retention.remote_hosts_max = *value;
-            }
-        }
-        if (const YAML::Node web = root["web"]) {
-            reader.only_keys(web, "web", {"listen", "hostnames", "auth"});
-            if (const YAML::Node node = web["hostnames"]; node && !node.IsNull()) {
-                for (const std::string& name : reader.list(node, "web.hostnames")) {
-                    if (!is_host_name(name))
-                        reader.fail("web.hostnames", quoted(name) + " is not a host name (letters, digits, '-' and '.')");
-                    config.web_hostnames.push_back(name);
-                }
-            }
-            if (const YAML::Node node = web["listen"]) {
-                std::string text = reader.scalar(node, "web.listen");
-                auto listen = ListenAddress::parse(text);
-                if (!listen) reader.fail("web.listen", quoted(text) + " is not an address:port");
-                config.web_listen = *listen;
-            }
-            if (const YAML::Node auth = web["auth"]; auth && !auth.IsNull()) {
-                reader.only_keys(auth, "web.auth", {"user", "password_hash"});
-                WebAuth value;
-                if (auth["user"]) value.user = reader.scalar(auth["user"], "web.auth.user");
-                if (auth["password_hash"])
-                    value.password_hash = reader.scalar(auth["password_hash"], "web.auth.password_hash");
-                if (value.user.empty() || value.user.find(':') != std::string::npos)
-                    reader.fail("web.auth.user", quoted(value.user) + " is not a user name");
-                if (value.password_hash.size() < 4 || value.password_hash.front() != '$')
-                    reader.fail("web.auth.password_hash",
-                                "is not a crypt(3) hash; make one with: mkpasswd -m yescrypt");
-                config.web_auth = value;
-            }
-        }
+        if (const YAML::Node node = root["interfaces"]) parse_interfaces(node, reader, config);
+        parse_ingest_keys(root, reader, config);
+        if (const YAML::Node node = root["retention"]) parse_retention(node, reader, config);
+        if (const YAML::Node node = root["web"]) parse_web(node, reader, config);
     } catch (const YAML::Exception& e) {
         throw ConfigError(std::string(label) + ": line " + std::to_string(e.mark.line + 1) + ": " +
                           e.msg);
