@@ -15,26 +15,6 @@
 namespace netmon {
 namespace {
 
-std::uint8_t flags_from_text(std::string_view text) {
-    std::uint8_t flags = 0;
-    for (unsigned bit = 0; bit < 8; ++bit) {
-        auto name = flags_text(static_cast<std::uint8_t>(1u << bit));
-        if (name.empty()) continue;
-        std::size_t at = text.find(name);
-        // Whole words only: "OFFLOAD" must not match inside "HW_OFFLOAD".
-        while (at != std::string_view::npos) {
-            bool starts = at == 0 || text[at - 1] == ' ';
-            bool ends = at + name.size() == text.size() || text[at + name.size()] == ' ';
-            if (starts && ends) {
-                flags |= static_cast<std::uint8_t>(1u << bit);
-                break;
-            }
-            at = text.find(name, at + 1);
-        }
-    }
-    return flags;
-}
-
 // ?1-?6: state, flags and counters, as insert_connection_ and update_connection_ take them.
 void bind_row(Statement& statement, std::string_view state, std::uint8_t flags, const Counters& totals) {
     if (state.empty()) statement.bind_null(1);

@@ -53,6 +53,17 @@ TEST_CASE("the stored flags text splits into its names", "[entry]") {
     CHECK(names(" ASSURED  UNREPLIED ") == std::vector<std::string>{"ASSURED", "UNREPLIED"});
 }
 
+TEST_CASE("flags_from_text reads back every flags_text, whole words only", "[entry]") {
+    for (unsigned flags = 0; flags < 16; ++flags) {
+        INFO(flags_text(static_cast<std::uint8_t>(flags)));
+        CHECK(flags_from_text(flags_text(static_cast<std::uint8_t>(flags))) == flags);
+    }
+    CHECK(flags_from_text("HW_OFFLOAD") == flag::hw_offload);
+    CHECK(flags_from_text("OFFLOAD") == flag::offload);
+    CHECK(flags_from_text("ASSURED  SEEN_REPLY") == flag::assured);
+    CHECK(flags_from_text("") == 0);
+}
+
 TEST_CASE("the clock is Unix milliseconds", "[clock]") {
     const std::int64_t before = std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())

@@ -42,6 +42,9 @@ void for_each_flag_name(std::string_view text, F&& f) {
     }
 }
 
+// The flags of a text in flags_text's form (the database's): its inverse, unknown words ignored.
+std::uint8_t flags_from_text(std::string_view text);
+
 // How an entry reached us: in a table dump, or as an event of `conntrack -E` / netlink groups.
 enum class EventType : std::uint8_t { snapshot, created, updated, destroyed };
 
