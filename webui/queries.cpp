@@ -53,11 +53,11 @@ constexpr std::string_view connection_filter =
 //    over the first rows of the order only. When as many rows match as the limit asks for, they
 //    are the answer: a filter that matches much (q=443, a busy device) is done here. Without a
 //    filter, or over a table of fewer rows, ?6 is the lowest integer and this is all.
-// 2. The ids of every matching row, and perhaps a few more, without touching the table: for
-//    q alone of three characters or more, matching_ids_sql looks q's trigrams up in
-//    connection_search (schema/003_connection_search.sql, netmon/connection_search.h); for anything else,
-//    matching_ids_by_key_sql reads connections_by_key (remote host, port, protocol, LAN device,
-//    port) from end to end.
+// 2. The ids of every matching row, and perhaps more, without touching the table: for a q of
+//    three characters or more, matching_ids_sql looks q's trigrams up in connection_search
+//    (schema/003_connection_search.sql, netmon/connection_search.h), whatever else the filter
+//    asks; otherwise matching_ids_by_key_sql reads connections_by_key (remote host, port,
+//    protocol, LAN device, port) from end to end.
 // 3. rows_by_id_sql(): the rows of those ids, ordered, checked against the whole filter. When
 //    there are many, the order's index is walked first, in ordered_ids_sql, keeping the ids
 //    found, and their rows are read a batch at a time until the limit is filled.
@@ -336,8 +336,9 @@ bool Reader::answered_by_first_rows(const ConnectionFilter& filter, std::int64_t
 }
 
 std::vector<std::int64_t> Reader::matching_ids(const ConnectionFilter& filter) {
-    const bool q_alone = filter.proto.empty() && filter.src.empty();
-    const std::string trigrams = q_alone ? trigram_query(filter.q) : std::string();
+    // Trigrams whenever q has three characters: what they find beyond the filter (another
+    // device, protocol, or text) rows_of_ids drops, as it drops their false matches.
+    const std::string trigrams = trigram_query(filter.q);
     Statement& matching = trigrams.empty() ? matching_ids_by_key_ : matching_ids_;
     matching.reset();
     if (!trigrams.empty()) {
