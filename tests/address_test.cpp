@@ -163,3 +163,20 @@ TEST_CASE("IPv6 special-purpose blocks: first and last address inside, neighbour
     check_public({"::ffff:10.0.0.1", "::ffff:192.0.0.8", "::ffff:198.18.0.1", "::ffff:240.0.0.1"}, false);
     check_public({"::ffff:8.8.8.8", "::ffff:192.0.0.9", "::ffff:192.0.2.1"}, true);
 }
+
+TEST_CASE("an address's blob is its 4 or 16 bytes, and from_blob reads them back", "[address]") {
+    for (const char* text : {"192.0.2.10", "10.0.0.1", "2001:db8::1", "::ffff:192.0.2.1", "::"}) {
+        const IpAddress address = *IpAddress::parse(text);
+        const std::string_view blob = address.blob();
+        CHECK(blob.size() == (address.family == Family::v4 ? 4u : 16u));
+        const auto back = IpAddress::from_blob(blob);
+        REQUIRE(back);
+        CHECK(*back == address);
+        CHECK(back->to_string() == address.to_string());
+    }
+    CHECK(IpAddress::parse("192.0.2.10")->blob() == std::string_view("\xc0\x00\x02\x0a", 4));
+    CHECK_FALSE(IpAddress::from_blob(""));
+    CHECK_FALSE(IpAddress::from_blob("abc"));
+    CHECK_FALSE(IpAddress::from_blob(std::string(5, 'x')));
+    CHECK_FALSE(IpAddress::from_blob(std::string(17, 'x')));
+}

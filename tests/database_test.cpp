@@ -168,3 +168,24 @@ TEST_CASE("an immutable open takes no locks", "[database]") {
     CHECK(kind_of_failure([&] { plain.pragma_int("user_version"); }) == DatabaseError::Kind::busy);
     CHECK(first_value(Database(path, Database::Mode::immutable), "SELECT x FROM t") == 42);
 }
+
+TEST_CASE("a blob binds and reads back byte for byte, and an empty one is not NULL", "[database]") {
+    TempDir dir;
+    Database db(dir.file("blob.db"), Database::Mode::read_write_create);
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)");
+    Statement insert = db.prepare("INSERT INTO t (id, b) VALUES (?1, ?2)");
+    const std::string bytes("\x00\x01\xff\x7f", 4);
+    insert.bind(1, 1).bind_blob(2, bytes);
+    insert.run();
+    insert.bind(1, 2).bind_blob(2, std::string_view{});
+    insert.run();
+    Statement select = db.prepare("SELECT b, typeof(b), length(b) FROM t ORDER BY id");
+    REQUIRE(select.step());
+    CHECK(select.column_blob(0) == bytes);
+    CHECK(select.column_text(1) == "blob");
+    REQUIRE(select.step());
+    CHECK(select.column_blob(0).empty());
+    CHECK(select.column_text(1) == "blob");
+    CHECK(select.column_int(2) == 0);
+    CHECK(query_int(db, "SELECT count(*) FROM t WHERE b = X''") == 1);
+}

@@ -63,6 +63,14 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
     return address;
 }
 
+std::optional<IpAddress> IpAddress::from_blob(std::string_view blob) {
+    if (blob.size() != 4 && blob.size() != 16) return std::nullopt;
+    IpAddress address;
+    address.family = blob.size() == 4 ? Family::v4 : Family::v6;
+    std::memcpy(address.bytes.data(), blob.data(), blob.size());
+    return address;
+}
+
 IpAddress IpAddress::v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
     IpAddress address;
     address.bytes[0] = a;

@@ -112,6 +112,15 @@ Statement& Statement::bind(int index, std::string_view text) {
     return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+    // A null pointer would bind NULL: no bytes at all are a zero-length BLOB.
+    if (bytes.empty()) check(sqlite3_bind_zeroblob(handle_.get(), index, 0), "bind");
+    else
+        check(sqlite3_bind_blob(handle_.get(), index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT),
+              "bind");
+    return *this;
+}
+
 Statement& Statement::bind_null(int index) {
     check(sqlite3_bind_null(handle_.get(), index), "bind");
     return *this;
@@ -147,6 +156,12 @@ std::string Statement::column_text(int index) const {
     const auto* text = sqlite3_column_text(handle_.get(), index);
     if (text == nullptr) return {};
     return {reinterpret_cast<const char*>(text), static_cast<std::size_t>(sqlite3_column_bytes(handle_.get(), index))};
+}
+
+std::string_view Statement::column_blob(int index) const {
+    const void* bytes = sqlite3_column_blob(handle_.get(), index);
+    if (bytes == nullptr) return {};
+    return {static_cast<const char*>(bytes), static_cast<std::size_t>(sqlite3_column_bytes(handle_.get(), index))};
 }
 
 bool Statement::column_is_null(int index) const {

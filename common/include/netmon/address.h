@@ -32,6 +32,13 @@ struct IpAddress {
     // Appends to_string() to out without a temporary.
     void append_to(std::string& out) const;
 
+    // The address as the history tables store it (schema/004_history.sql): its 4 or 16 bytes.
+    std::string_view blob() const {
+        return {reinterpret_cast<const char*>(bytes.data()), family == Family::v4 ? 4u : 16u};
+    }
+    // An address from those bytes; nothing unless there are 4 or 16 of them.
+    static std::optional<IpAddress> from_blob(std::string_view blob);
+
     // ::ffff:a.b.c.d
     bool is_v4_mapped() const;
     // The IPv4 address inside an IPv4-mapped IPv6 address; any other address unchanged.

@@ -74,6 +74,8 @@ public:
     Statement& bind(int index, std::uint64_t value);
     Statement& bind(int index, double value);
     Statement& bind(int index, std::string_view text);
+    // bytes as a BLOB; an empty one is a BLOB of no bytes (X''), not NULL.
+    Statement& bind_blob(int index, std::string_view bytes);
     Statement& bind_null(int index);
 
     // Runs one step: true when a row is ready to be read, false when done. Throws DatabaseError.
@@ -86,6 +88,9 @@ public:
     std::int64_t column_int(int index) const;
     double column_double(int index) const;
     std::string column_text(int index) const;
+    // The column's bytes (a BLOB's, or a text's), without a copy: valid until the next step,
+    // reset or column call on this statement.
+    std::string_view column_blob(int index) const;
     bool column_is_null(int index) const;
 
 private:
