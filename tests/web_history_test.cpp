@@ -232,7 +232,8 @@ TEST_CASE("devices, hosts of a device and the flow log: parameters") {
     CHECK(error == "unknown parameter \"device\" (known: window)");
 
     CHECK(names_device({{"device", "10.0.0.11"}}));
-    CHECK_FALSE(names_device({{"device", ""}, {"limit", "5"}}));
+    CHECK(names_device({{"limit", "5"}, {"device", ""}}));
+    CHECK_FALSE(names_device({{"limit", "5"}}));
     CHECK_FALSE(names_device({}));
     auto hosts = parse_device_hosts_request({{"device", "10.0.0.11"}, {"window", "7d"}, {"limit", "3"}}, error);
     REQUIRE(hosts);
@@ -245,6 +246,8 @@ TEST_CASE("devices, hosts of a device and the flow log: parameters") {
     CHECK(error == "unknown parameter \"since\" (known: device, window, limit)");
     CHECK_FALSE(parse_device_hosts_request({{"window", "7d"}}, error));
     CHECK(error.starts_with("device:"));
+    CHECK_FALSE(parse_device_hosts_request({{"device", ""}}, error));
+    CHECK(error.starts_with("device: empty"));
 
     auto flows = parse_flow_log_request({}, error);
     REQUIRE(flows);
