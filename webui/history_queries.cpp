@@ -102,7 +102,6 @@ constexpr std::string_view summed_traffic =
     " sum(t.uplink_packets >> 32), sum(t.uplink_packets & 4294967295),"
     " sum(t.downlink_packets >> 32), sum(t.downlink_packets & 4294967295),"
     " sum(t.flows >> 32), sum(t.flows & 4294967295)";
-constexpr int summed_traffic_width = 10;
 
 TrafficSums read_summed_traffic(const Statement& s, int index) {
     auto half = [&](int i) { return from_halves(s.column_int(index + i), s.column_int(index + i + 1)); };

@@ -183,12 +183,13 @@ std::optional<std::int64_t> parse_iso_time(std::string_view text) {
     if (sign == 'Z' || sign == 'z') {
         if (at + 1 != text.size()) return std::nullopt;
     } else if (sign == '+' || sign == '-' || sign == ' ') {
+        // +HH, +HHMM or +HH:MM
+        const std::size_t after_sign = text.size() - at - 1;
         auto offset_hours = fixed_digits(text, at + 1, 2);
-        std::optional<int> offset_rest = 0;
-        const std::size_t rest = text.size() - at - 3;
-        if (rest == 3 && text[at + 3] == ':') offset_rest = fixed_digits(text, at + 4, 2);
-        else if (rest == 2) offset_rest = fixed_digits(text, at + 3, 2);
-        else if (rest != 0) return std::nullopt;
+        std::optional<int> offset_rest;
+        if (after_sign == 2) offset_rest = 0;
+        else if (after_sign == 4) offset_rest = fixed_digits(text, at + 3, 2);
+        else if (after_sign == 5 && text[at + 3] == ':') offset_rest = fixed_digits(text, at + 4, 2);
         if (!offset_hours || !offset_rest || *offset_hours > 23 || *offset_rest > 59) return std::nullopt;
         offset_minutes = (*offset_hours * 60 + *offset_rest) * (sign == '-' ? -1 : 1);
     } else {
