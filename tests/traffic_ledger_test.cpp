@@ -107,7 +107,7 @@ TEST_CASE("a batch's bytes land in its minute at every step and level, each once
         CHECK(rows.contacts[i - 1].device.blob() <= rows.contacts[i].device.blob());
 }
 
-TEST_CASE("new flows count as flows with their whole counters; gone ones add nothing", "[traffic_ledger]") {
+TEST_CASE("new flows count as flows with their whole counters, gone ones add nothing", "[traffic_ledger]") {
     using End = FlowChanges::End;
     const Key fresh = flow_key("10.0.0.11", "192.0.2.10", 1);
     const Key short_lived = flow_key("10.0.0.11", "192.0.2.10", 2);
