@@ -49,6 +49,8 @@ void Reconciler::reload() {
         diff_.load(row);
         active_.load(row.key);
     });
+    // A database that never had a cycle: its first read is the history's baseline.
+    baseline_ = diff_.size() == 0 && !store_.has_meta(meta::last_good_cycle_at);
     needs_reload_ = false;
 }
 
@@ -56,8 +58,15 @@ bool Reconciler::write_history(const FlowChanges& changes, const TrafficLedger::
     // Counted ahead of the write: a failed one reloads, and the reload counts them again.
     store_.set_active_connections(active_.apply(changes), changes.now);
     if (!steps_.any() || !ledger_.due(changes.now, batch)) return false;
-    store_.write_history(ledger_.rows(batch, steps_), changes.now);
+    write_sums(batch, changes.now);
     return true;
+}
+
+void Reconciler::write_sums(const TrafficLedger::Batch& batch, std::int64_t now_ms) {
+    ledger_.for_each_row(
+        batch, steps_, [&](const TrafficRow& row) { store_.add_traffic(row); },
+        [&](const ContactRow& row) { store_.add_contact(row); });
+    store_.history_flushed(now_ms);
 }
 
 void Reconciler::history_written(TrafficLedger::Batch&& batch, bool flushed, std::int64_t now_ms) {
@@ -67,7 +76,7 @@ void Reconciler::history_written(TrafficLedger::Batch&& batch, bool flushed, std
 
 void Reconciler::flush_history(std::int64_t now_ms) {
     if (!ledger_.waiting() || !steps_.any()) return;
-    store_.write([&] { store_.write_history(ledger_.rows({}, steps_), now_ms); });
+    store_.write([&] { write_sums({}, now_ms); });
     ledger_.flushed(now_ms);
 }
 
@@ -101,7 +110,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
             if (filter_.is_outbound(entry)) diff_.add(entry);
         });
         const FlowChanges changes = diff_.finish();
-        TrafficLedger::Batch batch = TrafficLedger::stage(changes);
+        TrafficLedger::Batch batch = TrafficLedger::stage(changes, baseline_);
         bool flushed = false;
         if (result.stats.entries == 0 && result.stats.skipped > 0) {
             throw CycleError(source.describe() + ": none of its " + std::to_string(result.stats.skipped) +
@@ -154,6 +163,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
     }
     if (sample) last_sample_ms_ = now_ms;
     hosts_touched_ = 0;
+    baseline_ = false;
     // Off the cycle's write: its own, short (a batch of each table at most).
     result.history_pruned = prune_history(now_ms);
     return result;

@@ -93,6 +93,8 @@ private:
     // In the write of a batch's changes: each device's connections, and the history's sums when
     // they are due. Returns whether they were written (flushed).
     bool write_history(const FlowChanges& changes, const TrafficLedger::Batch& batch);
+    // Writes what waits in the ledger plus batch.
+    void write_sums(const TrafficLedger::Batch& batch, std::int64_t now_ms);
     // After the write: what the ledger keeps of the batch.
     void history_written(TrafficLedger::Batch&& batch, bool flushed, std::int64_t now_ms);
     // A step of the history's pruning, in a write of its own after the cycle's, when due.
@@ -107,6 +109,9 @@ private:
     ActiveConnections active_;
     std::int64_t last_history_pruning_ms_ = 0;
     bool history_pruning_left_ = false;  // the last step deleted a whole batch: more may wait
+    // The next full read is the first of a database that never had one: the flows it finds
+    // were there before netmon, and history counts only what they add after it.
+    bool baseline_ = false;
     std::uint64_t hosts_touched_ = 0;  // remote hosts written since the last pruning
     std::int64_t last_sample_ms_ = 0;  // when samples were last written
     bool needs_reload_ = false;        // memory and database disagree: reload() before use

@@ -493,23 +493,23 @@ void Store::log_ended(const FlowChanges::Ended& ended, std::int64_t now) {
     ++flow_log_rows_;
 }
 
-void Store::write_history(const HistoryRows& rows, std::int64_t now) {
-    Open& o = open();
-    for (const TrafficRow& row : rows.traffic) {
-        Statement& s = o.upsert_traffic;
-        s.bind_blob(1, blob_of(row.device)).bind(2, row.step).bind(3, row.bucket).bind_blob(4, blob_of(row.host));
-        bind_sums(s, 5, row.sums);
-        s.run();
-    }
-    for (const ContactRow& row : rows.contacts) {
-        Statement& s = row.host ? o.upsert_device_host : o.upsert_device;
-        s.bind_blob(1, row.device.blob()).bind(2, row.first_at).bind(3, row.last_at);
-        bind_sums(s, 4, row.sums);
-        if (row.host) s.bind_blob(9, row.host->blob());
-        s.run();
-    }
-    set_meta(meta::history_flushed_at, now);
+void Store::add_traffic(const TrafficRow& row) {
+    Statement& s = open().upsert_traffic;
+    s.bind_blob(1, blob_of(row.device)).bind(2, row.step).bind(3, row.bucket).bind_blob(4, blob_of(row.host));
+    bind_sums(s, 5, row.sums);
+    s.run();
 }
+
+void Store::add_contact(const ContactRow& row) {
+    Open& o = open();
+    Statement& s = row.host ? o.upsert_device_host : o.upsert_device;
+    s.bind_blob(1, row.device.blob()).bind(2, row.first_at).bind(3, row.last_at);
+    bind_sums(s, 4, row.sums);
+    if (row.host) s.bind_blob(9, row.host->blob());
+    s.run();
+}
+
+void Store::history_flushed(std::int64_t now) { set_meta(meta::history_flushed_at, now); }
 
 void Store::set_active_connections(const std::vector<std::pair<IpAddress, std::int64_t>>& counts, std::int64_t now) {
     Open& o = open();
@@ -634,6 +634,12 @@ void Store::add_meta(std::string_view key, std::int64_t amount) {
     Open& o = open();
     o.add_meta.bind(1, key).bind(2, amount);
     o.add_meta.run();
+}
+
+bool Store::has_meta(std::string_view key) {
+    Statement select = open().db.prepare("SELECT 1 FROM meta WHERE key = ?1");
+    select.bind(1, key);
+    return select.step();
 }
 
 void Store::delete_meta(std::string_view key) {

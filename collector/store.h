@@ -83,9 +83,11 @@ public:
     // Whether apply writes each ended flow to flow_log (retention.flow_log_*; on by default).
     void keep_flow_log(bool keep) { keep_flow_log_ = keep; }
 
-    // History (in a write): adds rows' sums to traffic, devices and device_hosts, and says
-    // when in meta (history_flushed_at).
-    void write_history(const HistoryRows& rows, std::int64_t now);
+    // History (in a write): adds a row's sums to traffic, or to devices or device_hosts.
+    void add_traffic(const TrafficRow& row);
+    void add_contact(const ContactRow& row);
+    // Says in meta (history_flushed_at) that the history was written at now.
+    void history_flushed(std::int64_t now);
     // Each device's rows in connections now (devices.active_connections).
     void set_active_connections(const std::vector<std::pair<IpAddress, std::int64_t>>& counts, std::int64_t now);
     // Rows the flow log has (counted once when the store opens, then kept).
@@ -117,6 +119,8 @@ public:
     // Adds to an integer meta value (0 when absent).
     void add_meta(std::string_view key, std::int64_t amount);
     void delete_meta(std::string_view key);
+    // Whether meta has key (outside a write too).
+    bool has_meta(std::string_view key);
 
 private:
     struct Open;  // the connection, its statements and its checkpointer

@@ -50,7 +50,7 @@ std::int64_t bucket_start(std::int64_t t_ms, std::int64_t step_seconds) {
     return start;
 }
 
-TrafficLedger::Batch TrafficLedger::stage(const FlowChanges& changes) {
+TrafficLedger::Batch TrafficLedger::stage(const FlowChanges& changes, bool baseline) {
     using End = FlowChanges::End;
     Batch batch;
     const std::int64_t now = changes.now;
@@ -58,7 +58,8 @@ TrafficLedger::Batch TrafficLedger::stage(const FlowChanges& changes) {
     // A new flow's counters are all new; so are those of a flow born and gone in the batch,
     // which has no row. A moved flow adds its delta, an ending one what its final counters
     // add (nothing when a read found it gone: the last reading was counted already).
-    for (const FlowChanges::Inserted& row : changes.inserted) add_to(batch, *row.key, minute, now, row.flow->raw, 1);
+    if (!baseline)
+        for (const FlowChanges::Inserted& row : changes.inserted) add_to(batch, *row.key, minute, now, row.flow->raw, 1);
     for (const FlowChanges::Updated& row : changes.updated)
         if (row.counters_moved) add_to(batch, row.key, minute, now, row.delta, 0);
     for (const FlowChanges::Ended& row : changes.ended) {
@@ -85,7 +86,8 @@ void TrafficLedger::keep(Batch&& batch) {
 
 bool TrafficLedger::due(std::int64_t now_ms, const Batch& batch) const {
     if (pending_.empty() && batch.empty()) return false;
-    return now_ms - last_flush_ms_ >= flush_period_ms || now_ms < last_flush_ms_;
+    return now_ms - last_flush_ms_ >= flush_period_ms || now_ms < last_flush_ms_ ||
+           pending_.sums.size() + batch.sums.size() >= max_waiting;
 }
 
 void TrafficLedger::flushed(std::int64_t now_ms) {
@@ -93,52 +95,86 @@ void TrafficLedger::flushed(std::int64_t now_ms) {
     last_flush_ms_ = now_ms;
 }
 
-HistoryRows TrafficLedger::rows(const Batch& batch, const TrafficSteps& steps) const {
-    // Keyed as the tables are (device, step, bucket, host; device, host), blobs compared as
-    // bytes, so that the rows come out in the order of their tables' keys.
-    using TrafficKey = std::tuple<std::string_view, std::int64_t, std::int64_t, std::string_view>;
-    struct Traffic {
-        std::optional<IpAddress> device, host;
-        TrafficSums sums;
-    };
-    using ContactKey = std::pair<std::string_view, std::string_view>;
-    std::map<TrafficKey, Traffic> traffic;
-    std::map<ContactKey, ContactRow> contacts;
+void TrafficLedger::for_each_row(const Batch& batch, const TrafficSteps& steps,
+                                 const std::function<void(const TrafficRow&)>& traffic,
+                                 const std::function<void(const ContactRow&)>& contact) const {
+    // Devices and the LAN have few rows (devices x buckets): gathered. Pairs are walked: both
+    // maps are in (device, host, minute) order, so one pair's minutes come together, and so
+    // do the hours and days they fall in.
+    std::map<std::tuple<IpAddress, std::int64_t, std::int64_t>, TrafficSums> devices;
+    std::map<std::pair<std::int64_t, std::int64_t>, TrafficSums> lan;
+    std::map<IpAddress, ContactRow> device_contacts;
 
+    struct Run {
+        bool open = false;
+        IpAddress device, host;
+        TrafficRow rows[3];  // the bucket under way, per step
+        ContactRow contact;
+    } run;
+    auto close_run = [&] {
+        if (!run.open) return;
+        for (const TrafficRow& row : run.rows)
+            if (row.step != 0) traffic(row);
+        contact(run.contact);
+        run = Run{};
+    };
     auto add = [&](const Batch::Key& key, const Batch::Value& value) {
-        // The addresses live in the batches' keys, which outlive this call: the views stay valid.
-        const std::optional<IpAddress> device = key.device, host = key.host;
-        for (std::int64_t step : steps_kept) {
+        if (!run.open || run.device != key.device || run.host != key.host) {
+            close_run();
+            run.open = true;
+            run.device = key.device;
+            run.host = key.host;
+            run.contact = ContactRow{key.device, key.host, value.first_at, value.last_at, {}};
+        }
+        for (std::size_t i = 0; i < 3; ++i) {
+            const std::int64_t step = steps_kept[i];
             if (!keeps(steps, step)) continue;
             const std::int64_t bucket = bucket_start(key.minute, step);
-            for (const auto& [d, h] : {std::pair{device, host}, std::pair{device, std::optional<IpAddress>{}},
-                                      std::pair{std::optional<IpAddress>{}, std::optional<IpAddress>{}}}) {
-                auto [it, inserted] = traffic.try_emplace(
-                    TrafficKey{d ? key.device.blob() : std::string_view{}, step, bucket,
-                               h ? key.host.blob() : std::string_view{}},
-                    Traffic{d, h, {}});
-                it->second.sums.add(value.sums);
+            TrafficRow& row = run.rows[i];
+            if (row.step != 0 && row.bucket != bucket) {
+                traffic(row);
+                row = TrafficRow{};
             }
-        }
-        for (const std::optional<IpAddress>& h : {host, std::optional<IpAddress>{}}) {
-            auto [it, inserted] = contacts.try_emplace(
-                ContactKey{key.device.blob(), h ? key.host.blob() : std::string_view{}},
-                ContactRow{key.device, h, value.first_at, value.last_at, {}});
-            ContactRow& row = it->second;
-            row.first_at = std::min(row.first_at, value.first_at);
-            row.last_at = std::max(row.last_at, value.last_at);
+            if (row.step == 0) row = TrafficRow{key.device, step, bucket, key.host, {}};
             row.sums.add(value.sums);
+            devices[{key.device, step, bucket}].add(value.sums);
+            lan[{step, bucket}].add(value.sums);
+        }
+        for (ContactRow* row : {&run.contact, &device_contacts.try_emplace(key.device, ContactRow{key.device, std::nullopt,
+                                                                                                 value.first_at, value.last_at, {}})
+                                                  .first->second}) {
+            row->first_at = std::min(row->first_at, value.first_at);
+            row->last_at = std::max(row->last_at, value.last_at);
+            row->sums.add(value.sums);
         }
     };
-    for (const auto& [key, value] : pending_.sums) add(key, value);
-    for (const auto& [key, value] : batch.sums) add(key, value);
+    // The two maps merged in order; a key in both adds both.
+    auto a = pending_.sums.begin(), b = batch.sums.begin();
+    while (a != pending_.sums.end() || b != batch.sums.end()) {
+        if (b == batch.sums.end() || (a != pending_.sums.end() && a->first < b->first)) {
+            add(a->first, a->second);
+            ++a;
+        } else if (a == pending_.sums.end() || b->first < a->first) {
+            add(b->first, b->second);
+            ++b;
+        } else {
+            add(a->first, a->second);
+            add(b->first, b->second);
+            ++a;
+            ++b;
+        }
+    }
+    close_run();
+    for (const auto& [key, sums] : devices) traffic({std::get<0>(key), std::get<1>(key), std::get<2>(key), std::nullopt, sums});
+    for (const auto& [key, sums] : lan) traffic({std::nullopt, key.first, key.second, std::nullopt, sums});
+    for (const auto& [device, row] : device_contacts) contact(row);
+}
 
+HistoryRows TrafficLedger::rows(const Batch& batch, const TrafficSteps& steps) const {
     HistoryRows rows;
-    rows.traffic.reserve(traffic.size());
-    for (const auto& [key, row] : traffic)
-        rows.traffic.push_back({row.device, std::get<1>(key), std::get<2>(key), row.host, row.sums});
-    rows.contacts.reserve(contacts.size());
-    for (auto& [key, row] : contacts) rows.contacts.push_back(row);
+    for_each_row(
+        batch, steps, [&](const TrafficRow& row) { rows.traffic.push_back(row); },
+        [&](const ContactRow& row) { rows.contacts.push_back(row); });
     return rows;
 }
 
@@ -154,6 +190,10 @@ std::vector<std::pair<IpAddress, std::int64_t>> ActiveConnections::apply(const F
         std::int64_t& count = counts_[row.key.src];
         if (count > 0) --count;
         touched.emplace(row.key.src.blob(), row.key.src);
+    }
+    if (all_changed_) {
+        for (const auto& [device, count] : counts_) touched.emplace(device.blob(), device);
+        all_changed_ = false;
     }
     std::vector<std::pair<IpAddress, std::int64_t>> changed;
     changed.reserve(touched.size());

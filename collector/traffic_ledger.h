@@ -18,6 +18,7 @@
 // batch that fails is read again by the next cycle, and its bytes must not be in memory twice.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -65,7 +66,7 @@ struct ContactRow {
     TrafficSums sums;
 };
 
-// What one flush writes: rows in the order of their tables' keys.
+// What one flush writes, gathered (for tests; the ingest writes them one by one).
 struct HistoryRows {
     std::vector<TrafficRow> traffic;
     std::vector<ContactRow> contacts;  // devices rows (no host) and device_hosts rows
@@ -87,6 +88,9 @@ class TrafficLedger {
 public:
     // How long sums wait in memory before they are written, at most.
     static constexpr std::int64_t flush_period_ms = 10'000;
+    // How many (device, remote host, minute) sums may wait, at most (about 100 bytes each):
+    // past it they are written at once, so that a burst of new pairs cannot grow the memory.
+    static constexpr std::size_t max_waiting = 32'768;
 
     // What one batch added, per (device, remote host, minute), apart from what waits.
     struct Batch {
@@ -108,13 +112,22 @@ public:
     explicit TrafficLedger(std::int64_t last_flush_ms = 0) : last_flush_ms_(last_flush_ms) {}
 
     // changes' bytes and new flows, per (device, remote host, minute of changes.now). Pure.
-    static Batch stage(const FlowChanges& changes);
+    // baseline: the first read of a new database, whose flows were there before netmon: their
+    // counters so far are the baseline, not traffic of this minute (nobody knows when those
+    // bytes moved); only what they add from then on counts.
+    static Batch stage(const FlowChanges& changes, bool baseline = false);
     // A written batch's sums wait for the next flush.
     void keep(Batch&& batch);
     // Whether the sums waiting, with batch, are to be written with it now: flush_period_ms
-    // after the last flush, or at once when the clock went back past it.
+    // after the last flush, at once when the clock went back past it, or when max_waiting
+    // would be passed.
     bool due(std::int64_t now_ms, const Batch& batch) const;
-    // The rows for what waits plus batch, for the steps kept.
+    // Calls traffic for each traffic row and contact for each devices and device_hosts row of
+    // what waits plus batch, for the steps kept: a pair's rows as its sums are walked, in
+    // order, without gathering them (at max_waiting pairs, that would be 100,000 rows).
+    void for_each_row(const Batch& batch, const TrafficSteps& steps, const std::function<void(const TrafficRow&)>& traffic,
+                      const std::function<void(const ContactRow&)>& contact) const;
+    // The same rows, gathered.
     HistoryRows rows(const Batch& batch, const TrafficSteps& steps) const;
     // They were written at now: nothing waits any more.
     void flushed(std::int64_t now_ms);
@@ -129,15 +142,21 @@ private:
 // that insert and delete them.
 class ActiveConnections {
 public:
-    void clear() { counts_.clear(); }
+    void clear() {
+        counts_.clear();
+        all_changed_ = true;
+    }
     // A stored row, read back at start.
     void load(const Key& key) { ++counts_[key.src]; }
     // Applies changes (its inserted rows and the rows its ended flows deleted), and returns the
-    // devices whose count changed with their new count, in address order.
+    // devices whose count changed with their new count, in address order; after a clear (a
+    // start, a reload), every device: the database may hold other counts (an upgrade from a
+    // version without them, a failed write).
     std::vector<std::pair<IpAddress, std::int64_t>> apply(const FlowChanges& changes);
 
 private:
     std::unordered_map<IpAddress, std::int64_t, IpAddressHash> counts_;
+    bool all_changed_ = true;
 };
 
 }  // namespace netmon

@@ -67,6 +67,8 @@ TEST_CASE("a replayed sequence gives the hand-computed history, each ended flow 
     Store store(dir.file("netmon.db"));
     Reconciler reconciler(store, lab_filter());
     TextSource source;
+    // The first read of the database: nothing yet (see the baseline test below).
+    reconciler.run_cycle(source, t0 + 1'000);
     // A and B from 10.0.0.2 to 192.0.2.1, C from 10.0.0.3 to 198.51.100.7.
     source.set(flow_line("10.0.0.2", 1000, "192.0.2.1", 100, 1000) + flow_line("10.0.0.2", 1001, "192.0.2.1", 50, 500) +
                flow_line("10.0.0.3", 1002, "198.51.100.7", 10, 20));
@@ -124,6 +126,28 @@ TEST_CASE("a replayed sequence gives the hand-computed history, each ended flow 
     CHECK(query_int(db, "SELECT first_seen_at - ended_at FROM flow_log WHERE src_port = 1003") == 0);
     // The last cycle's write was due (10 s after the one before), so nothing was left to flush.
     CHECK(query_int(db, "SELECT value FROM meta WHERE key = 'history_flushed_at'") == t0 + hour + 5'000);
+}
+
+TEST_CASE("the first read of a new database is the baseline: only what its flows add later counts", "[history]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    auto reconciler = std::make_unique<Reconciler>(store, lab_filter());
+    TextSource source(flow_line("10.0.0.2", 1000, "192.0.2.1", 100'000, 900'000));
+    reconciler->run_cycle(source, t0);
+    Database& db = store.database();
+    CHECK(query_int(db, "SELECT count(*) FROM traffic") == 0);
+    CHECK(query_int(db, "SELECT active_connections FROM devices") == 1);
+    // Later reads count what moves, and new flows whole, also after a restart.
+    source.set(flow_line("10.0.0.2", 1000, "192.0.2.1", 100'010, 900'020) +
+               flow_line("10.0.0.2", 1001, "192.0.2.1", 5, 6));
+    reconciler->run_cycle(source, t0 + 20'000);
+    reconciler.reset();
+    reconciler = std::make_unique<Reconciler>(store, lab_filter());
+    source.set(flow_line("10.0.0.2", 1000, "192.0.2.1", 100'011, 900'021) +
+               flow_line("10.0.0.2", 1001, "192.0.2.1", 5, 6) + flow_line("10.0.0.2", 1002, "192.0.2.1", 7, 8));
+    reconciler->run_cycle(source, t0 + 40'000);
+    CHECK(query_text(db, "SELECT sum(uplink_bytes) || '/' || sum(downlink_bytes) || '/' || sum(flows) FROM traffic"
+                         " WHERE device = X'' AND step = 60") == "23/35/2");
 }
 
 TEST_CASE("history off: no rows, and the flow log off on its own", "[history]") {
@@ -249,6 +273,7 @@ TEST_CASE("random traffic with restarts, resets, late DESTROYs and a clock step:
     std::int64_t now = t0;
     auto store = std::make_unique<Store>(dir.file("netmon.db"));
     auto reconciler = std::make_unique<Reconciler>(*store, lab_filter());
+    reconciler->run_cycle(source, now);  // the baseline: an empty table
     for (int round = 1; round <= 300; ++round) {
         now += 1000 + static_cast<std::int64_t>(model.random() % 20'000);
         if (round == 150) now -= 2 * hour;  // NTP steps the clock back
@@ -306,6 +331,7 @@ TEST_CASE("a crash loses at most the sums since the last flush, and never counts
     std::uint64_t lost_at_most = 0;  // the bytes read since the last flush, at each crash
     std::uint64_t read_since_flush = 0;
     std::int64_t last_flush = 0;
+    reconciler->run_cycle(source, now);  // the baseline: an empty table
     for (int round = 1; round <= 200; ++round) {
         now += 1000 + static_cast<std::int64_t>(model.random() % 4000);
         const std::uint64_t before = model.total();
