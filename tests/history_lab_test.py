@@ -50,11 +50,7 @@ class HistoryOfARealDevice(unittest.TestCase):
     def setUpClass(cls):
         cls.lab = Lab(LAB_PREFIX)
         cls.lab.up(clients=1)
-        cls.lab.run_in("router", ["sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_timeout_time_wait=2",
-                                  "net.netfilter.nf_conntrack_tcp_timeout_close_wait=2",
-                                  "net.netfilter.nf_conntrack_tcp_timeout_fin_wait=2",
-                                  "net.netfilter.nf_conntrack_tcp_timeout_last_ack=2",
-                                  "net.netfilter.nf_conntrack_udp_timeout=3"], check=True)
+        cls.lab.short_timeouts()
         cls.directory = tempfile.mkdtemp(prefix="netmon-history-lab-")
         os.chmod(cls.directory, 0o777)
 

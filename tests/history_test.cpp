@@ -263,6 +263,19 @@ std::map<std::string, std::uint64_t> stored(Database& db, const std::string& sql
     return sums;
 }
 
+// An ingest on a database file that can be restarted (a clean stop flushes first; a crash does not).
+struct Ingest {
+    explicit Ingest(std::string file) : path(std::move(file)) { restart(); }
+    void restart() {
+        reconciler.reset();
+        store = std::make_unique<Store>(path);
+        reconciler = std::make_unique<Reconciler>(*store, lab_filter());
+    }
+    std::string path;
+    std::unique_ptr<Store> store;
+    std::unique_ptr<Reconciler> reconciler;
+};
+
 }  // namespace
 
 TEST_CASE("random traffic with restarts, resets, late DESTROYs and a clock step: exact at every level",
@@ -271,8 +284,8 @@ TEST_CASE("random traffic with restarts, resets, late DESTROYs and a clock step:
     Model model;
     TextSource source;
     std::int64_t now = t0;
-    auto store = std::make_unique<Store>(dir.file("netmon.db"));
-    auto reconciler = std::make_unique<Reconciler>(*store, lab_filter());
+    Ingest ingest(dir.file("netmon.db"));
+    auto& reconciler = ingest.reconciler;
     reconciler->run_cycle(source, now);  // the baseline: an empty table
     for (int round = 1; round <= 300; ++round) {
         now += 1000 + static_cast<std::int64_t>(model.random() % 20'000);
@@ -290,13 +303,11 @@ TEST_CASE("random traffic with restarts, resets, late DESTROYs and a clock step:
         if (round % 60 == 0) {
             // A clean restart: what waits is written, the next start diffs against the rows.
             reconciler->flush_history(now + 600);
-            reconciler.reset();
-            store = std::make_unique<Store>(dir.file("netmon.db"));
-            reconciler = std::make_unique<Reconciler>(*store, lab_filter());
+            ingest.restart();
         }
     }
     reconciler->flush_history(now + 1000);
-    Database& db = store->database();
+    Database& db = ingest.store->database();
     // Every level, every step, and the devices' totals: the model's bytes, exactly.
     for (const std::string step : {"60", "3600", "86400"}) {
         INFO("step " << step);
@@ -326,8 +337,8 @@ TEST_CASE("a crash loses at most the sums since the last flush, and never counts
     Model model;
     TextSource source;
     std::int64_t now = t0;
-    auto store = std::make_unique<Store>(dir.file("netmon.db"));
-    auto reconciler = std::make_unique<Reconciler>(*store, lab_filter());
+    Ingest ingest(dir.file("netmon.db"));
+    auto& reconciler = ingest.reconciler;
     std::uint64_t lost_at_most = 0;  // the bytes read since the last flush, at each crash
     std::uint64_t read_since_flush = 0;
     std::int64_t last_flush = 0;
@@ -340,7 +351,7 @@ TEST_CASE("a crash loses at most the sums since the last flush, and never counts
         reconciler->run_cycle(source, now);
         reconciler->apply_events(model.events(), now + 100);
         // The ledger flushes every 10 s: what a crash now loses was read since then.
-        const std::int64_t flushed = query_int(store->database(), "SELECT value FROM meta WHERE key = 'history_flushed_at'");
+        const std::int64_t flushed = query_int(ingest.store->database(), "SELECT value FROM meta WHERE key = 'history_flushed_at'");
         if (flushed != last_flush) {
             last_flush = flushed;
             read_since_flush = 0;
@@ -350,13 +361,11 @@ TEST_CASE("a crash loses at most the sums since the last flush, and never counts
             // kill -9: nothing of memory is written.
             lost_at_most += read_since_flush;
             read_since_flush = 0;
-            reconciler.reset();
-            store = std::make_unique<Store>(dir.file("netmon.db"));
-            reconciler = std::make_unique<Reconciler>(*store, lab_filter());
+            ingest.restart();
         }
     }
     reconciler->flush_history(now + 1000);
-    Database& db = store->database();
+    Database& db = ingest.store->database();
     const auto stored_total = static_cast<std::uint64_t>(
         query_int(db, "SELECT sum(uplink_bytes + downlink_bytes) FROM traffic WHERE device = X'' AND step = 3600"));
     CHECK(stored_total <= model.total());
