@@ -127,20 +127,23 @@ std::string device_record_json(const IpAddress& device, const std::optional<Devi
 }
 
 std::string host_record_json(const IpAddress& host, const HostRecord& record) {
-    // The host's own row when it has one; else what its devices' rows say, so that a host whose
-    // remote_hosts row is gone (or never written) still has a first contact.
+    // The host's own row (its totals since the first release, ended flows included) when it
+    // has one; first and last contact also from its devices' rows, so that a host whose
+    // remote_hosts row is gone (or never written) still has them.
     std::optional<ContactTotals> totals = record.host;
-    if (!totals && !record.devices.empty()) {
-        ContactTotals sum = record.devices.front().totals;
-        for (std::size_t i = 1; i < record.devices.size(); ++i) {
-            const ContactTotals& t = record.devices[i].totals;
-            sum.first_seen_at = std::min(sum.first_seen_at, t.first_seen_at);
-            sum.last_seen_at = std::max(sum.last_seen_at, t.last_seen_at);
-            sum.connections_seen = saturating_add(sum.connections_seen, t.connections_seen);
-            sum.uplink_bytes = saturating_add(sum.uplink_bytes, t.uplink_bytes);
-            sum.downlink_bytes = saturating_add(sum.downlink_bytes, t.downlink_bytes);
+    for (const HostDevice& d : record.devices) {
+        const ContactTotals& t = d.totals;
+        if (!totals) {
+            totals = t;
+            continue;
         }
-        totals = sum;
+        if (!record.host) {
+            totals->connections_seen = saturating_add(totals->connections_seen, t.connections_seen);
+            totals->uplink_bytes = saturating_add(totals->uplink_bytes, t.uplink_bytes);
+            totals->downlink_bytes = saturating_add(totals->downlink_bytes, t.downlink_bytes);
+        }
+        totals->first_seen_at = std::min(totals->first_seen_at, t.first_seen_at);
+        totals->last_seen_at = std::max(totals->last_seen_at, t.last_seen_at);
     }
     std::string out;
     out.reserve(256 + record.devices.size() * 220);
