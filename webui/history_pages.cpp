@@ -59,10 +59,11 @@ void chart_panel(std::string& out, std::string_view title) {
            "<p class=\"sub\" id=\"chart-note\"></p></section>\n";
 }
 
-void tile(std::string& out, std::string_view id, std::string_view title) {
+// when: a tile that shows a time, in smaller type than a figure.
+void tile(std::string& out, std::string_view id, std::string_view title, bool when = false) {
     out += "<div class=\"tile\"><h2>";
     out += title;
-    out += "</h2><p class=\"big\" id=\"";
+    out += when ? "</h2><p class=\"big when\" id=\"" : "</h2><p class=\"big\" id=\"";
     out += id;
     out += "\">&mdash;</p><p class=\"sub\" id=\"";
     out += id;
@@ -108,7 +109,7 @@ void device_page(std::string& out, const std::string& address) {
     tile(out, "total-today", "Today");
     tile(out, "total-7d", "7 days");
     tile(out, "total-30d", "30 days");
-    tile(out, "seen", "First seen");
+    tile(out, "seen", "First seen", true);
     out += "</section>\n";
     chart_panel(out, "Traffic");
     out += "<section class=\"panel\"><h2>Top remote hosts <span class=\"sub\" id=\"hosts-window\"></span></h2>\n";
@@ -135,8 +136,8 @@ void host_page(std::string& out, const std::string& address) {
     header(out, "Remote host", address);
     out += "<main>\n<div id=\"notices\" class=\"notices\" aria-live=\"polite\"></div>\n";
     out += "<section class=\"tiles\" id=\"totals\">\n";
-    tile(out, "seen", "First seen");
-    tile(out, "last", "Last contact");
+    tile(out, "seen", "First seen", true);
+    tile(out, "last", "Last contact", true);
     tile(out, "device-count", "LAN devices");
     tile(out, "total", "Total since first seen");
     out += "</section>\n";

@@ -160,6 +160,20 @@ window.netmonHistory = (function () {
     return date.toLocaleDateString(undefined, { day: "numeric", month: "short" });
   }
 
+  // A step for the bytes axis that is round in the units it shows (KiB, MiB, ...): 1, 2, 2.5
+  // or 5 times a power of ten of a power of 1024, about a fifth of the largest value.
+  function byteStep(max) {
+    const target = Math.max(1, max / 5);
+    let unit = 1;
+    while (target >= unit * 1024) unit *= 1024;
+    const scaled = target / unit;
+    const decade = Math.pow(10, Math.floor(Math.log10(scaled)));
+    for (const factor of [1, 2, 2.5, 5, 10]) {
+      if (factor * decade >= scaled) return Math.max(1, factor * decade * unit);
+    }
+    return 10 * decade * unit;
+  }
+
   function cssColor(name, fallback) {
     const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
     return value || fallback;
@@ -187,9 +201,12 @@ window.netmonHistory = (function () {
         { label: "Uplink (sent)", data: uplink, borderColor: "#1f6feb", backgroundColor: "rgba(31, 111, 235, 0.15)" },
         { label: "Downlink (received)", data: downlink, borderColor: "#12b76a", backgroundColor: "rgba(18, 183, 106, 0.15)" },
       ];
+      // A point where there was traffic, none on the zeros.
+      const radius = (context) => (context.raw && context.raw.y > 0 ? 3 : 0);
       for (const dataset of datasets) {
-        Object.assign(dataset, { fill: true, borderWidth: 1.5, pointRadius: points.length > 200 ? 0 : 2, tension: 0 });
+        Object.assign(dataset, { fill: true, borderWidth: 1.5, pointRadius: radius, pointHoverRadius: 4, tension: 0 });
       }
+      const largest = points.reduce((m, p) => Math.max(m, p.uplink_bytes, p.downlink_bytes), 0);
       if (chart) chart.destroy();
       chart = new window.Chart(canvas, {
         type: "line",
@@ -214,7 +231,7 @@ window.netmonHistory = (function () {
             },
             y: {
               beginAtZero: true,
-              ticks: { color: text, callback: (value) => formatBytes(value) },
+              ticks: { color: text, stepSize: byteStep(largest), callback: (value) => formatBytes(value) },
               grid: { color: grid },
               title: { display: true, color: text, text: "Bytes per " + STEP_NAMES[step] },
             },
@@ -270,6 +287,6 @@ window.netmonHistory = (function () {
 
   return {
     WINDOWS, fetchJson, setText, notice, setLive, addressLink, timeNode, bytesNode, fillTable, tableError,
-    windowPicker, trafficChart, windowRange, today, sumPoints, showTotals, endedBy, localTicks,
+    windowPicker, trafficChart, windowRange, today, sumPoints, showTotals, endedBy, localTicks, byteStep,
   };
 })();
