@@ -90,6 +90,9 @@ class History:
                 table[key] = (min(first, at), max(last, at), count + 1, u + up, w + down)
         db = sqlite3.connect(path)
         with db:
+            # Only these rows: whatever history the ingest wrote for the capture goes.
+            for table in ("traffic", "device_hosts", "devices", "flow_log"):
+                db.execute(f"DELETE FROM {table}")
             for (device, step, bucket, host), (up, down, up_packets, down_packets, flows) in traffic.items():
                 db.execute("INSERT INTO traffic (device, step, bucket, host, uplink_bytes, downlink_bytes,"
                            " uplink_packets, downlink_packets, flows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -211,6 +214,7 @@ class Pages(unittest.TestCase):
         b.navigate(self.base + path)
         b.wait_for("window.netmonPage && window.netmonPage.ready", timeout=15, what=f"{path} to load its data")
         self.assertEqual(b.evaluate("window.netmonPage.errors"), [])
+        print(f"{path}: ready {b.evaluate('window.netmonPage.ready_ms')} ms after navigation", file=sys.stderr)
 
     def chart_sums(self):
         return self.browser.evaluate(

@@ -132,6 +132,7 @@
     H.setLive("ok", "Live");
     await Promise.all([refresh(true), guarded(() => picker.pick(picker.current()), "hosts"),
                        guarded(loadConnections, "connections")]);
+    state.ready_ms = Math.round(performance.now());  // since the navigation began
     state.ready = true;
     setInterval(() => { if (!document.hidden) refresh(false); }, HISTORY_EVERY_MS);
     setInterval(() => { if (!document.hidden) guarded(loadConnections, "connections"); }, CONNECTIONS_EVERY_MS);

@@ -84,6 +84,7 @@
     H.setLive("ok", "Live");
     await Promise.all([guarded(loadRecord, "devices"), guarded(loadFlows, "flows"),
                        guarded(() => picker.pick(picker.current()))]);
+    state.ready_ms = Math.round(performance.now());  // since the navigation began
     state.ready = true;
     setInterval(() => {
       if (document.hidden) return;
