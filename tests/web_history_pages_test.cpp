@@ -61,7 +61,7 @@ TEST_CASE("page paths: /device/ and /host/, the rest is not a page") {
     CHECK(match_history_page("/device/")->address_text.empty());
 }
 
-TEST_CASE("page addresses: IPv4, IPv6 plain or percent-encoded; anything else is none") {
+TEST_CASE("page addresses: IPv4, IPv6 plain or percent-encoded, and nothing for anything else") {
     CHECK(parse_page_address("10.0.0.11") == address("10.0.0.11"));
     CHECK(parse_page_address("fd00:10::2") == address("fd00:10::2"));
     CHECK(parse_page_address("fd00%3A10%3a%3A2") == address("fd00:10::2"));
@@ -134,7 +134,7 @@ TEST_CASE("a device's record, and none for an unknown one") {
     CHECK(json["total_bytes"] == 0);
 }
 
-TEST_CASE("a host's devices by total bytes; its first contact from them without a remote_hosts row") {
+TEST_CASE("a host's devices by total bytes, and its first contact from them without a remote_hosts row") {
     HistoryDatabase h;
     h.pair("10.0.0.11", "203.0.113.7", 2'000, 9'000, 10, 20);
     h.pair("fd00:10::2", "203.0.113.7", 1'000, 3'000, 500, 500);
