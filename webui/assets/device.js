@@ -91,7 +91,7 @@
         remote.textContent = (c.dst_ip.indexOf(":") >= 0 ? "[" + c.dst_ip + "]" : c.dst_ip) + ":" + c.dst_port;
       }
       return [
-        [c.proto, false], [remote, false], [connectionState, false],
+        [c.proto, false, "proto"], [remote, false], [connectionState, false],
         [H.bytesNode(c.uplink_bytes), true], [H.bytesNode(c.downlink_bytes), true], [H.bytesNode(c.total_bytes), true],
         [since, false],
       ];
@@ -102,7 +102,7 @@
     const body = await H.fetchJson("/flows.json?device=" + device + "&limit=20");
     state.flows = body.flows;
     H.fillTable("flows", body.flows, (f) => [
-      [f.proto, false],
+      [f.proto, false, "proto"],
       [H.addressLink("host", f.host), false],
       [H.bytesNode(f.uplink_bytes), true],
       [H.bytesNode(f.downlink_bytes), true],

@@ -78,7 +78,8 @@ window.netmonHistory = (function () {
     return node;
   }
 
-  // Replaces the rows of tbody#id: cells(row) gives one row's cells, each [node, numeric].
+  // Replaces the rows of tbody#id: cells(row) gives one row's cells, each [node or text,
+  // numeric, class].
   function fillTable(id, rows, cells, emptyText) {
     const tbody = document.getElementById(id);
     if (!tbody) return;
@@ -86,8 +87,8 @@ window.netmonHistory = (function () {
     const fresh = [];
     for (const row of rows) {
       const tr = document.createElement("tr");
-      for (const [node, numeric] of cells(row)) {
-        const td = element("td", numeric ? "num" : "");
+      for (const [node, numeric, className] of cells(row)) {
+        const td = element("td", [numeric ? "num" : "", className || ""].join(" ").trim());
         td.appendChild(typeof node === "string" ? document.createTextNode(node) : node);
         tr.appendChild(td);
       }

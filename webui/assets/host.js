@@ -61,7 +61,7 @@
     const body = await H.fetchJson("/flows.json?host=" + host + "&limit=20");
     state.flows = body.flows;
     H.fillTable("flows", body.flows, (f) => [
-      [f.proto, false],
+      [f.proto, false, "proto"],
       [H.addressLink("device", f.device), false],
       [H.bytesNode(f.uplink_bytes), true],
       [H.bytesNode(f.downlink_bytes), true],
