@@ -268,6 +268,13 @@ class Pages(unittest.TestCase):
                 self.assertEqual(self.tile_bytes("total-30d"), sum(month))
                 offset = datetime.datetime.fromtimestamp(h.now / 1000, ZoneInfo(zone)).utcoffset()
                 self.assertEqual(b.evaluate("-new Date().getTimezoneOffset()"), offset.total_seconds() / 60)
+        # The time axis ticks at local midnights, also across a change of daylight saving time
+        # (1 November 2026 in New York), and the bytes axis steps round in KiB and MiB.
+        ticks = b.evaluate("netmonHistory.localTicks(Date.UTC(2026, 9, 28), Date.UTC(2026, 10, 4))"
+                           ".map(t => [new Date(t).getHours(), new Date(t).getMinutes()])")
+        self.assertEqual(ticks, [[0, 0]] * 7)
+        self.assertEqual(b.evaluate("netmonHistory.byteStep(700000)"), 200 * 1024)
+        self.assertEqual(b.evaluate("netmonHistory.byteStep(5 * 1048576)"), 1048576)
         # What the tile shows, in the dashboard's units.
         self.assertEqual(b.evaluate("document.getElementById('total-7d').textContent"),
                          f"{sum(h.sums(DEVICE, since=h.now - 7 * DAY)) / 1024:.0f} KiB")
