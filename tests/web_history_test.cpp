@@ -232,7 +232,8 @@ TEST_CASE("devices, hosts of a device and the flow log: parameters") {
     CHECK(error == "unknown parameter \"device\" (known: window)");
 
     CHECK(names_device({{"device", "10.0.0.11"}}));
-    CHECK_FALSE(names_device({{"device", ""}, {"limit", "5"}}));
+    CHECK(names_device({{"limit", "5"}, {"device", ""}}));
+    CHECK_FALSE(names_device({{"limit", "5"}}));
     CHECK_FALSE(names_device({}));
     auto hosts = parse_device_hosts_request({{"device", "10.0.0.11"}, {"window", "7d"}, {"limit", "3"}}, error);
     REQUIRE(hosts);
@@ -245,6 +246,8 @@ TEST_CASE("devices, hosts of a device and the flow log: parameters") {
     CHECK(error == "unknown parameter \"since\" (known: device, window, limit)");
     CHECK_FALSE(parse_device_hosts_request({{"window", "7d"}}, error));
     CHECK(error.starts_with("device:"));
+    CHECK_FALSE(parse_device_hosts_request({{"device", ""}}, error));
+    CHECK(error.starts_with("device: empty"));
 
     auto flows = parse_flow_log_request({}, error);
     REQUIRE(flows);
@@ -548,6 +551,44 @@ TEST_CASE("hosts of a device: bytes in the window, first and last contact, order
                                               R"(","last_seen_at":")" + format_time(now - 2 * hour) + "\"}"));
 }
 
+TEST_CASE("devices: the traffic and remote hosts are kept until the ingest flushes again") {
+    HistoryDatabase t;
+    t.traffic("10.0.0.11", "192.0.2.10", now - hour, 100, 1000);
+    const WindowPlan plan = plan_window(window_named("24h"), now, {});
+    auto uplink = [&](HistoryQueries& history) {
+        Transaction snapshot(t.db, Transaction::Kind::deferred);
+        auto rows = history.devices(plan);
+        return rows.empty() ? -1 : rows[0].traffic.uplink_bytes;
+    };
+    // Without history_flushed_at, nothing is kept.
+    Reader reader = t.reader();
+    CHECK(uplink(reader.history()) == 100);
+    t.traffic("10.0.0.11", "192.0.2.10", now - hour, 1, 1);
+    CHECK(uplink(reader.history()) == 101);
+
+    t.db.execute("INSERT INTO meta (key, value) VALUES ('history_flushed_at', 1795500000000)");
+    CHECK(uplink(reader.history()) == 101);
+    // Written without a flush (which the ingest never does): still what the flush left.
+    t.traffic("10.0.0.11", "203.0.113.7", now - hour, 10, 10);
+    CHECK(uplink(reader.history()) == 101);
+    // Active connections and the times are read each time, and a new device is listed.
+    t.active("10.0.0.11", 5);
+    t.active("10.0.0.99", 1);
+    auto rows = reader.history().devices(plan);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].active_connections == 5);
+    CHECK(rows[0].remote_hosts == 1);
+    CHECK(rows[1].device.to_string() == "10.0.0.99");
+    // The next flush: read again.
+    t.db.execute("UPDATE meta SET value = 1795500010000 WHERE key = 'history_flushed_at'");
+    CHECK(uplink(reader.history()) == 111);
+    CHECK(reader.history().devices(plan)[0].remote_hosts == 2);
+    // Another window is its own; the next hour's window reads again.
+    CHECK(reader.history().devices(plan_window(window_named("1h"), now, {})).size() == 2);
+    t.traffic("10.0.0.11", "203.0.113.7", now + hour, 1000, 0);
+    CHECK(reader.history().devices(plan_window(window_named("24h"), now + hour, {}))[0].traffic.uplink_bytes == 1111);
+}
+
 TEST_CASE("devices JSON: every field") {
     HistoryDatabase t;
     t.traffic("fd00:10::11", "2001:db8::1", now - 5 * minute, 100, 200, 1);
@@ -656,7 +697,7 @@ TEST_CASE("the history statements read indexes: no scan of traffic or flow_log, 
     t.traffic("10.0.0.11", "192.0.2.10", now, 1, 1);
     t.ended_flow(now, "10.0.0.11", "192.0.2.10", 443);
     auto plans = HistoryQueries::plans(t.db);
-    REQUIRE(plans.size() == 10);
+    REQUIRE(plans.size() == 12);
     std::string all;
     for (const auto& plan : plans) {
         REQUIRE_FALSE(plan.empty());
@@ -681,6 +722,7 @@ TEST_CASE("the history statements read indexes: no scan of traffic or flow_log, 
           std::string::npos);
     CHECK(text_of(plans[2]).find("SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket=? AND host=?)") !=
           std::string::npos);
+    CHECK(text_of(plans[1]) == "SEARCH device_hosts USING COVERING INDEX device_hosts_by_last_seen (device=? AND last_seen_at>?)\n");
     CHECK(text_of(plans[3]).find("SEARCH t USING INDEX traffic_by_host (host=? AND step=? AND bucket>? AND bucket<?)") !=
           std::string::npos);
     CHECK(text_of(plans[4]).find("SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket>? AND bucket<?)") !=

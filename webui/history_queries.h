@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "history_rows.h"
@@ -60,7 +62,11 @@ public:
     // later). Keeps no reference to db: its statements keep the connection. Throws DatabaseError.
     explicit HistoryQueries(const Database& db);
 
-    // The devices with traffic in the plan's buckets or with active connections, sorted.
+    // The devices with traffic in the plan's buckets or with active connections, sorted. Their
+    // traffic and remote_hosts, which only a flush of the ingest changes, are kept between calls
+    // for as long as meta's history_flushed_at stays the same (and the window's buckets do);
+    // active_connections and the times are read each time. Call it inside a read transaction,
+    // so that history_flushed_at and the rows come from one snapshot.
     std::vector<DeviceRow> devices(const WindowPlan& plan);
     // The series of one level (see docs/API.md): the LAN, a device, a pair, or a host from every
     // device; zero-filled.
@@ -79,8 +85,21 @@ public:
     static std::vector<std::vector<std::string>> plans(const Database& db);
 
 private:
+    // What devices() keeps of one window.
+    struct WindowSums {
+        std::optional<std::int64_t> flushed_at;  // none: not to be used again
+        std::int64_t step = 0;
+        std::int64_t from_ms = 0;
+        std::int64_t to_ms = 0;
+        std::unordered_map<std::string, TrafficSums> traffic;       // by the device's stored bytes
+        std::unordered_map<std::string, std::int64_t> remote_hosts;  // filled as devices are listed
+    };
+    WindowSums& window_sums(const WindowPlan& plan);
+
+    Statement flushed_at_;
     Statement device_traffic_;
     Statement device_rows_;
+    Statement remote_hosts_;
     Statement series_;
     Statement host_series_;
     Statement host_traffic_;
@@ -89,6 +108,7 @@ private:
     Statement flows_by_device_;
     Statement flows_by_host_;
     Statement device_totals_;
+    std::vector<WindowSums> window_sums_;  // the last windows asked for, at most max_kept_windows
 };
 
 }  // namespace netmon::web

@@ -363,7 +363,7 @@ std::optional<DevicesRequest> parse_devices_request(const QueryParams& params, s
 
 bool names_device(const QueryParams& params) {
     return std::any_of(params.begin(), params.end(),
-                       [](const auto& param) { return param.first == "device" && !param.second.empty(); });
+                       [](const auto& param) { return param.first == "device"; });
 }
 
 std::optional<DeviceHostsRequest> parse_device_hosts_request(const QueryParams& params, std::string& error) {
@@ -378,7 +378,7 @@ std::optional<DeviceHostsRequest> parse_device_hosts_request(const QueryParams& 
         if (!ok) return std::nullopt;
     }
     if (!device) {
-        error = "device: the remote hosts of which device? (device=ADDR)";
+        error = "device: empty: the remote hosts of which device? (device=ADDR)";
         return std::nullopt;
     }
     request.device = *device;

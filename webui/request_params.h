@@ -108,8 +108,8 @@ std::optional<DevicesRequest> parse_devices_request(const QueryParams& params, s
 // Parameters device (required), window and limit. Call it when device= is given: without it,
 // /hosts.json is parse_host_filter's.
 std::optional<DeviceHostsRequest> parse_device_hosts_request(const QueryParams& params, std::string& error);
-// True when params name a device for /hosts.json (a non-empty device=), so that
-// parse_device_hosts_request applies.
+// True when params have a device= for /hosts.json, so that parse_device_hosts_request applies
+// (which refuses an empty one: the two lists have different shapes).
 bool names_device(const QueryParams& params);
 // Parameters device, host, from, to and step.
 std::optional<HistoryRequest> parse_history_request(const QueryParams& params, std::string& error);
