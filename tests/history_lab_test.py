@@ -5,6 +5,8 @@ router sends and receives known amounts over several flows (one ended by the ker
 netmon stores (traffic at every step and level, devices, device_hosts, the flow log) is exactly
 what the kernel's DESTROY events (`conntrack -E -o extended`) report for those flows. Needs root;
 skips elsewhere."""
+import ipaddress
+import json
 import os
 import re
 import shutil
@@ -18,13 +20,13 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ingest_lab_test import Ingest  # noqa: E402
 from netmon_testing import LAB, Lab, lab_unavailable, main_or_skip  # noqa: E402
+from web_testing import WebServer, write_config  # noqa: E402
 
 LAB_PREFIX = f"nmh{os.getpid()}"
 DEVICE = "10.0.0.11"
 
 
 def blob(address):
-    import ipaddress
     return ipaddress.ip_address(address).packed
 
 
@@ -132,11 +134,41 @@ class HistoryOfARealDevice(unittest.TestCase):
         self.assertEqual(len(logged), 3, logged)
         protocols = {6: "tcp", 17: "udp"}
         for proto, host, sport, dport, upk, ub, dpk, db, ended_by in logged:
-            import ipaddress
             key = (protocols[proto], str(ipaddress.ip_address(host)), sport, dport)
             self.assertIn(key, kernel)
             self.assertEqual((upk, ub, dpk, db), kernel[key], key)
             self.assertEqual(ended_by, 1, key)  # each by its DESTROY, with its final counters
+
+        # What a person reads: netmon-web's history endpoints give the same figures.
+        web = WebServer(write_config(self.directory, ingest.db))
+        self.addCleanup(web.stop)
+
+        def get(path):
+            status, _, body = web.get(path)
+            self.assertEqual(status, 200, (path, body))
+            return json.loads(body)
+
+        listed = [d for d in get("/devices.json?window=1h")["devices"] if d["device"] == DEVICE]
+        self.assertEqual(len(listed), 1)
+        self.assertEqual((listed[0]["uplink_bytes"], listed[0]["downlink_bytes"], listed[0]["flows"],
+                          listed[0]["remote_hosts"], listed[0]["active_connections"]), (up, down, 3, 3, 0))
+        start, end = started_ms // 1000 - 60, int(time.time()) + 60
+        for step in (60, 3600):
+            points = get(f"/history.json?device={DEVICE}&step={step}&from={start}&to={end}")["points"]
+            self.assertEqual((sum(p["uplink_bytes"] for p in points), sum(p["downlink_bytes"] for p in points)),
+                             (up, down), f"step {step}")
+        lan = get(f"/history.json?step=60&from={start}&to={end}")["points"]
+        self.assertEqual(sum(p["downlink_bytes"] for p in lan), down)
+        flows = get(f"/flows.json?device={DEVICE}")["flows"]
+        self.assertEqual(len(flows), 3)
+        for flow in flows:
+            key = (flow["proto"], flow["host"], flow["src_port"], flow["dst_port"])
+            self.assertEqual((flow["uplink_packets"], flow["uplink_bytes"], flow["downlink_packets"],
+                              flow["downlink_bytes"]), kernel[key], key)
+            self.assertEqual(flow["ended_by"], "destroyed")
+        hosts = get(f"/hosts.json?device={DEVICE}&window=1h")["hosts"]
+        self.assertEqual(sorted((h["host"], h["uplink_bytes"], h["downlink_bytes"]) for h in hosts),
+                         sorted((k[1], c[1], c[3]) for k, c in kernel.items()))
 
 
 if __name__ == "__main__":
