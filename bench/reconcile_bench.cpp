@@ -1,7 +1,7 @@
 // The reconciler on a generated capture of 262,144 outbound flows, against a bare prepared
 // INSERT loop on the same schema in the same run.
 //
-//   build/bench/reconcile_bench [FLOWS] [FLOWS_PER_HOST] [DIR]
+//   build/bench/reconcile_bench [FLOWS] [FLOWS_PER_HOST] [DIR] [history|no-history]
 //
 // Writes a capture in /dev/shm (or DIR) of FLOWS (262,144) flows from 250 LAN devices to
 // FLOWS / FLOWS_PER_HOST (4) remote hosts, in a kernel-like scrambled order, and times, on a
@@ -11,7 +11,10 @@
 // capture rewritten with the same 5% of the flows' counters moved once more, five spinning
 // between cycles and five sleeping; (3) idle: five more over the last capture again; (4) the
 // same rows in the same order inserted with one prepared statement in one transaction,
-// nothing else. Prints times (medians for the repeated cycles), rows/s, and peak RSS.
+// nothing else. History (schema/004_history.sql) is on, with the default retention, unless the
+// fourth argument is no-history. Its cold cycle is the history's baseline (a new database), so
+// the history's cost shows in the warm cycles: the sums of the changed flows, written every
+// 10 s (one warm cycle in ten: the range's top). Prints times (medians for the repeated cycles), rows/s, and peak RSS.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -124,6 +127,7 @@ int main(int argc, char** argv) {
     std::size_t flows = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 262144;
     std::size_t per_host = argc > 2 ? std::max<std::size_t>(1, std::strtoull(argv[2], nullptr, 10)) : 4;
     std::filesystem::path dir = argc > 3 ? argv[3] : "/tmp";
+    const bool history = argc > 4 ? std::string(argv[4]) != "no-history" : true;
     // The captures stay in memory (tmpfs) where there is one, so that the disk is not timed: on
     // a VM that pages idle file pages out (DAMON), a capture on disk is read again every cycle.
     std::filesystem::path captures = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : dir;
@@ -135,6 +139,11 @@ int main(int argc, char** argv) {
     OutboundFilter filter({*Cidr::parse("10.0.0.0/24")});
     Store store(db_path.string());
     Reconciler reconciler(store, filter);
+    if (!history) {
+        Retention off;
+        off.traffic_per_minute_hours = off.traffic_per_hour_days = off.traffic_per_day_days = off.flow_log_days = 0;
+        reconciler.set_retention(off);
+    }
     TextFileSource source(capture.string());
     auto start = Clock::now();
     double cpu_start = thread_cpu_seconds();
@@ -202,7 +211,8 @@ int main(int argc, char** argv) {
         bare_seconds = seconds_since(start);
     }
 
-    std::printf("flows: %zu to %zu remote hosts\n", flows, (flows + per_host - 1) / per_host);
+    std::printf("flows: %zu to %zu remote hosts, history %s\n", flows, (flows + per_host - 1) / per_host,
+                history ? "on" : "off");
     std::printf("%-28s %6.3f s  %9.0f rows/s, CPU %.3f s  inserted %llu\n", "cold cycle:", cold_seconds,
                 static_cast<double>(flows) / cold_seconds, cold_cpu, static_cast<unsigned long long>(cold.inserted));
     catch_up.print("index catch-up cycle:", "nothing changed, the rest of the cold rows indexed for ?q=");

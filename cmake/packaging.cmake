@@ -17,9 +17,11 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Shared-library dependencies come from dpkg-shlibdeps (dpkg-dev); the maintainer scripts need
-# adduser, and conntrack-tools is handy to look at the table by hand.
+# adduser; netmon-web serves the history pages' charts from libjs-chart.js's installed file
+# (/usr/share/javascript/chart.js/chart.min.js, webui/history_pages.h); conntrack-tools is
+# handy to look at the table by hand.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libjs-chart.js")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "conntrack")
 
 # Everything under /usr, except /etc/netmon/netmon.yml, which install.cmake puts under DESTDIR:

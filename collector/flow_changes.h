@@ -53,6 +53,7 @@ struct FlowChanges {
         bool counters_moved = false;  // else only the state or flags changed
         Counters totals;              // when counters_moved: the new totals (reading + offset)
         Counters delta;               // what they added since the last reading
+        Key key;                      // for whatever keeps history by device and remote host
     };
     enum class End : std::uint8_t {
         destroyed,  // its DESTROY (an event, or a line of a replayed text)
@@ -67,6 +68,8 @@ struct FlowChanges {
         Counters delta;   // what its final counters added
         bool has_offset = false;
         End end = End::destroyed;
+        std::string state;  // its last one ("" for none)
+        std::uint8_t flags = 0;
     };
     // A flow whose kernel counters went down (reset by another tool): its counter_offsets row.
     struct Reset {

@@ -163,14 +163,15 @@ void FlowDiff::observe(const Entry& entry) {
     flow->flags = entry.flags;
     ++counts.updated;
     if (!counters_moved) {
-        changes_.updated.push_back({flow->id, std::string(entry.state.view()), entry.flags, false, {}, {}});
+        changes_.updated.push_back({flow->id, std::string(entry.state.view()), entry.flags, false, {}, {}, key});
         add_host(key.dst, Counters{}, 0);
         return;
     }
     const Counters before = totals(key, *flow);
     const Counters after = advance(key, *flow, Counters::of(entry));
     flow->bits |= Flow::unsampled;
-    changes_.updated.push_back({flow->id, std::string(entry.state.view()), entry.flags, true, after, after - before});
+    changes_.updated.push_back(
+        {flow->id, std::string(entry.state.view()), entry.flags, true, after, after - before, key});
     add_host(key.dst, after - before, 0);
 }
 
@@ -186,21 +187,23 @@ void FlowDiff::destroy(const Entry& entry) {
             if (entry.has_counters) {
                 const Counters delta = is_reset(*last, reading) ? reading : reading - *last;
                 add_host(key.dst, delta, 0);
-                changes_.ended.push_back({0, key, reading, delta, false, End::late});
+                changes_.ended.push_back(
+                    {0, key, reading, delta, false, End::late, std::string(entry.state.view()), entry.flags});
                 *last = reading;
             }
             return;
         }
         // Born and gone between two reads: only its remote host remembers it.
         add_host(key.dst, reading, 1);
-        changes_.ended.push_back({0, key, reading, reading, false, End::destroyed});
+        changes_.ended.push_back(
+            {0, key, reading, reading, false, End::destroyed, std::string(entry.state.view()), entry.flags});
         return;
     }
     if (flow->bits & Flow::unwritten) {
         // New in this batch and gone in it too: no row, and only its remote host remembers it.
         const Counters last = entry.has_counters ? reading : flow->raw;
         add_host(key.dst, last, 1);
-        changes_.ended.push_back({0, key, last, last, false, End::destroyed});
+        changes_.ended.push_back({0, key, last, last, false, End::destroyed, last_state(entry, *flow), entry.flags});
         if (!own_state_names_.empty()) own_state_names_.erase(key);
         flows_.erase(flow);
         ++changes_.counts.deleted;
@@ -215,7 +218,8 @@ void FlowDiff::destroy(const Entry& entry) {
         delta = final_totals - before;
         add_host(key.dst, delta, 0);
     }
-    changes_.ended.push_back({flow->id, key, final_totals, delta, (flow->bits & Flow::has_offset) != 0, End::destroyed});
+    changes_.ended.push_back({flow->id, key, final_totals, delta, (flow->bits & Flow::has_offset) != 0, End::destroyed,
+                              last_state(entry, *flow), entry.flags});
     offsets_.erase(key);
     flows_.erase(flow);
     ++changes_.counts.deleted;
@@ -240,12 +244,19 @@ void FlowDiff::sweep() {
             return;
         }
         const bool has_offset = flow.bits & Flow::has_offset;
-        changes_.ended.push_back({flow.id, key, totals(key, flow), {}, has_offset, FlowChanges::End::gone});
+        changes_.ended.push_back({flow.id, key, totals(key, flow), {}, has_offset, FlowChanges::End::gone,
+                                  state_names_[flow.state], flow.flags});
         if (has_offset) offsets_.erase(key);
         swept_.emplace(key, flow.raw);
         flows_.erase(&flow);
         ++changes_.counts.deleted;
     });
+}
+
+std::string FlowDiff::last_state(const Entry& entry, const Flow& flow) const {
+    // A DESTROY says the state the flow ended in; a replayed line may say none.
+    if (!entry.state.view().empty()) return std::string(entry.state.view());
+    return state_names_[flow.state];
 }
 
 Counters FlowDiff::advance(const Key& key, Flow& flow, const Counters& reading) {

@@ -65,6 +65,8 @@ private:
     void destroy(const Entry& entry);
     Counters advance(const Key& key, Flow& flow, const Counters& reading);
     Counters totals(const Key& key, const Flow& flow) const;
+    // The state an ending flow is logged with.
+    std::string last_state(const Entry& entry, const Flow& flow) const;
     void add_host(const IpAddress& ip, const Counters& delta, std::uint32_t new_connections);
     std::uint8_t intern_state(std::string_view name);
     // The kernel's last reading of a flow that one of the last two reads found gone, or

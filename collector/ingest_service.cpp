@@ -149,7 +149,17 @@ std::optional<CycleResult> IngestService::cycle() {
 std::optional<CycleResult> IngestService::only_cycle() {
     std::optional<CycleResult> result = cycle();
     if (result) store_.complete_search_index();
+    finish();
     return result;
+}
+
+void IngestService::finish() {
+    try {
+        reconciler_.flush_history(unix_ms_now());
+    } catch (const std::exception& e) {
+        log_.warning(std::string("could not write the last ") + std::to_string(TrafficLedger::flush_period_ms / 1000) +
+                     " s of history: " + e.what());
+    }
 }
 
 bool IngestService::handle_events() {

@@ -41,6 +41,9 @@ public:
     // One cycle and nothing after it (`once`): also indexes for ?q= the rows a cycle leaves to
     // the next ones.
     std::optional<CycleResult> only_cycle();
+    // The ingest stops: writes what it holds in memory (the history's latest sums). Logs a
+    // failure rather than throwing: they are lost then, and the log says how much.
+    void finish();
     // Asked during every read of the table: when it says true, the cycle under way stops.
     void stop_when(StopRequested requested);
     // A reload (SIGHUP): reads the configuration again as main read it at start (the file the

@@ -54,6 +54,7 @@ int run_command(const IngestCommand& command, Config config, Logger& log) {
         });
     }
     loop.run();
+    service.finish();
     log.info("stopped after " + std::to_string(loop.cycles()) + " cycles");
     return 0;
 }

@@ -23,20 +23,77 @@ constexpr std::uint64_t search_rows_per_cycle = 32768;
 }  // namespace
 
 Reconciler::Reconciler(Store& store, OutboundFilter filter) : store_(store), filter_(std::move(filter)) {
+    set_retention(retention_);
     reload();
+}
+
+void Reconciler::set_retention(const Retention& retention) {
+    retention_ = retention;
+    steps_ = TrafficSteps::of(retention);
+    store_.keep_flow_log(retention.keeps_flow_log());
 }
 
 void Reconciler::forget() {
     needs_reload_ = true;
     diff_.forget();
+    // Its sums were counted against the old file's flows; the new file counts every flow anew.
+    ledger_ = TrafficLedger{};
 }
 
 void Reconciler::reload() {
     needs_reload_ = true;  // until it is done: a read that fails halfway leaves part of the table
     diff_.clear();
     diff_.reserve(store_.count_connections());
-    store_.for_each_connection([&](const StoredConnection& row) { diff_.load(row); });
+    active_.clear();
+    store_.for_each_connection([&](const StoredConnection& row) {
+        diff_.load(row);
+        active_.load(row.key);
+    });
+    // A database that never had a cycle: its first read is the history's baseline.
+    baseline_ = diff_.size() == 0 && !store_.has_meta(meta::last_good_cycle_at);
     needs_reload_ = false;
+}
+
+bool Reconciler::write_history(const FlowChanges& changes, const TrafficLedger::Batch& batch) {
+    // Counted ahead of the write: a failed one reloads, and the reload counts them again.
+    store_.set_active_connections(active_.apply(changes), changes.now);
+    if (!steps_.any() || !ledger_.due(changes.now, batch)) return false;
+    write_sums(batch, changes.now);
+    return true;
+}
+
+void Reconciler::write_sums(const TrafficLedger::Batch& batch, std::int64_t now_ms) {
+    ledger_.for_each_row(
+        batch, steps_, [&](const TrafficRow& row) { store_.add_traffic(row); },
+        [&](const ContactRow& row) { store_.add_contact(row); });
+    store_.history_flushed(now_ms);
+}
+
+void Reconciler::history_written(TrafficLedger::Batch&& batch, bool flushed, std::int64_t now_ms) {
+    if (flushed) ledger_.flushed(now_ms);
+    else if (steps_.any()) ledger_.keep(std::move(batch));
+}
+
+void Reconciler::flush_history(std::int64_t now_ms) {
+    if (!ledger_.waiting() || !steps_.any()) return;
+    store_.write([&] { write_sums({}, now_ms); });
+    ledger_.flushed(now_ms);
+}
+
+std::uint64_t Reconciler::prune_history(std::int64_t now_ms) {
+    const bool due = history_pruning_left_ || now_ms - last_history_pruning_ms_ >= history_pruning_period_ms ||
+                     now_ms < last_history_pruning_ms_;
+    if (!due) return 0;
+    const HistoryPruning pruning = plan_history_pruning(retention_, now_ms, store_.flow_log_rows());
+    std::uint64_t deleted = 0;
+    store_.write([&] {
+        deleted = store_.prune_history(pruning);
+        if (deleted > 0) store_.add_meta(meta::history_rows_pruned_total, static_cast<std::int64_t>(deleted));
+    });
+    last_history_pruning_ms_ = now_ms;
+    // Some table gave a whole batch: the next cycle takes another step.
+    history_pruning_left_ = deleted >= pruning.batch;
+    return deleted;
 }
 
 CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
@@ -53,6 +110,8 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
             if (filter_.is_outbound(entry)) diff_.add(entry);
         });
         const FlowChanges changes = diff_.finish();
+        TrafficLedger::Batch batch = TrafficLedger::stage(changes, baseline_);
+        bool flushed = false;
         if (result.stats.entries == 0 && result.stats.skipped > 0) {
             throw CycleError(source.describe() + ": none of its " + std::to_string(result.stats.skipped) +
                              " lines is a conntrack entry (line " + std::to_string(result.stats.first_skipped_line) +
@@ -67,6 +126,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
         std::vector<std::int64_t> ids;
         store_.write([&] {
             ids = store_.apply(changes);
+            flushed = write_history(changes, batch);
             // After the hosts and the deletes: the hosts this cycle wrote, and those whose last
             // connection it deleted, count as contacted or inactive as they now are.
             const std::uint64_t touched = hosts_touched_ + changes.hosts.size();
@@ -94,6 +154,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
             store_.add_meta(meta::cycles_total, 1);
         });
         diff_.written(changes, ids);
+        history_written(std::move(batch), flushed, now_ms);
     } catch (...) {
         // The memory went ahead of the rolled-back database: read it again before the next
         // use, not now (a stop request must not wait for it).
@@ -102,6 +163,9 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
     }
     if (sample) last_sample_ms_ = now_ms;
     hosts_touched_ = 0;
+    baseline_ = false;
+    // Off the cycle's write: its own, short (a batch of each table at most).
+    result.history_pruned = prune_history(now_ms);
     return result;
 }
 
@@ -113,9 +177,15 @@ EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int6
         for (const Entry& entry : events)
             if (filter_.is_outbound(entry)) diff_.add(entry);
         changes = diff_.finish();
+        TrafficLedger::Batch batch = TrafficLedger::stage(changes);
+        bool flushed = false;
         std::vector<std::int64_t> ids;
-        store_.write([&] { ids = store_.apply(changes); });
+        store_.write([&] {
+            ids = store_.apply(changes);
+            flushed = write_history(changes, batch);
+        });
         diff_.written(changes, ids);
+        history_written(std::move(batch), flushed, now_ms);
     } catch (...) {
         // The memory went ahead of the rolled-back database: read it again before the next
         // use, not now (a stop request must not wait for it).

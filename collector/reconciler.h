@@ -20,6 +20,7 @@
 #include "netmon/key.h"
 #include "netmon/outbound.h"
 #include "netmon/parser.h"
+#include "traffic_ledger.h"
 
 namespace netmon {
 
@@ -43,6 +44,7 @@ struct CycleResult {
     std::uint64_t deleted = 0;
     std::uint64_t resets = 0;  // flows whose kernel counters went down
     std::uint64_t hosts_pruned = 0;  // remote hosts forgotten (see retention.h)
+    std::uint64_t history_pruned = 0;  // history rows past their retention, deleted after the cycle
 };
 
 struct EventResult {
@@ -58,8 +60,8 @@ public:
 
     // For a reloaded configuration; flows that stop being outbound go at the next cycle.
     void set_filter(OutboundFilter filter) { filter_ = std::move(filter); }
-    // How long remote hosts are kept; each full cycle forgets a batch of those past it.
-    void set_retention(const Retention& retention) { retention_ = retention; }
+    // How long remote hosts and the history are kept; full cycles forget a batch of what is past it.
+    void set_retention(const Retention& retention);
 
     // One full cycle: reads the whole table from source and writes the difference in one
     // transaction, with the cycle's figures in meta. On failure (SourceError from the source,
@@ -82,13 +84,34 @@ public:
 
     std::size_t size() const { return diff_.size(); }
 
+    // Writes the history's sums still in memory (traffic_ledger.h): for an ingest that stops.
+    // Throws DatabaseError, and then they wait for the next call.
+    void flush_history(std::int64_t now_ms);
+
 private:
     void reload();
+    // In the write of a batch's changes: each device's connections, and the history's sums when
+    // they are due. Returns whether they were written (flushed).
+    bool write_history(const FlowChanges& changes, const TrafficLedger::Batch& batch);
+    // Writes what waits in the ledger plus batch.
+    void write_sums(const TrafficLedger::Batch& batch, std::int64_t now_ms);
+    // After the write: what the ledger keeps of the batch.
+    void history_written(TrafficLedger::Batch&& batch, bool flushed, std::int64_t now_ms);
+    // A step of the history's pruning, in a write of its own after the cycle's, when due.
+    std::uint64_t prune_history(std::int64_t now_ms);
 
     Store& store_;
     OutboundFilter filter_;
     FlowDiff diff_;
     Retention retention_;
+    TrafficSteps steps_;
+    TrafficLedger ledger_;
+    ActiveConnections active_;
+    std::int64_t last_history_pruning_ms_ = 0;
+    bool history_pruning_left_ = false;  // the last step deleted a whole batch: more may wait
+    // The next full read is the first of a database that never had one: the flows it finds
+    // were there before netmon, and history counts only what they add after it.
+    bool baseline_ = false;
     std::uint64_t hosts_touched_ = 0;  // remote hosts written since the last pruning
     std::int64_t last_sample_ms_ = 0;  // when samples were last written
     bool needs_reload_ = false;        // memory and database disagree: reload() before use

@@ -5,6 +5,41 @@
 
 namespace netmon {
 
+namespace {
+
+constexpr std::int64_t hour_ms = 3600 * 1000;
+constexpr std::int64_t day_ms = 24 * hour_ms;
+
+// now - age, or the earliest time when that is before it; an age of 0 keeps nothing (the
+// latest time: everything is older). Ages are at most 36,500 days (config.cpp): no overflow.
+std::int64_t keep_since(std::int64_t now_ms, std::int64_t age_ms) {
+    if (age_ms <= 0) return std::numeric_limits<std::int64_t>::max();
+    return now_ms > std::numeric_limits<std::int64_t>::min() + age_ms ? now_ms - age_ms
+                                                                      : std::numeric_limits<std::int64_t>::min();
+}
+
+}  // namespace
+
+HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now_ms, std::uint64_t flow_log_rows) {
+    HistoryPruning pruning;
+    const std::int64_t minute_age = retention.traffic_per_minute_hours * hour_ms;
+    const std::int64_t hour_age = retention.traffic_per_hour_days * day_ms;
+    const std::int64_t day_age = retention.traffic_per_day_days * day_ms;
+    const std::int64_t log_age = retention.keeps_flow_log() ? retention.flow_log_days * day_ms : 0;
+    pruning.minute_before = keep_since(now_ms, minute_age);
+    pruning.hour_before = keep_since(now_ms, hour_age);
+    pruning.day_before = keep_since(now_ms, day_age);
+    pruning.flow_log_before = keep_since(now_ms, log_age);
+    const std::uint64_t max_rows = retention.keeps_flow_log() ? retention.flow_log_max_rows : 0;
+    pruning.flow_log_over = flow_log_rows > max_rows ? flow_log_rows - max_rows : 0;
+    // A pair's first and last contact are kept as long as its hours are (its minutes, when
+    // those are kept longer); a device as long as anything of it is.
+    pruning.device_hosts_before = keep_since(now_ms, std::max(hour_age, minute_age));
+    pruning.devices_before = keep_since(now_ms, std::max({minute_age, hour_age, day_age, log_age}));
+    pruning.batch = history_pruning_batch;
+    return pruning;
+}
+
 HostPruning plan_host_pruning(const Retention& retention, std::int64_t now_ms, std::uint64_t hosts,
                               std::uint64_t touched) {
     constexpr std::int64_t day_ms = 24 * 3600 * 1000;

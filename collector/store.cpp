@@ -41,6 +41,24 @@ std::string saturating_sum(std::string_view column) {
            " + excluded." + c + " END";
 }
 
+// SQL for column + ?param, at most 2^63 - 1; both are never negative.
+std::string saturating_plus(std::string_view column, int param) {
+    const std::string c(column), p = "?" + std::to_string(param);
+    return c + " = CASE WHEN " + c + " > 9223372036854775807 - " + p + " THEN 9223372036854775807 ELSE " + c + " + " +
+           p + " END";
+}
+
+// ?first-?first+4: the sums of a history row, as upsert_traffic and upsert_contact take them.
+void bind_sums(Statement& statement, int first, const TrafficSums& sums) {
+    statement.bind(first, sums.uplink_bytes).bind(first + 1, sums.downlink_bytes);
+    statement.bind(first + 2, sums.uplink_packets).bind(first + 3, sums.downlink_packets);
+    statement.bind(first + 4, sums.flows);
+}
+
+std::string_view blob_of(const std::optional<IpAddress>& address) {
+    return address ? address->blob() : std::string_view{};
+}
+
 }  // namespace
 
 FileChange compare_file(const FileIdentity& opened, const std::optional<FileIdentity>& now) {
@@ -65,6 +83,19 @@ struct Store::Open {
     Statement count_hosts;
     Statement prune_hosts;
     std::unique_ptr<SearchIndexer> search_indexer;
+    // History (schema/004_history.sql).
+    Statement log_ended;
+    Statement log_late_end;
+    Statement upsert_traffic;
+    Statement upsert_device;
+    Statement upsert_device_host;
+    Statement set_active;
+    Statement next_traffic_device;
+    Statement prune_traffic;
+    Statement prune_flow_log;
+    Statement next_contact_device;
+    Statement prune_device_hosts;
+    Statement prune_devices;
     Statement set_meta;
     Statement add_meta;
     Statement delete_meta;
@@ -126,6 +157,63 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
         " AND NOT EXISTS (SELECT 1 FROM connections AS c INDEXED BY connections_by_key WHERE c.dst_ip = h.ip)"
         " ORDER BY h.last_seen_at LIMIT ?2)");
     search_indexer = std::make_unique<SearchIndexer>(db);
+    // An ended flow's times and state come from its row while it is still there (it goes
+    // right after); one without a row (born and gone in one batch) began and ended now.
+    log_ended = db.prepare(
+        "INSERT INTO flow_log (ended_at, device, host, proto, src_port, dst_port, first_seen_at, last_seen_at, state,"
+        " flags, uplink_packets, uplink_bytes, downlink_packets, downlink_bytes, ended_by)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, coalesce(c.first_seen_at, ?1),"
+        " CASE WHEN ?7 OR c.last_seen_at IS NULL THEN ?1 ELSE c.last_seen_at END, ?8, ?9, ?10, ?11, ?12, ?13, ?14"
+        " FROM (SELECT ?15 AS id) AS ended LEFT JOIN connections AS c ON c.id = ended.id");
+    // A DESTROY after a read found the flow gone: the flow logged then gets its final counters.
+    log_late_end = db.prepare(
+        "UPDATE flow_log SET " + saturating_plus("uplink_packets", 6) + ", " + saturating_plus("uplink_bytes", 7) +
+        ", " + saturating_plus("downlink_packets", 8) + ", " + saturating_plus("downlink_bytes", 9) +
+        ", state = coalesce(?10, state), ended_by = 1,"
+        " last_seen_at = CASE WHEN ?11 THEN max(last_seen_at, ?12) ELSE last_seen_at END"
+        " WHERE id = (SELECT id FROM flow_log INDEXED BY flow_log_by_device WHERE device = ?1 AND host = ?2"
+        " AND proto = ?3 AND src_port = ?4 AND dst_port = ?5 AND ended_by = 2 ORDER BY ended_at DESC LIMIT 1)");
+    upsert_traffic = db.prepare(
+        "INSERT INTO traffic (device, step, bucket, host, uplink_bytes, downlink_bytes, uplink_packets,"
+        " downlink_packets, flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " ON CONFLICT (device, step, bucket, host) DO UPDATE SET uplink_bytes = " + saturating_sum("uplink_bytes") +
+        ", downlink_bytes = " + saturating_sum("downlink_bytes") + ", uplink_packets = " +
+        saturating_sum("uplink_packets") + ", downlink_packets = " + saturating_sum("downlink_packets") +
+        ", flows = " + saturating_sum("flows"));
+    const std::string contact_sums = "connections_seen = " + saturating_sum("connections_seen") +
+                                     ", uplink_bytes = " + saturating_sum("uplink_bytes") +
+                                     ", downlink_bytes = " + saturating_sum("downlink_bytes") +
+                                     ", uplink_packets = " + saturating_sum("uplink_packets") +
+                                     ", downlink_packets = " + saturating_sum("downlink_packets") +
+                                     ", first_seen_at = min(first_seen_at, excluded.first_seen_at)"
+                                     ", last_seen_at = max(last_seen_at, excluded.last_seen_at)";
+    upsert_device = db.prepare(
+        "INSERT INTO devices (address, first_seen_at, last_seen_at, uplink_bytes, downlink_bytes, uplink_packets,"
+        " downlink_packets, connections_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " ON CONFLICT (address) DO UPDATE SET " + contact_sums);
+    upsert_device_host = db.prepare(
+        "INSERT INTO device_hosts (device, host, first_seen_at, last_seen_at, uplink_bytes, downlink_bytes,"
+        " uplink_packets, downlink_packets, connections_seen) VALUES (?1, ?9, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " ON CONFLICT (device, host) DO UPDATE SET " + contact_sums);
+    set_active = db.prepare(
+        "INSERT INTO devices (address, first_seen_at, last_seen_at, active_connections) VALUES (?1, ?2, ?2, ?3)"
+        " ON CONFLICT (address) DO UPDATE SET active_connections = excluded.active_connections");
+    // Pruning walks the devices of a table one seek at a time (the LAN's X'' first), and
+    // deletes the oldest rows of each from the front of its range of the key.
+    next_traffic_device = db.prepare("SELECT device FROM traffic WHERE device > ?1 ORDER BY device LIMIT 1");
+    prune_traffic = db.prepare(
+        "DELETE FROM traffic WHERE (device, step, bucket, host) IN (SELECT device, step, bucket, host FROM traffic"
+        " WHERE device = ?1 AND step = ?2 AND bucket < ?3 ORDER BY bucket LIMIT ?4)");
+    prune_flow_log = db.prepare(
+        "DELETE FROM flow_log WHERE id IN (SELECT id FROM flow_log INDEXED BY flow_log_by_end WHERE ended_at < ?1"
+        " ORDER BY ended_at LIMIT ?2)");
+    next_contact_device = db.prepare("SELECT device FROM device_hosts WHERE device > ?1 ORDER BY device LIMIT 1");
+    prune_device_hosts = db.prepare(
+        "DELETE FROM device_hosts WHERE (device, host) IN (SELECT device, host FROM device_hosts"
+        " INDEXED BY device_hosts_by_last_seen WHERE device = ?1 AND last_seen_at < ?2 LIMIT ?3)");
+    prune_devices = db.prepare(
+        "DELETE FROM devices WHERE address IN (SELECT address FROM devices WHERE last_seen_at < ?1"
+        " AND active_connections = 0 LIMIT ?2)");
     set_meta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     add_meta = db.prepare(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
@@ -149,6 +237,13 @@ std::unique_ptr<Store::Open> Store::open_file() const {
 Store::Store(const std::string& path, int busy_timeout_ms) : path_(path), busy_timeout_ms_(busy_timeout_ms) {
     open_ = open_file();
     remember_files();
+    count_flow_log();
+}
+
+void Store::count_flow_log() {
+    // Once per open (a read of its smallest index); the store keeps the count from then on.
+    Statement count = open().db.prepare("SELECT count(*) FROM flow_log");
+    flow_log_rows_ = count.step() ? static_cast<std::uint64_t>(count.column_int(0)) : 0;
 }
 
 Store::~Store() = default;
@@ -186,6 +281,7 @@ void Store::reopen() {
     shm_.reset();
     open_ = open_file();
     remember_files();
+    count_flow_log();
 }
 
 void Store::write(const std::function<void()>& f) {
@@ -217,6 +313,9 @@ std::vector<std::int64_t> Store::apply(const FlowChanges& changes) {
     }
     // After the updates: a sample reads the counters they wrote.
     for (const FlowChanges::Sample& s : changes.samples) sample(s.id, now, s.moved);
+    // Before the deletes: an ended flow's log row reads its connections row.
+    if (keep_flow_log_)
+        for (const FlowChanges::Ended& ended : changes.ended) log_ended(ended, now);
     for (const FlowChanges::Ended& ended : changes.ended)
         if (ended.id != 0) delete_connection(ended.id, ended.has_offset);
 
@@ -362,6 +461,121 @@ void Store::record_host(std::string_view ip, Family family, const HostActivity& 
     s.run();
 }
 
+void Store::log_ended(const FlowChanges::Ended& ended, std::int64_t now) {
+    Open& o = open();
+    const Key& key = ended.key;
+    const bool moved = ended.delta != Counters{};
+    if (ended.end == FlowChanges::End::late) {
+        // Logged already, as gone; a late DESTROY without new bytes changes nothing but its end.
+        Statement& s = o.log_late_end;
+        s.bind_blob(1, key.src.blob()).bind_blob(2, key.dst.blob()).bind(3, static_cast<int>(key.protocol));
+        s.bind(4, static_cast<int>(key.sport)).bind(5, static_cast<int>(key.dport));
+        s.bind(6, ended.delta.uplink_packets).bind(7, ended.delta.uplink_bytes);
+        s.bind(8, ended.delta.downlink_packets).bind(9, ended.delta.downlink_bytes);
+        if (ended.state.empty()) s.bind_null(10);
+        else s.bind(10, ended.state);
+        s.bind(11, moved ? 1 : 0).bind(12, now);
+        s.run();
+        return;
+    }
+    Statement& s = o.log_ended;
+    s.bind(1, now).bind_blob(2, key.src.blob()).bind_blob(3, key.dst.blob());
+    s.bind(4, static_cast<int>(key.protocol)).bind(5, static_cast<int>(key.sport)).bind(6, static_cast<int>(key.dport));
+    s.bind(7, moved ? 1 : 0);
+    if (ended.state.empty()) s.bind_null(8);
+    else s.bind(8, ended.state);
+    s.bind(9, static_cast<int>(ended.flags));
+    s.bind(10, ended.totals.uplink_packets).bind(11, ended.totals.uplink_bytes);
+    s.bind(12, ended.totals.downlink_packets).bind(13, ended.totals.downlink_bytes);
+    s.bind(14, ended.end == FlowChanges::End::destroyed ? 1 : 2);
+    s.bind(15, ended.id);
+    s.run();
+    ++flow_log_rows_;
+}
+
+void Store::add_traffic(const TrafficRow& row) {
+    Statement& s = open().upsert_traffic;
+    s.bind_blob(1, blob_of(row.device)).bind(2, row.step).bind(3, row.bucket).bind_blob(4, blob_of(row.host));
+    bind_sums(s, 5, row.sums);
+    s.run();
+}
+
+void Store::add_contact(const ContactRow& row) {
+    Open& o = open();
+    Statement& s = row.host ? o.upsert_device_host : o.upsert_device;
+    s.bind_blob(1, row.device.blob()).bind(2, row.first_at).bind(3, row.last_at);
+    bind_sums(s, 4, row.sums);
+    if (row.host) s.bind_blob(9, row.host->blob());
+    s.run();
+}
+
+void Store::history_flushed(std::int64_t now) { set_meta(meta::history_flushed_at, now); }
+
+void Store::set_active_connections(const std::vector<std::pair<IpAddress, std::int64_t>>& counts, std::int64_t now) {
+    Open& o = open();
+    for (const auto& [device, count] : counts) {
+        o.set_active.bind_blob(1, device.blob()).bind(2, now).bind(3, count);
+        o.set_active.run();
+    }
+}
+
+std::uint64_t Store::prune_history(const HistoryPruning& pruning) {
+    Open& o = open();
+    std::uint64_t deleted = 0;
+    // Calls f(device) for each device of a table, the LAN's X'' (which sorts first) included.
+    auto for_each_device = [](Statement& next, const std::function<void(std::string_view)>& f) {
+        std::string device;  // X''
+        for (bool first = true;; first = false) {
+            if (!first) {
+                next.bind_blob(1, device);
+                if (!next.step()) {
+                    next.reset();
+                    return;
+                }
+                device = std::string(next.column_blob(0));
+                next.reset();
+            }
+            f(device);
+        }
+    };
+    std::uint64_t traffic_left = pruning.batch;
+    for_each_device(o.next_traffic_device, [&](std::string_view device) {
+        for (auto [step, before] : {std::pair{60, pruning.minute_before}, std::pair{3600, pruning.hour_before},
+                                    std::pair{86400, pruning.day_before}}) {
+            if (traffic_left == 0) return;
+            o.prune_traffic.bind_blob(1, device).bind(2, step).bind(3, before).bind(4, traffic_left);
+            o.prune_traffic.run();
+            traffic_left -= std::min<std::uint64_t>(traffic_left, static_cast<std::uint64_t>(o.db.changes()));
+        }
+    });
+    deleted += pruning.batch - traffic_left;
+
+    auto prune_log = [&](std::int64_t before, std::uint64_t limit) {
+        if (limit == 0) return;
+        o.prune_flow_log.bind(1, before).bind(2, limit);
+        o.prune_flow_log.run();
+        const auto gone = static_cast<std::uint64_t>(o.db.changes());
+        flow_log_rows_ -= std::min(flow_log_rows_, gone);
+        deleted += gone;
+    };
+    prune_log(INT64_MAX, std::min(pruning.flow_log_over, pruning.batch));
+    prune_log(pruning.flow_log_before, pruning.batch);
+
+    std::uint64_t pairs_left = pruning.batch;
+    for_each_device(o.next_contact_device, [&](std::string_view device) {
+        if (pairs_left == 0 || device.empty()) return;
+        o.prune_device_hosts.bind_blob(1, device).bind(2, pruning.device_hosts_before).bind(3, pairs_left);
+        o.prune_device_hosts.run();
+        pairs_left -= std::min<std::uint64_t>(pairs_left, static_cast<std::uint64_t>(o.db.changes()));
+    });
+    deleted += pruning.batch - pairs_left;
+
+    o.prune_devices.bind(1, pruning.devices_before).bind(2, pruning.batch);
+    o.prune_devices.run();
+    deleted += static_cast<std::uint64_t>(o.db.changes());
+    return deleted;
+}
+
 void Store::update_state(std::int64_t id, std::string_view state, std::uint8_t flags, std::int64_t now) {
     Open& o = open();
     Statement& s = o.update_state;
@@ -420,6 +634,12 @@ void Store::add_meta(std::string_view key, std::int64_t amount) {
     Open& o = open();
     o.add_meta.bind(1, key).bind(2, amount);
     o.add_meta.run();
+}
+
+bool Store::has_meta(std::string_view key) {
+    Statement select = open().db.prepare("SELECT 1 FROM meta WHERE key = ?1");
+    select.bind(1, key);
+    return select.step();
 }
 
 void Store::delete_meta(std::string_view key) {

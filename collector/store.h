@@ -18,6 +18,7 @@
 #include "netmon/key.h"
 #include "netmon/meta_keys.h"
 #include "retention.h"
+#include "traffic_ledger.h"
 
 namespace netmon {
 
@@ -79,6 +80,21 @@ public:
     // rows' ids, one for each of changes.inserted, in its order. Throws DatabaseError, a
     // constraint error when a new row's connection is already there.
     std::vector<std::int64_t> apply(const FlowChanges& changes);
+    // Whether apply writes each ended flow to flow_log (retention.flow_log_*; on by default).
+    void keep_flow_log(bool keep) { keep_flow_log_ = keep; }
+
+    // History (in a write): adds a row's sums to traffic, or to devices or device_hosts.
+    void add_traffic(const TrafficRow& row);
+    void add_contact(const ContactRow& row);
+    // Says in meta (history_flushed_at) that the history was written at now.
+    void history_flushed(std::int64_t now);
+    // Each device's rows in connections now (devices.active_connections).
+    void set_active_connections(const std::vector<std::pair<IpAddress, std::int64_t>>& counts, std::int64_t now);
+    // Rows the flow log has (counted once when the store opens, then kept).
+    std::uint64_t flow_log_rows() const { return flow_log_rows_; }
+    // Deletes what pruning says, at most pruning.batch rows of each table (in a write).
+    // Returns how many rows went, all tables together.
+    std::uint64_t prune_history(const HistoryPruning& pruning);
 
     void prune_samples(std::int64_t before);
     // remote_hosts rows (reads an index: a few ms at 300,000).
@@ -103,6 +119,8 @@ public:
     // Adds to an integer meta value (0 when absent).
     void add_meta(std::string_view key, std::int64_t amount);
     void delete_meta(std::string_view key);
+    // Whether meta has key (outside a write too).
+    bool has_meta(std::string_view key);
 
 private:
     struct Open;  // the connection, its statements and its checkpointer
@@ -110,6 +128,7 @@ private:
     // A new Open at path_; an access failure says which file or directory, and what to do.
     std::unique_ptr<Open> open_file() const;
     void remember_files();
+    void count_flow_log();
     // The writes apply is made of, in the order it makes them.
     void set_offset(std::int64_t connection_id, const Counters& offset);
     void update_connection(std::int64_t id, std::string_view state, std::uint8_t flags, const Counters& totals,
@@ -119,10 +138,13 @@ private:
     void delete_connection(std::int64_t id, bool has_offset);
     std::int64_t insert_connection(const FlowChanges::Inserted& row, std::int64_t now);
     void record_host(std::string_view ip, Family family, const HostActivity& activity, std::int64_t now);
+    void log_ended(const FlowChanges::Ended& ended, std::int64_t now);
 
     std::string path_;
     int busy_timeout_ms_;
     std::unique_ptr<Open> open_;  // null after a failed reopen
+    bool keep_flow_log_ = true;
+    std::uint64_t flow_log_rows_ = 0;
     // The files opened, as path, path-wal and path-shm named them then.
     FileIdentity file_;
     std::optional<FileIdentity> wal_;

@@ -65,6 +65,13 @@ TEST_CASE("defaults follow the router of the architecture", "[config]") {
     CHECK(config.database == "/var/lib/netmon/netmon.db");
     CHECK(config.retention.remote_hosts_days == 90);
     CHECK(config.retention.remote_hosts_max == 200'000);
+    CHECK(config.retention.traffic_per_minute_hours == 48);
+    CHECK(config.retention.traffic_per_hour_days == 90);
+    CHECK(config.retention.traffic_per_day_days == 730);
+    CHECK(config.retention.flow_log_days == 7);
+    CHECK(config.retention.flow_log_max_rows == 2'000'000);
+    CHECK(config.retention.keeps_history());
+    CHECK(config.retention.keeps_flow_log());
 }
 
 TEST_CASE("the shipped config/netmon.yml parses to the defaults", "[config]") {
@@ -79,6 +86,11 @@ TEST_CASE("the shipped config/netmon.yml parses to the defaults", "[config]") {
     CHECK(shipped.source == defaults.source);
     CHECK(shipped.retention.remote_hosts_days == defaults.retention.remote_hosts_days);
     CHECK(shipped.retention.remote_hosts_max == defaults.retention.remote_hosts_max);
+    CHECK(shipped.retention.traffic_per_minute_hours == defaults.retention.traffic_per_minute_hours);
+    CHECK(shipped.retention.traffic_per_hour_days == defaults.retention.traffic_per_hour_days);
+    CHECK(shipped.retention.traffic_per_day_days == defaults.retention.traffic_per_day_days);
+    CHECK(shipped.retention.flow_log_days == defaults.retention.flow_log_days);
+    CHECK(shipped.retention.flow_log_max_rows == defaults.retention.flow_log_max_rows);
     CHECK_FALSE(shipped.web_auth);
 }
 
@@ -99,6 +111,11 @@ netlink:
 retention:
   remote_hosts_days: 30
   remote_hosts_max: 5000
+  traffic_per_minute_hours: 6
+  traffic_per_hour_days: 14
+  traffic_per_day_days: 365
+  flow_log_days: 2
+  flow_log_max_rows: 100000
 web:
   listen: "[fd00::1]:9090"
   auth:
@@ -116,6 +133,11 @@ web:
     CHECK(config.event_buffer == 1048576);
     CHECK(config.retention.remote_hosts_days == 30);
     CHECK(config.retention.remote_hosts_max == 5000);
+    CHECK(config.retention.traffic_per_minute_hours == 6);
+    CHECK(config.retention.traffic_per_hour_days == 14);
+    CHECK(config.retention.traffic_per_day_days == 365);
+    CHECK(config.retention.flow_log_days == 2);
+    CHECK(config.retention.flow_log_max_rows == 100000);
     CHECK(config.web_listen.to_string() == "[fd00::1]:9090");
     REQUIRE(config.web_auth);
     CHECK(config.web_auth->user == "admin");
@@ -166,6 +188,12 @@ TEST_CASE("bad values name the file, the key and the value", "[config]") {
     CHECK(error_of("retention: {remote_hosts_max: lots}") ==
           "netmon.yml: retention.remote_hosts_max: \"lots\" is not a number of hosts between 100 and 100000000");
     CHECK(error_of("retention: {remote_hosts_max: [1]}") == "netmon.yml: retention.remote_hosts_max: must be a single value");
+    CHECK(error_of("retention: {traffic_per_minute_hours: -1}") ==
+          "netmon.yml: retention.traffic_per_minute_hours: \"-1\" is not a whole number of hours between 0 and 876000");
+    CHECK(error_of("retention: {traffic_per_day_days: 2y}") ==
+          "netmon.yml: retention.traffic_per_day_days: \"2y\" is not a whole number of days between 0 and 36500");
+    CHECK(error_of("retention: {flow_log_max_rows: 1e6}") ==
+          "netmon.yml: retention.flow_log_max_rows: \"1e6\" is not a number of rows between 0 and 1000000000");
     CHECK(error_of("retention: {hosts: 1}") == "netmon.yml: retention.hosts: unknown setting");
     CHECK(error_of("retention: 90") == "netmon.yml: retention: must be a mapping of keys to values");
     CHECK(error_of("web: {listen: 10.0.0.1}") == "netmon.yml: web.listen: \"10.0.0.1\" is not an address:port");
@@ -271,4 +299,19 @@ TEST_CASE("one interval rule for netmon.yml and --interval", "[config]") {
         CHECK_FALSE(parse_interval(bad));
     }
     CHECK(std::string(interval_rule) == "is not a number of seconds between 0.05 and 3600");
+}
+
+TEST_CASE("history is off when every history retention is 0, and the flow log needs both of its bounds", "[config]") {
+    Config off = parse_config("retention: {traffic_per_minute_hours: 0, traffic_per_hour_days: 0,"
+                              " traffic_per_day_days: 0, flow_log_days: 0, flow_log_max_rows: 0}",
+                              "netmon.yml");
+    CHECK_FALSE(off.retention.keeps_history());
+    CHECK_FALSE(off.retention.keeps_flow_log());
+    Config log_only = parse_config("retention: {traffic_per_minute_hours: 0, traffic_per_hour_days: 0,"
+                                   " traffic_per_day_days: 0}",
+                                   "netmon.yml");
+    CHECK(log_only.retention.keeps_history());
+    CHECK(log_only.retention.keeps_flow_log());
+    CHECK_FALSE(parse_config("retention: {flow_log_max_rows: 0}", "netmon.yml").retention.keeps_flow_log());
+    CHECK_FALSE(parse_config("retention: {flow_log_days: 0}", "netmon.yml").retention.keeps_flow_log());
 }

@@ -115,12 +115,7 @@ class LiveRouter(unittest.TestCase):
     def setUpClass(cls):
         cls.lab = Lab(LAB_PREFIX)
         cls.lab.up(clients=2)
-        # Short conntrack timeouts, so that ended flows leave the table within the test.
-        cls.lab.run_in("router", ["sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_timeout_time_wait=2",
-                                  "net.netfilter.nf_conntrack_tcp_timeout_close_wait=2",
-                                  "net.netfilter.nf_conntrack_tcp_timeout_fin_wait=2",
-                                  "net.netfilter.nf_conntrack_tcp_timeout_last_ack=2",
-                                  "net.netfilter.nf_conntrack_udp_timeout=3"], check=True)
+        cls.lab.short_timeouts()
         cls.directory = tempfile.mkdtemp(prefix="netmon-lab-")
         os.chmod(cls.directory, 0o777)
         cls.ingest = Ingest(cls.lab, cls.directory, interval="2")

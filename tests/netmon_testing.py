@@ -59,6 +59,14 @@ class Lab:
         import subprocess
         return subprocess.run(["ip", "netns", "exec", self.ns(name)] + list(args), **kwargs)
 
+    def short_timeouts(self):
+        """Short conntrack timeouts in the router, so that ended flows leave the table within a test."""
+        self.run_in("router", ["sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_timeout_time_wait=2",
+                               "net.netfilter.nf_conntrack_tcp_timeout_close_wait=2",
+                               "net.netfilter.nf_conntrack_tcp_timeout_fin_wait=2",
+                               "net.netfilter.nf_conntrack_tcp_timeout_last_ack=2",
+                               "net.netfilter.nf_conntrack_udp_timeout=3"], check=True)
+
     def traffic(self, client, *args, **kwargs):
         import subprocess
         return subprocess.run(["ip", "netns", "exec", self.ns(f"lan{client}"), sys.executable,

@@ -29,10 +29,15 @@ private:
 };
 
 // "10.0.0.11:51234", "[fd00:10::2]:443", "198.51.100.1 type 8 code 0": the endpoint as the
-// table shows it; assets/app.js does the same.
+// table shows it; assets/app.js does the same. It opens a link to its history page
+// (history_pages.h), the LAN side's to /device/, the remote side's to /host/, which the caller
+// closes (after the NEW/SEEN badge of a remote host).
 void endpoint(Page& page, std::string_view ip, std::int64_t port, std::string_view label, bool remote) {
     const bool v6 = ip.find(':') != std::string_view::npos;
     const std::uint8_t proto = parse_protocol_label(label).value_or(0);
+    page.raw(remote ? "<a class=\"history-link\" href=\"/host/" : "<a class=\"history-link\" href=\"/device/")
+        .text(ip)
+        .raw("\">");
     page.raw("<span class=\"addr\">");
     if (has_ports(proto) && v6) page.raw("[").text(ip).raw("]");
     else page.text(ip);
@@ -72,11 +77,11 @@ void connection_row(Page& page, const ConnectionRow& row, std::int64_t now) {
     page.raw("<td class=\"proto\">").text(row.proto).raw("</td>");
     page.raw("<td class=\"endpoint\">");
     endpoint(page, row.src_ip, row.src_port, row.proto, false);
-    page.raw("</td><td class=\"endpoint\">");
+    page.raw("</a></td><td class=\"endpoint\">");
     endpoint(page, row.dst_ip, row.dst_port, row.proto, true);
     page.raw(is_new ? " <span class=\"badge new\" title=\"first seen less than 60 s ago\">NEW</span>"
                     : " <span class=\"badge seen\" title=\"first seen more than 60 s ago\">SEEN</span>");
-    page.raw("</td><td class=\"state\">");
+    page.raw("</a></td><td class=\"state\">");
     if (row.state) page.text(*row.state);
     else page.raw("<span class=\"none\">&mdash;</span>");
     for_each_flag_name(row.flags,
@@ -249,6 +254,7 @@ std::string render_dashboard(const DashboardView& view) {
     page.raw("<title>netmon</title>\n");
     page.raw("<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n");
     page.raw("<link rel=\"stylesheet\" href=\"/static/app.css\">\n");
+    page.raw("<script src=\"/static/format.js\" defer></script>\n");
     page.raw("<script src=\"/static/app.js\" defer></script>\n</head>\n");
     page.raw("<body data-now=\"").text(format_time(view.now_ms)).raw("\">\n");
     page.raw("<header class=\"top\">"

@@ -7,6 +7,7 @@
 #include "assets.h"
 #include "dashboard.h"
 #include "history_json.h"
+#include "history_page_routes.h"
 #include "netmon/clock.h"
 #include "netmon/database.h"
 #include "netmon/log.h"
@@ -203,6 +204,9 @@ Response HttpApi::checked(const Request& request) {
 
 Response HttpApi::route(const Request& request) {
     const std::string_view path = request.path();
+    // The history pages, their two JSON endpoints and /static/chart.js (history_page_routes.h).
+    auto read_json = [this](const std::function<std::string(Reader&)>& read) { return json_from_reader(read); };
+    if (auto page = route_history_pages(request, read_json)) return std::move(*page);
     if (path.starts_with("/static/")) return asset(request);
     if (auto extra = extra_routes_.find(path); extra != extra_routes_.end()) return extra->second(request);
 

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 #include <unistd.h>
 
 #include "netmon/quote.h"
@@ -17,6 +18,7 @@ namespace netmon {
 namespace {
 
 constexpr std::int64_t max_retention_days = 36'500;
+constexpr std::uint64_t max_flow_log_rows = 1'000'000'000;
 constexpr std::uint64_t min_remote_hosts = 100;
 constexpr std::uint64_t max_remote_hosts = 100'000'000;
 
@@ -210,25 +212,30 @@ void parse_interfaces(const YAML::Node& node, const Reader& reader, Config& conf
 }
 
 void parse_retention(const YAML::Node& retention, const Reader& reader, Config& config) {
-    reader.only_keys(retention, "retention", {"remote_hosts_days", "remote_hosts_max"});
-    if (const YAML::Node node = retention["remote_hosts_days"]) {
-        std::string text = reader.scalar(node, "retention.remote_hosts_days");
-        auto value = whole_number<std::int64_t>(text, 1, max_retention_days);
+    reader.only_keys(retention, "retention",
+                     {"remote_hosts_days", "remote_hosts_max", "traffic_per_minute_hours", "traffic_per_hour_days",
+                      "traffic_per_day_days", "flow_log_days", "flow_log_max_rows"});
+    // A whole number from low to high, or a one-line error naming the key and what it counts.
+    auto read = [&](std::string_view key, auto low, auto high, std::string_view rule, auto& out) {
+        const YAML::Node node = retention[std::string(key)];
+        if (!node) return;
+        const std::string name = "retention." + std::string(key);
+        std::string text = reader.scalar(node, name);
+        auto value = whole_number<std::remove_reference_t<decltype(out)>>(text, low, high);
         if (!value)
-            reader.fail("retention.remote_hosts_days",
-                        quoted(text) + " is not a whole number of days between 1 and " +
-                            std::to_string(max_retention_days));
-        config.retention.remote_hosts_days = *value;
-    }
-    if (const YAML::Node node = retention["remote_hosts_max"]) {
-        std::string text = reader.scalar(node, "retention.remote_hosts_max");
-        auto value = whole_number<std::uint64_t>(text, min_remote_hosts, max_remote_hosts);
-        if (!value)
-            reader.fail("retention.remote_hosts_max",
-                        quoted(text) + " is not a number of hosts between " + std::to_string(min_remote_hosts) +
-                            " and " + std::to_string(max_remote_hosts));
-        config.retention.remote_hosts_max = *value;
-    }
+            reader.fail(name, quoted(text) + " is not a " + std::string(rule) + " between " + std::to_string(low) +
+                                  " and " + std::to_string(high));
+        out = *value;
+    };
+    Retention& r = config.retention;
+    read("remote_hosts_days", std::int64_t{1}, max_retention_days, "whole number of days", r.remote_hosts_days);
+    read("remote_hosts_max", min_remote_hosts, max_remote_hosts, "number of hosts", r.remote_hosts_max);
+    read("traffic_per_minute_hours", std::int64_t{0}, max_retention_days * 24, "whole number of hours",
+         r.traffic_per_minute_hours);
+    read("traffic_per_hour_days", std::int64_t{0}, max_retention_days, "whole number of days", r.traffic_per_hour_days);
+    read("traffic_per_day_days", std::int64_t{0}, max_retention_days, "whole number of days", r.traffic_per_day_days);
+    read("flow_log_days", std::int64_t{0}, max_retention_days, "whole number of days", r.flow_log_days);
+    read("flow_log_max_rows", std::uint64_t{0}, max_flow_log_rows, "number of rows", r.flow_log_max_rows);
 }
 
 void parse_web(const YAML::Node& web, const Reader& reader, Config& config) {

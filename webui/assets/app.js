@@ -20,52 +20,26 @@
   if (!isNaN(renderedAt)) clockOffset = renderedAt - Date.now();
   const serverNow = () => Date.now() + clockOffset;
 
-  // Human units, as the server writes them (webui/units.cpp).
-  function scaled(value, base, units, suffix) {
-    let unit = 0;
-    while (value >= base && unit + 1 < units.length) {
-      value /= base;
-      unit += 1;
-    }
-    let digits;
-    if (unit === 0) digits = value.toFixed(0);
-    else if (value < 9.995) digits = value.toFixed(2);
-    else if (value < 99.95) digits = value.toFixed(1);
-    else digits = value.toFixed(0);
-    return digits + " " + units[unit] + suffix;
-  }
-  const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-  const formatBytes = (n) => scaled(Math.max(0, Number(n) || 0), 1024, BYTE_UNITS, "");
-  const formatRate = (n) => scaled(Math.round(Math.max(0, Number(n) || 0)), 1024, BYTE_UNITS, "/s");
-  const formatCount = (n) => (n < 1000 ? String(n) : scaled(n, 1000, ["", "k", "M", "G", "T", "P", "E"], ""));
-  function formatDuration(ms) {
-    const seconds = ms > 0 ? Math.floor(ms / 1000) : 0;
-    if (seconds < 60) return seconds + " s";
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return minutes + " min";
-    const hours = Math.floor(minutes / 60);
-    if (hours < 24) return hours + " h" + (minutes % 60 ? " " + (minutes % 60) + " min" : "");
-    return Math.floor(hours / 24) + " d" + (hours % 24 ? " " + (hours % 24) + " h" : "");
-  }
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  // Human units and the rest, shared with the history pages (format.js).
+  const { formatBytes, formatRate, formatCount, formatDuration, element } = window.netmonFormat;
 
   const PORT_PROTOCOLS = new Set(["tcp", "udp", "udplite", "sctp", "dccp"]);
 
+  // The endpoint as a link to its history page: the LAN side to /device/, the remote side to
+  // /host/ (webui/history_pages.h). Returns the link, for the badge to go in too.
   function endpoint(cell, ip, port, proto, remote) {
     const v6 = ip.indexOf(":") >= 0;
     const ports = PORT_PROTOCOLS.has(proto);
-    cell.appendChild(element("span", "addr", ports && v6 ? "[" + ip + "]" : ip));
+    const link = element("a", "history-link");
+    link.href = (remote ? "/host/" : "/device/") + ip;
+    link.appendChild(element("span", "addr", ports && v6 ? "[" + ip + "]" : ip));
     if (ports) {
-      cell.appendChild(element("span", "port", ":" + port));
+      link.appendChild(element("span", "port", ":" + port));
     } else if ((proto === "icmp" || proto === "icmpv6") && remote) {
-      cell.appendChild(element("span", "port", " type " + (port >> 8) + " code " + (port & 255)));
+      link.appendChild(element("span", "port", " type " + (port >> 8) + " code " + (port & 255)));
     }
+    cell.appendChild(link);
+    return link;
   }
 
   function bytesCell(bytes, packets) {
@@ -91,13 +65,13 @@
     endpoint(device, c.src_ip, c.src_port, c.proto, false);
     row.appendChild(device);
     const remote = element("td", "endpoint");
-    endpoint(remote, c.dst_ip, c.dst_port, c.proto, true);
-    remote.appendChild(document.createTextNode(" "));
+    const remoteLink = endpoint(remote, c.dst_ip, c.dst_port, c.proto, true);
+    remoteLink.appendChild(document.createTextNode(" "));
     const badge = c.seen_before
       ? element("span", "badge seen", "SEEN")
       : element("span", "badge new", "NEW");
     badge.title = c.seen_before ? "first seen more than 60 s ago" : "first seen less than 60 s ago";
-    remote.appendChild(badge);
+    remoteLink.appendChild(badge);
     row.appendChild(remote);
     const state = element("td", "state");
     if (c.state === null) state.appendChild(element("span", "none", "\u2014"));

@@ -44,9 +44,23 @@ struct WebAuth {
 // How long netmon remembers remote hosts (retention.*): the ingest forgets, in small steps,
 // hosts without contact for longer than remote_hosts_days, and past remote_hosts_max rows those
 // longest without contact. A host with an active connection is never forgotten.
+// How long the history is kept (schema/004_history.sql): traffic per minute, hour and day, and
+// the log of ended flows, by age, and the log by row count too (the oldest go first). 0 keeps
+// none of it: all five 0 turn history off. Pruned in small steps (collector/retention.h).
 struct Retention {
     std::int64_t remote_hosts_days = 90;
     std::uint64_t remote_hosts_max = 200'000;
+    std::int64_t traffic_per_minute_hours = 48;
+    std::int64_t traffic_per_hour_days = 90;
+    std::int64_t traffic_per_day_days = 730;
+    std::int64_t flow_log_days = 7;
+    std::uint64_t flow_log_max_rows = 2'000'000;
+
+    bool keeps_history() const {
+        return traffic_per_minute_hours > 0 || traffic_per_hour_days > 0 || traffic_per_day_days > 0 ||
+               keeps_flow_log();
+    }
+    bool keeps_flow_log() const { return flow_log_days > 0 && flow_log_max_rows > 0; }
 };
 
 struct Config {

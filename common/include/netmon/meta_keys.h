@@ -32,5 +32,10 @@ inline constexpr std::string_view event_overruns_total = "event_overruns_total";
 inline constexpr std::string_view event_messages_skipped_total = "event_messages_skipped_total";
 inline constexpr std::string_view resyncs_total = "resyncs_total";
 inline constexpr std::string_view remote_hosts_pruned_total = "remote_hosts_pruned_total";  // retention
+// History (schema/004_history.sql): when the ingest last wrote its sums (the newest traffic is
+// in memory until then, at most collector/traffic_ledger.h's flush period), and the rows its
+// retention deleted.
+inline constexpr std::string_view history_flushed_at = "history_flushed_at";
+inline constexpr std::string_view history_rows_pruned_total = "history_rows_pruned_total";
 
 }  // namespace netmon::meta
