@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "columns.h"
+#include "netmon/meta_keys.h"
 
 namespace netmon::web {
 namespace {
@@ -143,9 +144,9 @@ constexpr std::string_view device_rows_sql =
 constexpr std::string_view remote_hosts_sql =
     "SELECT count(*) FROM device_hosts WHERE device = ?1 AND last_seen_at >= ?2";
 
-// When the ingest last wrote traffic, devices and device_hosts (history-contract.md).
-constexpr std::string_view flushed_at_sql =
-    "SELECT value FROM meta WHERE key = 'history_flushed_at' AND typeof(value) = 'integer'";
+// ?1 meta::history_flushed_at: when the ingest last wrote traffic, devices and device_hosts, in
+// the transaction that wrote them (collector/reconciler.cpp).
+constexpr std::string_view flushed_at_sql = "SELECT value FROM meta WHERE key = ?1 AND typeof(value) = 'integer'";
 
 // The windows devices() keeps: the four of /devices.json.
 constexpr std::size_t max_kept_windows = 4;
@@ -249,6 +250,7 @@ HistoryQueries::HistoryQueries(const Database& db)
 
 HistoryQueries::WindowSums& HistoryQueries::window_sums(const WindowPlan& plan) {
     flushed_at_.reset();
+    flushed_at_.bind(1, meta::history_flushed_at);
     std::optional<std::int64_t> flushed_at;
     if (flushed_at_.step()) flushed_at = flushed_at_.column_int(0);
     flushed_at_.reset();

@@ -37,21 +37,9 @@ Response reply_error_for(std::string_view path, int status, std::string_view mes
     return reply(status, std::string(message) + "\n", text_type);
 }
 
-// retention.traffic_* of netmon.yml, which say which step of traffic a window can read, from
-// the config once it has them; until then the ingest's defaults.
-template <class Retention>
+// retention.traffic_* of netmon.yml: which step of traffic a window can read.
 HistoryRetention history_retention(const Retention& retention) {
-    HistoryRetention out;
-    if constexpr (requires {
-                      retention.traffic_per_minute_hours;
-                      retention.traffic_per_hour_days;
-                      retention.traffic_per_day_days;
-                  }) {
-        out.minute_hours = static_cast<std::int64_t>(retention.traffic_per_minute_hours);
-        out.hour_days = static_cast<std::int64_t>(retention.traffic_per_hour_days);
-        out.day_days = static_cast<std::int64_t>(retention.traffic_per_day_days);
-    }
-    return out;
+    return {retention.traffic_per_minute_hours, retention.traffic_per_hour_days, retention.traffic_per_day_days};
 }
 
 constexpr std::pair<const char*, const char*> security_headers[] = {
