@@ -300,11 +300,16 @@ class WebOverDatabase(unittest.TestCase):
         self.assertEqual(self.server.get("/static/app.js", headers={"If-None-Match": etag})[0], 304)
         self.assertEqual(self.server.get("/static/app.css")[1]["content-type"], "text/css; charset=utf-8")
         for path in ("/static/../../etc/passwd", "/static/..%2f..%2fetc%2fpasswd", "/static/nope.js",
-                     "/etc/passwd", "/static/app.js/", "/favicon.ico", "/connections.json/x"):
+                     "/etc/passwd", "/static/app.js/", "/favicon.png", "/connections.json/x"):
             with self.subTest(path=path):
                 status, _, body = self.server.get(path)
                 self.assertEqual(status, 404)
                 self.assertNotIn(b"root:", body)
+        # Browsers ask for /favicon.ico whatever a page links to: it is the icon.
+        status, headers, body = self.server.get("/favicon.ico")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, self.server.get("/static/icon.svg")[2])
+        self.assertTrue(headers["content-type"].startswith("image/svg+xml"))
 
 
 def address_blob(text):

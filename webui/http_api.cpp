@@ -195,7 +195,9 @@ Response HttpApi::route(const Request& request) {
     // The history pages, their two JSON endpoints and /static/chart.js (history_page_routes.h).
     auto read_json = [this](const std::function<std::string(Reader&)>& read) { return json_from_reader(read); };
     if (auto page = route_history_pages(request, read_json)) return std::move(*page);
-    if (path.starts_with("/static/")) return asset(request);
+    if (path.starts_with("/static/")) return asset(request, path);
+    // Browsers ask for it whatever the page's <link rel="icon"> says (a JSON view, an error page).
+    if (path == "/favicon.ico") return asset(request, "/static/icon.svg");
     if (auto extra = extra_routes_.find(path); extra != extra_routes_.end()) return extra->second(request);
 
     using Handler = Response (HttpApi::*)(const QueryParams&);
@@ -349,9 +351,9 @@ Response HttpApi::prometheus(const QueryParams& params) {
     return reply(200, render_prometheus(input), prometheus_content_type);
 }
 
-Response HttpApi::asset(const Request& request) {
-    const Asset* asset = find_asset(request.path());
-    if (asset == nullptr) return reply_error_for(request.path(), 404, "not found: " + std::string(request.path()));
+Response HttpApi::asset(const Request& request, std::string_view path) {
+    const Asset* asset = find_asset(path);
+    if (asset == nullptr) return reply_error_for(path, 404, "not found: " + std::string(path));
     Response response;
     // Revalidated each time: a new netmon-web has new assets under the same names.
     response.set("Cache-Control", "no-cache");

@@ -64,7 +64,8 @@ private:
     Response metrics_json(const QueryParams& params);
     Response healthz(const QueryParams& params);
     Response prometheus(const QueryParams& params);
-    Response asset(const Request& request);
+    // The asset at path (under /static/), with the request's If-None-Match.
+    Response asset(const Request& request, std::string_view path);
 
     // Runs read with a reader from the pool; on an SQLite error the connection is dropped and
     // read runs once more on a new one. Returns the reason there is no data, or "".
