@@ -27,7 +27,8 @@ CONNECTION_FIELDS = {"proto", "src_ip", "src_port", "dst_ip", "dst_port", "state
                      "downlink_bytes", "total_bytes", "last_seen_at", "seen_before", "uplink_packets",
                      "downlink_packets", "first_seen_at", "uplink_rate", "downlink_rate"}
 ENDPOINTS = ["/", "/connections.json", "/hosts.json", "/metrics.json", "/healthz", "/metrics", "/static/app.js",
-             "/static/app.css", "/static/icon.svg"]
+             "/static/app.css", "/static/icon.svg", "/devices.json", "/history.json", "/flows.json",
+             "/hosts.json?device=10.0.0.11"]
 
 
 def sql(path, statement, parameters=()):
@@ -304,6 +305,209 @@ class WebOverDatabase(unittest.TestCase):
                 status, _, body = self.server.get(path)
                 self.assertEqual(status, 404)
                 self.assertNotIn(b"root:", body)
+
+
+def address_blob(text):
+    """An address as the history tables store it: its 4 or 16 bytes."""
+    import ipaddress
+    return ipaddress.ip_address(text).packed
+
+
+def book_traffic(db, device, host, at, up, down, flows=0):
+    """Bytes a device sent to and received from host at time at (ms), as netmon-ingest books them
+    (history-contract.md): at three levels (pair, device, LAN) and three steps."""
+    device_blob, host_blob = address_blob(device), address_blob(host)
+    connection = sqlite3.connect(db, timeout=10)
+    try:
+        with connection:
+            for step in (60, 3600, 86400):
+                bucket = at // (step * 1000) * step * 1000
+                for row_device, row_host in ((device_blob, host_blob), (device_blob, b""), (b"", b"")):
+                    connection.execute(
+                        "INSERT INTO traffic (device, step, bucket, host, uplink_bytes, downlink_bytes,"
+                        " uplink_packets, downlink_packets, flows) VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?)"
+                        " ON CONFLICT DO UPDATE SET uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
+                        " downlink_bytes = downlink_bytes + excluded.downlink_bytes,"
+                        " uplink_packets = uplink_packets + 1, downlink_packets = downlink_packets + 1,"
+                        " flows = flows + excluded.flows",
+                        (row_device, step, bucket, row_host, up, down, flows))
+            connection.execute(
+                "INSERT INTO devices (address, first_seen_at, last_seen_at, uplink_bytes, downlink_bytes)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+                " first_seen_at = min(first_seen_at, excluded.first_seen_at),"
+                " last_seen_at = max(last_seen_at, excluded.last_seen_at),"
+                " uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
+                " downlink_bytes = downlink_bytes + excluded.downlink_bytes", (device_blob, at, at, up, down))
+            connection.execute(
+                "INSERT INTO device_hosts (device, host, first_seen_at, last_seen_at, uplink_bytes, downlink_bytes)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+                " first_seen_at = min(first_seen_at, excluded.first_seen_at),"
+                " last_seen_at = max(last_seen_at, excluded.last_seen_at),"
+                " uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
+                " downlink_bytes = downlink_bytes + excluded.downlink_bytes",
+                (device_blob, host_blob, at, at, up, down))
+    finally:
+        connection.close()
+
+
+class History(unittest.TestCase):
+    """The history endpoints over tables filled here as netmon-ingest fills them: exact sums,
+    zeros, order, IPv6, unknown and malformed addresses, and the Prometheus counters."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="netmon-web-history-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.db = os.path.join(cls.dir, "netmon.db")
+        make_database(cls.db)
+        # Only the rows written here, whatever the ingest wrote from the capture.
+        for table in ("traffic", "devices", "device_hosts", "flow_log"):
+            sql(cls.db, f"DELETE FROM {table}")
+        cls.now = now_ms()
+        hour = 3_600_000
+        # Two hours ago 10.0.0.11 downloads from 192.0.2.10, an hour ago it calls 203.0.113.7,
+        # and fd00:10::11 talks to 2001:db8::1 a minute ago; 10.0.0.12 only 40 days ago.
+        cls.two_hours_ago = cls.now - 2 * hour
+        book_traffic(cls.db, "10.0.0.11", "192.0.2.10", cls.two_hours_ago, 1_000, 250_000, 1)
+        book_traffic(cls.db, "10.0.0.11", "203.0.113.7", cls.now - hour, 4_000, 6_000, 2)
+        book_traffic(cls.db, "fd00:10::11", "2001:db8::1", cls.now - 60_000, 70, 30, 1)
+        book_traffic(cls.db, "10.0.0.12", "192.0.2.10", cls.now - 40 * 24 * hour, 5, 5, 1)
+        sql(cls.db, "UPDATE devices SET active_connections = 3 WHERE address = ?", (address_blob("10.0.0.11"),))
+        for ended_at, device, host, port, ended_by in ((cls.now - 90_000, "10.0.0.11", "192.0.2.10", 443, 1),
+                                                       (cls.now - 30_000, "fd00:10::11", "2001:db8::1", 443, 2),
+                                                       (cls.now - 60_000, "10.0.0.11", "203.0.113.7", 5060, 1)):
+            sql(cls.db, "INSERT INTO flow_log (ended_at, device, host, proto, src_port, dst_port, first_seen_at,"
+                        " last_seen_at, state, flags, uplink_packets, uplink_bytes, downlink_packets, downlink_bytes,"
+                        " ended_by) VALUES (?, ?, ?, 6, 40000, ?, ?, ?, 'TIME_WAIT', 1, 2, 100, 3, 900, ?)",
+                (ended_at, address_blob(device), address_blob(host), port, ended_at - 10_000, ended_at - 1_000,
+                 ended_by))
+        cls.server = WebServer(write_config(cls.dir, cls.db))
+        cls.addClassCleanup(cls.server.stop)
+
+    def test_devices_json(self):
+        status, headers, body = get_json(self.server, "/devices.json?window=24h")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "application/json")
+        self.assertEqual(headers["cache-control"], "no-store")
+        self.assertEqual(body["window"], "24h")
+        self.assertRegex(body["from"], ISO)
+        self.assertRegex(body["to"], ISO)
+        devices = body["devices"]
+        self.assertEqual([d["device"] for d in devices], ["10.0.0.11", "fd00:10::11"])
+        self.assertEqual(set(devices[0]), {"device", "uplink_bytes", "downlink_bytes", "total_bytes", "flows",
+                                           "remote_hosts", "active_connections", "first_seen_at", "last_seen_at"})
+        self.assertEqual((devices[0]["uplink_bytes"], devices[0]["downlink_bytes"], devices[0]["total_bytes"]),
+                         (5_000, 256_000, 261_000))
+        self.assertEqual((devices[0]["flows"], devices[0]["remote_hosts"], devices[0]["active_connections"]),
+                         (3, 2, 3))
+        self.assertEqual(devices[1]["total_bytes"], 100)
+        # The default window is 24 h; 30 d reaches 10.0.0.12.
+        self.assertEqual(get_json(self.server, "/devices.json")[2]["devices"], devices)
+        month = get_json(self.server, "/devices.json?window=30d")[2]["devices"]
+        self.assertEqual([d["device"] for d in month], ["10.0.0.11", "fd00:10::11"])
+        self.assertEqual(get_json(self.server, "/devices.json?window=7d")[2]["devices"][0]["total_bytes"], 261_000)
+
+    def test_history_json(self):
+        hour = 3_600_000
+        start = self.two_hours_ago // hour * hour
+        path = (f"/history.json?device=10.0.0.11&from={start // 1000}&to={(start + 3 * hour) // 1000}")
+        status, _, body = get_json(self.server, path)
+        self.assertEqual(status, 200)
+        self.assertEqual((body["step"], body["device"], body["host"]), (3600, "10.0.0.11", None))
+        self.assertEqual([p["uplink_bytes"] for p in body["points"]], [1_000, 4_000, 0, 0])
+        self.assertEqual(set(body["points"][0]), {"t", "uplink_bytes", "downlink_bytes", "uplink_packets",
+                                                  "downlink_packets", "flows"})
+        self.assertRegex(body["points"][0]["t"], ISO)
+        # The LAN, a pair, a host from every device, an IPv6 device (percent-encoded or not).
+        lan = get_json(self.server, path.replace("device=10.0.0.11&", ""))[2]
+        self.assertEqual(lan["points"][0]["downlink_bytes"], 250_000)
+        self.assertEqual(sum(p["downlink_bytes"] for p in lan["points"]), 256_030)
+        pair = get_json(self.server, path + "&host=203.0.113.7")[2]
+        self.assertEqual([p["uplink_bytes"] for p in pair["points"]], [0, 4_000, 0, 0])
+        host = get_json(self.server, path.replace("device=10.0.0.11", "host=192.0.2.10"))[2]
+        self.assertEqual(host["points"][0]["downlink_bytes"], 250_000)
+        v6 = get_json(self.server, "/history.json?device=fd00%3A10%3A%3A11&step=60")[2]
+        self.assertEqual(len(v6["points"]), 61)
+        self.assertEqual(sum(p["uplink_bytes"] for p in v6["points"]), 70)
+        self.assertEqual(get_json(self.server, "/history.json?device=fd00:10::11&step=60")[2]["device"], "fd00:10::11")
+        # ISO 8601 with an offset; an unencoded '+' arrives as a space and is taken for one.
+        iso = get_json(self.server, "/history.json?from=2026-11-24T02:00:00%2B02:00&to=2026-11-24T00:00:00Z")[2]
+        self.assertEqual(iso["from"], "2026-11-24T00:00:00.000Z")
+        self.assertEqual(get_json(self.server, "/history.json?from=2026-11-24T02:00:00+02:00&to=1795478400")[2],
+                         iso)
+        # Defaults: 24 h at step 3600 is 25 buckets, the current one last.
+        self.assertEqual(len(get_json(self.server, "/history.json")[2]["points"]), 25)
+        unknown = get_json(self.server, "/history.json?device=10.9.9.9&step=86400")[2]
+        self.assertEqual(len(unknown["points"]), 31)
+        self.assertFalse([p for p in unknown["points"] if p["uplink_bytes"] or p["downlink_bytes"]])
+
+    def test_flows_json(self):
+        status, _, body = get_json(self.server, "/flows.json")
+        self.assertEqual(status, 200)
+        flows = body["flows"]
+        self.assertEqual([(f["device"], f["dst_port"]) for f in flows],
+                         [("fd00:10::11", 443), ("10.0.0.11", 5060), ("10.0.0.11", 443)])
+        self.assertEqual(set(flows[0]), {"proto", "device", "src_port", "host", "dst_port", "state", "flags",
+                                         "first_seen_at", "last_seen_at", "ended_at", "uplink_bytes",
+                                         "downlink_bytes", "uplink_packets", "downlink_packets", "ended_by"})
+        self.assertEqual((flows[0]["proto"], flows[0]["flags"], flows[0]["ended_by"]), ("tcp", ["ASSURED"], "gone"))
+        self.assertEqual(flows[1]["ended_by"], "destroyed")
+        self.assertEqual(get_json(self.server, "/flows.json?limit=1")[2]["flows"], flows[:1])
+        self.assertEqual(get_json(self.server, "/flows.json?device=10.0.0.11&host=192.0.2.10")[2]["flows"],
+                         flows[2:])
+        newer = get_json(self.server, f"/flows.json?from={(self.now - 60_000) // 1000 + 1}")[2]["flows"]
+        self.assertEqual(newer, flows[:1])
+        self.assertEqual(get_json(self.server, "/flows.json?host=2001:db8::2")[2], {"flows": []})
+
+    def test_hosts_of_a_device(self):
+        status, _, body = get_json(self.server, "/hosts.json?device=10.0.0.11&window=24h")
+        self.assertEqual(status, 200)
+        self.assertEqual((body["device"], body["window"]), ("10.0.0.11", "24h"))
+        hosts = body["hosts"]
+        self.assertEqual([(h["host"], h["total_bytes"]) for h in hosts], [("192.0.2.10", 251_000),
+                                                                         ("203.0.113.7", 10_000)])
+        self.assertEqual(set(hosts[0]), {"host", "uplink_bytes", "downlink_bytes", "total_bytes", "flows",
+                                         "first_seen_at", "last_seen_at"})
+        self.assertRegex(hosts[0]["first_seen_at"], ISO)
+        self.assertEqual(get_json(self.server, "/hosts.json?device=10.0.0.11&limit=1")[2]["hosts"], hosts[:1])
+        self.assertEqual(get_json(self.server, "/hosts.json?device=fd00:10::11&window=1h")[2]["hosts"][0]["host"],
+                         "2001:db8::1")
+        self.assertEqual(get_json(self.server, "/hosts.json?device=10.9.9.9")[2]["hosts"], [])
+        # Without device=, /hosts.json is the list of remote hosts it always was.
+        self.assertIsInstance(get_json(self.server, "/hosts.json")[2], list)
+        self.assertEqual(self.server.get("/hosts.json?device=")[0], 400)
+
+    def test_bad_parameters_get_400_naming_them(self):
+        for path, name in (("/devices.json?window=2h", "window"), ("/devices.json?device=10.0.0.11", "device"),
+                           ("/history.json?step=5", "step"), ("/history.json?device=10.0.0", "device"),
+                           ("/history.json?host=example.com", "host"), ("/history.json?from=yesterday", "from"),
+                           ("/history.json?to=2026-11-24T00:00:00", "to"),
+                           ("/history.json?from=1795478400&to=1795400000", "from"),
+                           ("/history.json?step=60&from=0", "from"), ("/history.json?limit=5", "limit"),
+                           ("/flows.json?limit=1001", "limit"), ("/flows.json?limit=0", "limit"),
+                           ("/flows.json?device=x", "device"), ("/flows.json?step=60", "step"),
+                           ("/hosts.json?device=10.0.0.1/24", "device"), ("/hosts.json?device=10.0.0.11&window=1d",
+                                                                         "window"),
+                           ("/hosts.json?device=10.0.0.11&since=60", "since"), ("/hosts.json?window=7d", "window"),
+                           ("/devices.json?window=1h&window=1h", "window")):
+            with self.subTest(path=path):
+                status, headers, body = self.server.get(path)
+                self.assertEqual(status, 400)
+                self.assertEqual(headers["content-type"], "application/json")
+                self.assertIn(name, json.loads(body)["error"])
+
+    def test_prometheus_device_counters(self):
+        text = self.server.get("/metrics")[2].decode()
+        self.assertIn("# TYPE netmon_device_bytes_total counter\n", text)
+        samples = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("netmon_device_bytes"))
+        self.assertEqual(samples, {
+            'netmon_device_bytes_total{device="10.0.0.11",direction="uplink"}': "5000",
+            'netmon_device_bytes_total{device="10.0.0.11",direction="downlink"}': "256000",
+            'netmon_device_bytes_total{device="10.0.0.12",direction="uplink"}': "5",
+            'netmon_device_bytes_total{device="10.0.0.12",direction="downlink"}': "5",
+            'netmon_device_bytes_total{device="fd00:10::11",direction="uplink"}': "70",
+            'netmon_device_bytes_total{device="fd00:10::11",direction="downlink"}': "30",
+        })
 
 
 class SeenBefore(unittest.TestCase):

@@ -33,6 +33,7 @@ MetricsInput sample_input() {
     missing.error = "missing";
     input.system.interfaces = {eth, missing};
     input.system.load = LoadAverage{0.5, 0.25, 0.125};
+    input.devices = {{"10.0.0.11", 1000, 250000}, {"fd00:10::11", 7, 0}};
     return input;
 }
 
@@ -125,4 +126,23 @@ TEST_CASE("figures at the counters' limits are rendered, not wrapped") {
     CHECK(samples["netmon_remote_hosts{state=\"known\"}"] == "9223372036854775808");
     CHECK(samples["netmon_ingest_lines_skipped_total"] == "9223372036854775808");
     CHECK(samples["netmon_interface_receive_bytes_total{interface=\"eth0\"}"] == "18446744073709551616");
+}
+
+TEST_CASE("each LAN device's bytes: one counter per device and direction") {
+    const std::string text = render_prometheus(sample_input());
+    auto samples = samples_of(text);
+    CHECK(samples["netmon_device_bytes_total{device=\"10.0.0.11\",direction=\"uplink\"}"] == "1000");
+    CHECK(samples["netmon_device_bytes_total{device=\"10.0.0.11\",direction=\"downlink\"}"] == "250000");
+    CHECK(samples["netmon_device_bytes_total{device=\"fd00:10::11\",direction=\"uplink\"}"] == "7");
+    CHECK(samples["netmon_device_bytes_total{device=\"fd00:10::11\",direction=\"downlink\"}"] == "0");
+    CHECK(text.find("# TYPE netmon_device_bytes_total counter\n") != std::string::npos);
+    std::size_t series = 0;
+    for (const auto& [name, value] : samples) series += name.starts_with("netmon_device_bytes_total{");
+    CHECK(series == 4);
+    // No devices yet: the family, without samples; without the database, not even that.
+    MetricsInput input = sample_input();
+    input.devices.clear();
+    CHECK(render_prometheus(input).find("# HELP netmon_device_bytes_total ") != std::string::npos);
+    input.database_up = false;
+    CHECK(render_prometheus(input).find("netmon_device_bytes_total") == std::string::npos);
 }

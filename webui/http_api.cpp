@@ -6,6 +6,7 @@
 #include "api_json.h"
 #include "assets.h"
 #include "dashboard.h"
+#include "history_json.h"
 #include "netmon/clock.h"
 #include "netmon/database.h"
 #include "netmon/log.h"
@@ -35,6 +36,23 @@ Response reply_error_for(std::string_view path, int status, std::string_view mes
     return reply(status, std::string(message) + "\n", text_type);
 }
 
+// retention.traffic_* of netmon.yml, which say which step of traffic a window can read, from
+// the config once it has them; until then the ingest's defaults.
+template <class Retention>
+HistoryRetention history_retention(const Retention& retention) {
+    HistoryRetention out;
+    if constexpr (requires {
+                      retention.traffic_per_minute_hours;
+                      retention.traffic_per_hour_days;
+                      retention.traffic_per_day_days;
+                  }) {
+        out.minute_hours = static_cast<std::int64_t>(retention.traffic_per_minute_hours);
+        out.hour_days = static_cast<std::int64_t>(retention.traffic_per_hour_days);
+        out.day_days = static_cast<std::int64_t>(retention.traffic_per_day_days);
+    }
+    return out;
+}
+
 constexpr std::pair<const char*, const char*> security_headers[] = {
     {"Content-Security-Policy", content_security_policy.data()},
     {"X-Content-Type-Options", "nosniff"},
@@ -50,6 +68,7 @@ HttpApi::HttpApi(const Config& config, Logger& log, bool cache_responses)
     : config_(config),
       log_(log),
       default_interval_ms_(static_cast<std::int64_t>(std::llround(config.interval * 1000))),
+      history_retention_(history_retention(config.retention)),
       allowed_hosts_(config.web_listen, config.web_hostnames),
       pool_(config.database),
       metrics_(config.monitor_interfaces),
@@ -191,7 +210,8 @@ Response HttpApi::route(const Request& request) {
     static constexpr std::pair<std::string_view, Handler> routes[] = {
         {"/connections.json", &HttpApi::connections}, {"/hosts.json", &HttpApi::hosts},
         {"/metrics.json", &HttpApi::metrics_json},    {"/healthz", &HttpApi::healthz},
-        {"/metrics", &HttpApi::prometheus},
+        {"/metrics", &HttpApi::prometheus},           {"/devices.json", &HttpApi::devices},
+        {"/history.json", &HttpApi::history},         {"/flows.json", &HttpApi::flows},
     };
     std::string error;
     std::optional<QueryParams> params = parse_query_string(request.query(), error);
@@ -247,11 +267,56 @@ Response HttpApi::connections(const QueryParams& params) {
 }
 
 Response HttpApi::hosts(const QueryParams& params) {
+    if (names_device(params)) return device_hosts(params);
     std::string error;
     auto filter = parse_host_filter(params, error);
     if (!filter) return reply_error(400, error);
     const std::int64_t now = unix_ms_now();
     return json_from_reader([&](Reader& reader) { return hosts_json(reader.hosts(*filter, now), now); });
+}
+
+Response HttpApi::device_hosts(const QueryParams& params) {
+    std::string error;
+    auto request = parse_device_hosts_request(params, error);
+    if (!request) return reply_error(400, error);
+    const WindowPlan plan = plan_window(request->window, unix_ms_now(), history_retention_);
+    return json_from_reader([&](Reader& reader) {
+        Transaction snapshot(reader.database(), Transaction::Kind::deferred);
+        return device_hosts_json(*request, plan, reader.history().device_hosts(request->device, plan, request->limit));
+    });
+}
+
+Response HttpApi::devices(const QueryParams& params) {
+    std::string error;
+    auto request = parse_devices_request(params, error);
+    if (!request) return reply_error(400, error);
+    const WindowPlan plan = plan_window(request->window, unix_ms_now(), history_retention_);
+    return json_from_reader([&](Reader& reader) {
+        // The traffic and the devices' rows from one snapshot.
+        Transaction snapshot(reader.database(), Transaction::Kind::deferred);
+        return devices_json(request->window, plan, reader.history().devices(plan));
+    });
+}
+
+Response HttpApi::history(const QueryParams& params) {
+    std::string error;
+    auto request = parse_history_request(params, error);
+    if (!request) return reply_error(400, error);
+    auto range = resolve_history_range(*request, unix_ms_now(), error);
+    if (!range) return reply_error(400, error);
+    return json_from_reader(
+        [&](Reader& reader) { return history_json(*request, *range, reader.history().history(*request, *range)); });
+}
+
+Response HttpApi::flows(const QueryParams& params) {
+    std::string error;
+    auto request = parse_flow_log_request(params, error);
+    if (!request) return reply_error(400, error);
+    return json_from_reader([&](Reader& reader) {
+        FlowLogJson json;
+        reader.history().flows(*request, [&](const FlowLogRow& row) { json.add(row); });
+        return json.finish();
+    });
 }
 
 Response HttpApi::metrics_json(const QueryParams& params) {
@@ -284,6 +349,11 @@ Response HttpApi::prometheus(const QueryParams& params) {
     input.summary = ingest.summary;
     input.ingest = ingest.status;
     input.health = ingest.health;
+    if (input.database_up) {
+        const std::string devices_error =
+            with_reader([&](Reader& reader) { input.devices = reader.history().device_totals(); });
+        input.database_up = devices_error.empty();
+    }
     return reply(200, render_prometheus(input), prometheus_content_type);
 }
 

@@ -14,6 +14,7 @@
 #include "allowed_hosts.h"
 #include "auth.h"
 #include "auth_throttle.h"
+#include "history_queries.h"
 #include "http_message.h"
 #include "netmon/config.h"
 #include "reader_pool.h"
@@ -56,6 +57,10 @@ private:
     Response dashboard(const Request& request, const std::optional<QueryParams>& params, const std::string& error);
     Response connections(const QueryParams& params);
     Response hosts(const QueryParams& params);
+    Response device_hosts(const QueryParams& params);
+    Response devices(const QueryParams& params);
+    Response history(const QueryParams& params);
+    Response flows(const QueryParams& params);
     Response metrics_json(const QueryParams& params);
     Response healthz(const QueryParams& params);
     Response prometheus(const QueryParams& params);
@@ -78,6 +83,7 @@ private:
     Config config_;
     Logger& log_;
     std::int64_t default_interval_ms_;
+    HistoryRetention history_retention_;
     AllowedHosts allowed_hosts_;
     std::optional<BasicAuth> auth_;
     std::mutex throttle_mutex_;

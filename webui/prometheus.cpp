@@ -144,6 +144,20 @@ void append_ingest(PrometheusText& p, const IngestStatus& ingest, const IngestHe
                    ingest.remote_hosts_pruned_total);
 }
 
+// Each LAN device's bytes since its first contact (the devices table): one pair of series per
+// device the ingest keeps, so the LAN's size bounds them.
+void append_devices(PrometheusText& p, const std::vector<DeviceTotalsRow>& devices) {
+    p.family("netmon_device_bytes_total", "counter",
+             "Bytes of a LAN device's outbound flows since netmon first saw it: sent (direction=\"uplink\") "
+             "and received (direction=\"downlink\").");
+    for (const DeviceTotalsRow& device : devices) {
+        p.sample("netmon_device_bytes_total", {{"device", device.device}, {"direction", "uplink"}},
+                 static_cast<double>(device.uplink_bytes));
+        p.sample("netmon_device_bytes_total", {{"device", device.device}, {"direction", "downlink"}},
+                 static_cast<double>(device.downlink_bytes));
+    }
+}
+
 // The router's load and memory, when they could be read.
 void append_load_and_memory(PrometheusText& p, const SystemSample& system) {
     if (system.load) {
@@ -197,6 +211,7 @@ std::string render_prometheus(const MetricsInput& input) {
     if (input.database_up) {
         append_summary(p, input.summary, input.health);
         append_ingest(p, input.ingest, input.health);
+        append_devices(p, input.devices);
     }
     append_load_and_memory(p, input.system);
     append_interfaces(p, input.system.interfaces);

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "history_rows.h"
 #include "ingest_health.h"
 #include "rows.h"
 #include "system_metrics.h"
@@ -44,6 +45,7 @@ struct MetricsInput {
     IngestHealth health;
     SystemSample system;
     std::int64_t now_ms = 0;
+    std::vector<DeviceTotalsRow> devices;  // the devices table, by address
 };
 
 std::string render_prometheus(const MetricsInput& input);

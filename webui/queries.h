@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connections_cache.h"
+#include "history_queries.h"
 #include "ingest_health.h"
 #include "netmon/database.h"
 #include "request_params.h"
@@ -32,6 +33,8 @@ public:
     bool schema_changed();
     // The last /connections.json this connection made, for data_version to vouch for.
     ConnectionsCache& cache() { return cache_; }
+    // The statements of the history endpoints, on this connection.
+    HistoryQueries& history() { return history_; }
 
     IngestStatus ingest_status();
     // Calls row for each connection that matches filter, by total_bytes descending, at most
@@ -76,6 +79,7 @@ private:
     Statement summary_;
     Statement data_version_;
     Statement schema_version_;
+    HistoryQueries history_;
     std::int64_t opened_schema_version_ = 0;
     ConnectionsCache cache_;
     struct CachedSummary {

@@ -1,13 +1,16 @@
 #include "request_params.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <chrono>
 #include <initializer_list>
 
 #include "netmon/address.h"
 #include "netmon/protocol.h"
 #include "netmon/quote.h"
 #include "netmon/utf8.h"
+#include "units.h"
 
 namespace netmon::web {
 namespace {
@@ -49,10 +52,10 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
     return value;
 }
 
-bool parse_limit(std::string_view text, std::size_t& limit, std::string& error) {
+bool parse_limit(std::string_view text, std::size_t& limit, std::string& error, std::size_t most = max_limit) {
     auto value = parse_integer(text);
-    if (!value || *value < 1 || *value > static_cast<std::int64_t>(max_limit)) {
-        error = "limit: " + quoted(text) + " is not a whole number from 1 to " + std::to_string(max_limit);
+    if (!value || *value < 1 || *value > static_cast<std::int64_t>(most)) {
+        error = "limit: " + quoted(text) + " is not a whole number from 1 to " + std::to_string(most);
         return false;
     }
     limit = static_cast<std::size_t>(*value);
@@ -95,6 +98,106 @@ bool parse_src(std::string_view text, std::string& src, std::string& error) {
     }
     src = address->to_string();  // the stored form: "fd00:10::2", not "fd00:10:0:0::2"
     return true;
+}
+
+constexpr std::array<HistoryWindow, 4> history_windows = {{
+    {"1h", 3600},
+    {"24h", 24 * 3600},
+    {"7d", 7 * 24 * 3600},
+    {"30d", 30 * 24 * 3600},
+}};
+
+bool parse_window(std::string_view text, HistoryWindow& window, std::string& error) {
+    for (const HistoryWindow& known : history_windows) {
+        if (known.name == text) {
+            window = known;
+            return true;
+        }
+    }
+    error = "window: " + quoted(text) + " is not a window (1h, 24h, 7d or 30d)";
+    return false;
+}
+
+bool parse_address(std::string_view name, std::string_view text, std::optional<IpAddress>& address,
+                   std::string& error) {
+    address = IpAddress::parse(text);
+    if (!address) {
+        error = std::string(name) + ": " + quoted(text) + " is not an IP address";
+        return false;
+    }
+    return true;
+}
+
+bool parse_time_param(std::string_view name, std::string_view text, std::optional<std::int64_t>& ms,
+                      std::string& error) {
+    ms = parse_time(text);
+    if (!ms) {
+        error = std::string(name) + ": " + quoted(text) +
+                " is not a time (ISO 8601 with Z or an offset, \"2026-11-24T08:00:00Z\", or Unix seconds)";
+        return false;
+    }
+    return true;
+}
+
+// Exactly digits characters of text from position at, as a number; nothing otherwise.
+std::optional<int> fixed_digits(std::string_view text, std::size_t at, std::size_t digits) {
+    if (at + digits > text.size()) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = at; i < at + digits; ++i) {
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+        value = value * 10 + (text[i] - '0');
+    }
+    return value;
+}
+
+// YYYY-MM-DDTHH:MM[:SS[.fraction]] then Z, +HH:MM, +HHMM or +HH (or '-'); a space stands for '+'.
+std::optional<std::int64_t> parse_iso_time(std::string_view text) {
+    using namespace std::chrono;
+    auto year_value = fixed_digits(text, 0, 4), month_value = fixed_digits(text, 5, 2),
+         day_value = fixed_digits(text, 8, 2), hour = fixed_digits(text, 11, 2), minute = fixed_digits(text, 14, 2);
+    if (!year_value || !month_value || !day_value || !hour || !minute || text[4] != '-' || text[7] != '-' ||
+        (text[10] != 'T' && text[10] != 't') || text[13] != ':')
+        return std::nullopt;
+    const year_month_day date{year{*year_value}, month{static_cast<unsigned>(*month_value)},
+                              day{static_cast<unsigned>(*day_value)}};
+    if (!date.ok() || *year_value < 1970 || *hour > 23 || *minute > 59) return std::nullopt;
+    std::size_t at = 16;
+    int second = 0, millisecond = 0;
+    if (at < text.size() && text[at] == ':') {
+        auto value = fixed_digits(text, at + 1, 2);
+        if (!value || *value > 59) return std::nullopt;  // no leap seconds: Unix time has none
+        second = *value;
+        at += 3;
+        if (at < text.size() && (text[at] == '.' || text[at] == ',')) {
+            std::size_t digits = 0;
+            for (++at; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, ++digits) {
+                if (digits < 3) millisecond = millisecond * 10 + (text[at] - '0');
+            }
+            if (digits == 0 || digits > 9) return std::nullopt;
+            for (; digits < 3; ++digits) millisecond *= 10;
+        }
+    }
+    if (at >= text.size()) return std::nullopt;  // a time without a zone means nothing here
+    int offset_minutes = 0;
+    const char sign = text[at];
+    if (sign == 'Z' || sign == 'z') {
+        if (at + 1 != text.size()) return std::nullopt;
+    } else if (sign == '+' || sign == '-' || sign == ' ') {
+        auto offset_hours = fixed_digits(text, at + 1, 2);
+        std::optional<int> offset_rest = 0;
+        const std::size_t rest = text.size() - at - 3;
+        if (rest == 3 && text[at + 3] == ':') offset_rest = fixed_digits(text, at + 4, 2);
+        else if (rest == 2) offset_rest = fixed_digits(text, at + 3, 2);
+        else if (rest != 0) return std::nullopt;
+        if (!offset_hours || !offset_rest || *offset_hours > 23 || *offset_rest > 59) return std::nullopt;
+        offset_minutes = (*offset_hours * 60 + *offset_rest) * (sign == '-' ? -1 : 1);
+    } else {
+        return std::nullopt;
+    }
+    const std::int64_t days = sys_days(date).time_since_epoch().count();
+    const std::int64_t seconds = days * 86400 + *hour * 3600 + *minute * 60 + second - offset_minutes * 60;
+    if (seconds < 0) return std::nullopt;
+    return seconds * 1000 + millisecond;
 }
 
 int hex_value(char c) {
@@ -236,5 +339,125 @@ std::optional<HostFilter> parse_host_filter(const QueryParams& params, std::stri
 }
 
 bool check_no_params(const QueryParams& params, std::string& error) { return check_names(params, {}, error); }
+
+std::optional<std::int64_t> parse_time(std::string_view text) {
+    // Unix seconds up to 9999-12-31T23:59:59Z, as ISO 8601 goes.
+    constexpr std::int64_t latest_seconds = 253'402'300'799;
+    if (!text.empty() && text.size() <= 12 && std::all_of(text.begin(), text.end(), [](char c) {
+            return c >= '0' && c <= '9';
+        })) {
+        auto seconds = parse_integer(text);
+        if (!seconds || *seconds > latest_seconds) return std::nullopt;
+        return *seconds * 1000;
+    }
+    return parse_iso_time(text);
+}
+
+std::optional<DevicesRequest> parse_devices_request(const QueryParams& params, std::string& error) {
+    if (!check_names(params, {"window"}, error)) return std::nullopt;
+    DevicesRequest request;
+    for (const auto& [name, value] : params)
+        if (!value.empty() && !parse_window(value, request.window, error)) return std::nullopt;
+    return request;
+}
+
+bool names_device(const QueryParams& params) {
+    return std::any_of(params.begin(), params.end(),
+                       [](const auto& param) { return param.first == "device"; });
+}
+
+std::optional<DeviceHostsRequest> parse_device_hosts_request(const QueryParams& params, std::string& error) {
+    if (!check_names(params, {"device", "window", "limit"}, error)) return std::nullopt;
+    DeviceHostsRequest request;
+    std::optional<IpAddress> device;
+    for (const auto& [name, value] : params) {
+        if (value.empty()) continue;
+        bool ok = name == "device"   ? parse_address(name, value, device, error)
+                  : name == "window" ? parse_window(value, request.window, error)
+                                     : parse_limit(value, request.limit, error);
+        if (!ok) return std::nullopt;
+    }
+    if (!device) {
+        error = "device: empty: the remote hosts of which device? (device=ADDR)";
+        return std::nullopt;
+    }
+    request.device = *device;
+    return request;
+}
+
+std::optional<HistoryRequest> parse_history_request(const QueryParams& params, std::string& error) {
+    if (!check_names(params, {"device", "host", "from", "to", "step"}, error)) return std::nullopt;
+    HistoryRequest request;
+    for (const auto& [name, value] : params) {
+        if (value.empty()) continue;
+        bool ok = true;
+        if (name == "device") {
+            ok = parse_address(name, value, request.device, error);
+        } else if (name == "host") {
+            ok = parse_address(name, value, request.host, error);
+        } else if (name == "from") {
+            ok = parse_time_param(name, value, request.from_ms, error);
+        } else if (name == "to") {
+            ok = parse_time_param(name, value, request.to_ms, error);
+        } else {
+            auto step = parse_integer(value);
+            ok = step && (*step == 60 || *step == 3600 || *step == 86400);
+            if (ok) request.step = *step;
+            else error = "step: " + quoted(value) + " is not a step (60, 3600 or 86400 seconds)";
+        }
+        if (!ok) return std::nullopt;
+    }
+    return request;
+}
+
+namespace {
+
+std::int64_t floor_to(std::int64_t ms, std::int64_t step_ms) {
+    std::int64_t floored = ms / step_ms * step_ms;
+    return floored > ms ? floored - step_ms : floored;
+}
+
+}  // namespace
+
+std::optional<HistoryRange> resolve_history_range(const HistoryRequest& request, std::int64_t now_ms,
+                                                  std::string& error) {
+    const std::int64_t step_ms = request.step * 1000;
+    const std::int64_t default_span_ms = request.step == 60 ? 3'600'000 : request.step == 3600 ? 86'400'000
+                                                                                               : 30 * 86'400'000LL;
+    const std::int64_t to = request.to_ms.value_or(now_ms);
+    const std::int64_t from = request.from_ms.value_or(to - default_span_ms);
+    if (from > to) {
+        error = "from: " + format_time(from) + " is after to (" + format_time(to) + ")";
+        return std::nullopt;
+    }
+    HistoryRange range{request.step, floor_to(from, step_ms), floor_to(to, step_ms)};
+    if (range.points() > max_history_points) {
+        error = "from: from and to span " + std::to_string(range.points()) + " buckets of " +
+                std::to_string(request.step) + " s, more than " + std::to_string(max_history_points) +
+                ": ask for a shorter range or a longer step";
+        return std::nullopt;
+    }
+    return range;
+}
+
+std::optional<FlowLogRequest> parse_flow_log_request(const QueryParams& params, std::string& error) {
+    if (!check_names(params, {"device", "host", "from", "to", "limit"}, error)) return std::nullopt;
+    FlowLogRequest request;
+    for (const auto& [name, value] : params) {
+        if (value.empty()) continue;
+        bool ok = name == "device" ? parse_address(name, value, request.device, error)
+                  : name == "host" ? parse_address(name, value, request.host, error)
+                  : name == "from" ? parse_time_param(name, value, request.from_ms, error)
+                  : name == "to"   ? parse_time_param(name, value, request.to_ms, error)
+                                   : parse_limit(value, request.limit, error, max_flow_limit);
+        if (!ok) return std::nullopt;
+    }
+    if (request.from_ms && request.to_ms && *request.from_ms > *request.to_ms) {
+        error = "from: " + format_time(*request.from_ms) + " is after to (" +
+                format_time(*request.to_ms) + ")";
+        return std::nullopt;
+    }
+    return request;
+}
 
 }  // namespace netmon::web

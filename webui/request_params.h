@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "netmon/address.h"
+
 namespace netmon::web {
 
 // Decoded name=value pairs, in the order of the query string.
@@ -42,6 +44,82 @@ struct HostFilter {
     std::size_t limit = default_limit;
     std::optional<std::int64_t> since_seconds;  // first seen within this many seconds
 };
+
+// The history endpoints (docs/API.md, issue 12). Times are ms since the epoch, UTC.
+
+// A window of /devices.json and /hosts.json?device=: "1h", "24h", "7d" or "30d".
+struct HistoryWindow {
+    std::string_view name = "24h";
+    std::int64_t seconds = 24 * 3600;
+    friend bool operator==(const HistoryWindow&, const HistoryWindow&) = default;
+};
+
+// /devices.json
+struct DevicesRequest {
+    HistoryWindow window;
+};
+
+// /hosts.json?device=ADDR: the remote hosts of one device.
+struct DeviceHostsRequest {
+    IpAddress device;
+    HistoryWindow window;
+    std::size_t limit = default_limit;
+};
+
+inline constexpr std::size_t max_history_points = 10'000;
+
+// /history.json, as given; resolve_history_range fills in the defaults.
+struct HistoryRequest {
+    std::optional<IpAddress> device;
+    std::optional<IpAddress> host;
+    std::int64_t step = 3600;  // seconds: 60, 3600 or 86400
+    std::optional<std::int64_t> from_ms;
+    std::optional<std::int64_t> to_ms;
+};
+
+// The buckets of a /history.json: every one from first_bucket to last_bucket (their starts, ms).
+struct HistoryRange {
+    std::int64_t step = 3600;
+    std::int64_t first_bucket = 0;
+    std::int64_t last_bucket = 0;
+    std::size_t points() const { return static_cast<std::size_t>((last_bucket - first_bucket) / (step * 1000) + 1); }
+    friend bool operator==(const HistoryRange&, const HistoryRange&) = default;
+};
+
+inline constexpr std::size_t default_flow_limit = 100;
+inline constexpr std::size_t max_flow_limit = 1000;
+
+// /flows.json: ended flows, from and to bound ended_at (both included).
+struct FlowLogRequest {
+    std::optional<IpAddress> device;
+    std::optional<IpAddress> host;
+    std::optional<std::int64_t> from_ms;
+    std::optional<std::int64_t> to_ms;
+    std::size_t limit = default_flow_limit;
+};
+
+// A time as /history.json and /flows.json take it: ISO 8601 with a zone, "2026-11-24T08:00:00Z",
+// "2026-11-24T10:00:00.250+02:00" (a space for the '+', as an unencoded '+' arrives, is taken
+// for it), or Unix seconds, "1795500000". Years 1970 to 9999. Returns ms, or nothing.
+std::optional<std::int64_t> parse_time(std::string_view text);
+
+// Parameter window.
+std::optional<DevicesRequest> parse_devices_request(const QueryParams& params, std::string& error);
+// Parameters device (required), window and limit. Call it when device= is given: without it,
+// /hosts.json is parse_host_filter's.
+std::optional<DeviceHostsRequest> parse_device_hosts_request(const QueryParams& params, std::string& error);
+// True when params have a device= for /hosts.json, so that parse_device_hosts_request applies
+// (which refuses an empty one: the two lists have different shapes).
+bool names_device(const QueryParams& params);
+// Parameters device, host, from, to and step.
+std::optional<HistoryRequest> parse_history_request(const QueryParams& params, std::string& error);
+// The defaults filled in: to is now, from is to minus 1 h (step 60), 24 h (3600) or 30 d
+// (86400); both rounded down to their bucket. Nothing, with error naming the parameter, when
+// from is after to or the range holds more than max_history_points buckets.
+std::optional<HistoryRange> resolve_history_range(const HistoryRequest& request, std::int64_t now_ms,
+                                                  std::string& error);
+// Parameters device, host, from, to and limit (1 to 1000).
+std::optional<FlowLogRequest> parse_flow_log_request(const QueryParams& params, std::string& error);
 
 // Parameters limit, q, proto and src; empty values mean "any" (what an empty form field sends).
 // Returns nothing and sets error for anything else.

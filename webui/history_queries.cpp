@@ -1,0 +1,413 @@
+#include "history_queries.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <unordered_map>
+
+#include "columns.h"
+
+namespace netmon::web {
+namespace {
+
+constexpr std::int64_t hour_ms = 3'600'000;
+constexpr std::int64_t day_ms = 86'400'000;
+
+std::int64_t floor_to(std::int64_t ms, std::int64_t unit) {
+    std::int64_t floored = ms / unit * unit;
+    return floored > ms ? floored - unit : floored;
+}
+
+std::int64_t kept_seconds(std::int64_t step, const HistoryRetention& retention) {
+    if (step == 60) return retention.minute_hours * 3600;
+    if (step == 3600) return retention.hour_days * 86400;
+    return retention.day_days * 86400;
+}
+
+}  // namespace
+
+WindowPlan plan_window(const HistoryWindow& window, std::int64_t now_ms, const HistoryRetention& retention) {
+    static constexpr std::array<std::int64_t, 3> steps = {60, 3600, 86400};
+    const std::int64_t preferred = window.seconds <= 3600 ? 60 : 3600;
+    // The finest step that keeps the whole window; else the one that keeps the most of it.
+    std::int64_t step = 0, longest = 0;
+    for (std::int64_t candidate : steps) {
+        if (candidate < preferred) continue;
+        const std::int64_t kept = kept_seconds(candidate, retention);
+        if (kept >= window.seconds) {
+            step = candidate;
+            break;
+        }
+        if (kept > longest) {
+            longest = kept;
+            step = candidate;
+        }
+    }
+    if (step == 0) step = preferred;  // history is off: nothing to read, in any step
+
+    WindowPlan plan;
+    plan.step = step;
+    const std::int64_t step_ms = step * 1000;
+    plan.to_ms = floor_to(now_ms, step_ms) + step_ms;
+    plan.from_ms = plan.to_ms - std::max<std::int64_t>(1, window.seconds / step) * step_ms;
+    const std::int64_t first_day = floor_to(plan.from_ms + day_ms - 1, day_ms);
+    const std::int64_t last_day_end = floor_to(plan.to_ms, day_ms);
+    // Day buckets for the whole days, when they are kept a day longer than the window (the
+    // oldest day bucket of the window is then surely still there).
+    const bool by_days = step == 3600 && first_day < last_day_end &&
+                         kept_seconds(86400, retention) >= window.seconds + 86400;
+    if (!by_days) {
+        plan.runs.push_back({step, plan.from_ms, plan.to_ms - step_ms});
+        return plan;
+    }
+    if (plan.from_ms < first_day) plan.runs.push_back({3600, plan.from_ms, first_day - hour_ms});
+    plan.runs.push_back({86400, first_day, last_day_end - day_ms});
+    if (last_day_end < plan.to_ms) plan.runs.push_back({3600, last_day_end, plan.to_ms - hour_ms});
+    return plan;
+}
+
+std::vector<HistoryPoint> fill_points(const HistoryRange& range, const std::vector<HistoryPoint>& rows) {
+    const std::int64_t step_ms = range.step * 1000;
+    std::vector<HistoryPoint> points(range.points());
+    for (std::size_t i = 0; i < points.size(); ++i)
+        points[i].bucket = range.first_bucket + static_cast<std::int64_t>(i) * step_ms;
+    for (const HistoryPoint& row : rows) {
+        if (row.bucket < range.first_bucket || row.bucket > range.last_bucket) continue;
+        if ((row.bucket - range.first_bucket) % step_ms != 0) continue;  // not a bucket of this step
+        points[static_cast<std::size_t>((row.bucket - range.first_bucket) / step_ms)].traffic += row.traffic;
+    }
+    return points;
+}
+
+void sort_devices(std::vector<DeviceRow>& rows) {
+    std::sort(rows.begin(), rows.end(), [](const DeviceRow& a, const DeviceRow& b) {
+        const std::int64_t total_a = a.traffic.total_bytes(), total_b = b.traffic.total_bytes();
+        if (total_a != total_b) return total_a > total_b;
+        return a.device < b.device;
+    });
+}
+
+namespace {
+
+// A sum that cannot fail: sum() stops with "integer overflow" past 2^63 - 1, so each column is
+// summed in two halves, the high 32 bits and the low, and put together saturating.
+std::int64_t from_halves(std::int64_t high, std::int64_t low) {
+    if (high > (INT64_MAX >> 32)) return INT64_MAX;
+    return saturating_add(high << 32, low);
+}
+
+constexpr std::string_view summed_traffic =
+    "sum(t.uplink_bytes >> 32), sum(t.uplink_bytes & 4294967295),"
+    " sum(t.downlink_bytes >> 32), sum(t.downlink_bytes & 4294967295),"
+    " sum(t.uplink_packets >> 32), sum(t.uplink_packets & 4294967295),"
+    " sum(t.downlink_packets >> 32), sum(t.downlink_packets & 4294967295),"
+    " sum(t.flows >> 32), sum(t.flows & 4294967295)";
+constexpr int summed_traffic_width = 10;
+
+TrafficSums read_summed_traffic(const Statement& s, int index) {
+    auto half = [&](int i) { return from_halves(s.column_int(index + i), s.column_int(index + i + 1)); };
+    return {half(0), half(2), half(4), half(6), half(8)};
+}
+
+constexpr std::string_view plain_traffic =
+    "t.uplink_bytes, t.downlink_bytes, t.uplink_packets, t.downlink_packets, t.flows";
+
+TrafficSums read_plain_traffic(const Statement& s, int index) {
+    return {s.column_int(index), s.column_int(index + 1), s.column_int(index + 2), s.column_int(index + 3),
+            s.column_int(index + 4)};
+}
+
+// The buckets of a run, ?first to ?last by ?step seconds: each is then one lookup of the primary
+// key (device, step, bucket, host). A range of buckets would read every pair row of the device
+// in them too, a hundred or so per device and hour; the device's own row is one of them.
+std::string run_buckets(int step, int first, int last) {
+    const std::string s = "?" + std::to_string(step);
+    return "WITH RECURSIVE b(bucket) AS (SELECT ?" + std::to_string(first) + " UNION ALL SELECT bucket + " + s +
+           " * 1000 FROM b WHERE bucket + " + s + " * 1000 <= ?" + std::to_string(last) + ")";
+}
+
+// ?1 step, ?2 first bucket, ?3 last: each device's row of each bucket, summed per device.
+// CROSS JOIN: the devices (a few dozen rows) first, then the buckets, then one lookup each.
+std::string device_traffic_sql() {
+    return run_buckets(1, 2, 3) + " SELECT d.address, " + std::string(summed_traffic) +
+           " FROM devices AS d CROSS JOIN b CROSS JOIN traffic AS t"
+           " ON t.device = d.address AND t.step = ?1 AND t.bucket = b.bucket AND t.host = X''"
+           " GROUP BY d.address";
+}
+
+constexpr std::string_view device_rows_sql =
+    "SELECT address, active_connections, first_seen_at, last_seen_at FROM devices";
+
+// ?1 device, ?2 the window's start: its remote hosts with contact in the window. It reads every
+// one of their index entries (0.1 us each: a device with 20,000 hosts in 30 days costs 2 ms),
+// which is most of what /devices.json costs, and why devices() keeps the counts.
+constexpr std::string_view remote_hosts_sql =
+    "SELECT count(*) FROM device_hosts WHERE device = ?1 AND last_seen_at >= ?2";
+
+// When the ingest last wrote traffic, devices and device_hosts (history-contract.md).
+constexpr std::string_view flushed_at_sql =
+    "SELECT value FROM meta WHERE key = 'history_flushed_at' AND typeof(value) = 'integer'";
+
+// The windows devices() keeps: the four of /devices.json.
+constexpr std::size_t max_kept_windows = 4;
+
+// ?1 device (X'' for the LAN), ?2 step, ?3 first bucket, ?4 last, ?5 host (X'' for all of the
+// device's): one row per bucket of the level.
+std::string series_sql() {
+    return run_buckets(2, 3, 4) + " SELECT t.bucket, " + std::string(plain_traffic) +
+           " FROM b CROSS JOIN traffic AS t"
+           " ON t.device = ?1 AND t.step = ?2 AND t.bucket = b.bucket AND t.host = ?5";
+}
+
+// ?1 host, ?2 step, ?3 first bucket, ?4 last: the host's pair rows from every device, per bucket.
+// The partial index wants its own condition, host <> X'', written out.
+std::string host_series_sql() {
+    return "SELECT t.bucket, " + std::string(summed_traffic) +
+           " FROM traffic AS t INDEXED BY traffic_by_host"
+           " WHERE t.host = ?1 AND t.host <> X'' AND t.step = ?2 AND t.bucket BETWEEN ?3 AND ?4"
+           " GROUP BY t.bucket";
+}
+
+// ?1 device, ?2 step, ?3 first bucket, ?4 last: its pair rows in the run. Here every pair row of
+// the range is wanted, so a range of the primary key it is; they are added up per host by the
+// caller, in a hash table, which costs half of what GROUP BY's sort of them does.
+std::string host_traffic_sql() {
+    return "SELECT t.host, " + std::string(plain_traffic) +
+           " FROM traffic AS t"
+           " WHERE t.device = ?1 AND t.step = ?2 AND t.bucket BETWEEN ?3 AND ?4 AND t.host <> X''";
+}
+
+constexpr std::string_view device_host_sql =
+    "SELECT first_seen_at, last_seen_at FROM device_hosts WHERE device = ?1 AND host = ?2";
+
+// The columns of a FlowLogRow.
+constexpr std::array<Column<FlowLogRow>, 15> flow_columns = {{
+    {"ended_at", read_member<&FlowLogRow::ended_at>},
+    {"device",
+     [](const Statement& s, int index, FlowLogRow& row) {
+         row.device = IpAddress::from_blob(s.column_blob(index)).value_or(IpAddress{});
+     }},
+    {"host",
+     [](const Statement& s, int index, FlowLogRow& row) {
+         row.host = IpAddress::from_blob(s.column_blob(index)).value_or(IpAddress{});
+     }},
+    {"proto", read_member<&FlowLogRow::proto>},
+    {"src_port", read_member<&FlowLogRow::src_port>},
+    {"dst_port", read_member<&FlowLogRow::dst_port>},
+    {"first_seen_at", read_member<&FlowLogRow::first_seen_at>},
+    {"last_seen_at", read_member<&FlowLogRow::last_seen_at>},
+    {"state", read_member<&FlowLogRow::state>},
+    {"flags", read_member<&FlowLogRow::flags>},
+    {"uplink_packets", read_member<&FlowLogRow::uplink_packets>},
+    {"uplink_bytes", read_member<&FlowLogRow::uplink_bytes>},
+    {"downlink_packets", read_member<&FlowLogRow::downlink_packets>},
+    {"downlink_bytes", read_member<&FlowLogRow::downlink_bytes>},
+    {"ended_by", read_member<&FlowLogRow::ended_by>},
+}};
+
+// ?1 from, ?2 to (ended_at, both included), ?3 limit, ?4 device, ?5 host. One statement per
+// index, each walking it backwards from ?2: the newest first with no sort, and a limit that
+// stops the walk. INDEXED BY, so that no estimate can make SQLite sort the whole log instead.
+std::string flows_sql(std::string_view index, std::string_view condition) {
+    return "SELECT " + select_list(flow_columns) + " FROM flow_log INDEXED BY " + std::string(index) +
+           " WHERE " + std::string(condition) + "ended_at >= ?1 AND ended_at <= ?2" +
+           " ORDER BY ended_at DESC, id DESC LIMIT ?3";
+}
+std::string flows_by_end_sql() { return flows_sql("flow_log_by_end", ""); }
+std::string flows_by_device_sql() { return flows_sql("flow_log_by_device", "device = ?4 AND "); }
+// A remote host has far fewer flows than a device: with both, its index, and the device checked.
+std::string flows_by_host_sql() { return flows_sql("flow_log_by_host", "host = ?5 AND (?4 IS NULL OR device = ?4) AND "); }
+
+constexpr std::string_view device_totals_sql = "SELECT address, uplink_bytes, downlink_bytes FROM devices";
+
+std::vector<std::string> plan_of(const Database& db, const std::string& sql) {
+    Statement plan = db.prepare("EXPLAIN QUERY PLAN " + sql);
+    std::vector<std::string> lines;
+    while (plan.step()) lines.push_back(plan.column_text(3));
+    return lines;
+}
+
+void bind_address(Statement& s, int index, const std::optional<IpAddress>& address) {
+    if (address) s.bind_blob(index, address->blob());
+    else s.bind_null(index);
+}
+
+}  // namespace
+
+HistoryQueries::HistoryQueries(const Database& db)
+    : flushed_at_(db.prepare(flushed_at_sql)),
+      device_traffic_(db.prepare(device_traffic_sql())),
+      device_rows_(db.prepare(device_rows_sql)),
+      remote_hosts_(db.prepare(remote_hosts_sql)),
+      series_(db.prepare(series_sql())),
+      host_series_(db.prepare(host_series_sql())),
+      host_traffic_(db.prepare(host_traffic_sql())),
+      device_host_(db.prepare(device_host_sql)),
+      flows_by_end_(db.prepare(flows_by_end_sql())),
+      flows_by_device_(db.prepare(flows_by_device_sql())),
+      flows_by_host_(db.prepare(flows_by_host_sql())),
+      device_totals_(db.prepare(device_totals_sql)) {}
+
+HistoryQueries::WindowSums& HistoryQueries::window_sums(const WindowPlan& plan) {
+    flushed_at_.reset();
+    std::optional<std::int64_t> flushed_at;
+    if (flushed_at_.step()) flushed_at = flushed_at_.column_int(0);
+    flushed_at_.reset();
+    auto same_window = [&](const WindowSums& sums) {
+        return sums.step == plan.step && sums.from_ms == plan.from_ms && sums.to_ms == plan.to_ms;
+    };
+    auto found = std::find_if(window_sums_.begin(), window_sums_.end(), same_window);
+    if (found != window_sums_.end() && flushed_at && found->flushed_at == flushed_at) return *found;
+    // A flush, or a bucket more: forget the window, and the ones of an older flush.
+    std::erase_if(window_sums_, [&](const WindowSums& sums) { return same_window(sums) || sums.flushed_at != flushed_at; });
+    if (window_sums_.size() >= max_kept_windows) window_sums_.erase(window_sums_.begin());
+    WindowSums& sums = window_sums_.emplace_back();
+    sums.flushed_at = flushed_at;
+    sums.step = plan.step;
+    sums.from_ms = plan.from_ms;
+    sums.to_ms = plan.to_ms;
+    Statement& s = device_traffic_;
+    for (const BucketRun& run : plan.runs) {
+        s.reset();
+        s.bind(1, run.step).bind(2, run.first_bucket).bind(3, run.last_bucket);
+        while (s.step()) sums.traffic[std::string(s.column_blob(0))] += read_summed_traffic(s, 1);
+        s.reset();
+    }
+    return sums;
+}
+
+std::vector<DeviceRow> HistoryQueries::devices(const WindowPlan& plan) {
+    WindowSums& sums = window_sums(plan);
+    std::vector<DeviceRow> rows;
+    Statement& d = device_rows_;
+    d.reset();
+    while (d.step()) {
+        const std::string blob(d.column_blob(0));
+        auto address = IpAddress::from_blob(blob);
+        if (!address) continue;
+        auto traffic = sums.traffic.find(blob);
+        const std::int64_t active = d.column_int(1);
+        if (traffic == sums.traffic.end() && active <= 0) continue;
+        DeviceRow& row = rows.emplace_back();
+        row.device = *address;
+        if (traffic != sums.traffic.end()) row.traffic = traffic->second;
+        row.active_connections = active;
+        row.first_seen_at = d.column_int(2);
+        row.last_seen_at = d.column_int(3);
+        auto [hosts, added] = sums.remote_hosts.try_emplace(blob, 0);
+        if (added) {
+            remote_hosts_.reset();
+            remote_hosts_.bind_blob(1, blob).bind(2, plan.from_ms);
+            if (remote_hosts_.step()) hosts->second = remote_hosts_.column_int(0);
+            remote_hosts_.reset();
+        }
+        row.remote_hosts = hosts->second;
+    }
+    d.reset();
+    sort_devices(rows);
+    return rows;
+}
+
+std::vector<HistoryPoint> HistoryQueries::history(const HistoryRequest& request, const HistoryRange& range) {
+    std::vector<HistoryPoint> rows;
+    if (request.host && !request.device) {
+        Statement& s = host_series_;
+        s.reset();
+        s.bind_blob(1, request.host->blob()).bind(2, range.step).bind(3, range.first_bucket).bind(4, range.last_bucket);
+        while (s.step()) rows.push_back({s.column_int(0), read_summed_traffic(s, 1)});
+        s.reset();
+    } else {
+        Statement& s = series_;
+        s.reset();
+        s.bind_blob(1, request.device ? request.device->blob() : std::string_view());
+        s.bind(2, range.step).bind(3, range.first_bucket).bind(4, range.last_bucket);
+        s.bind_blob(5, request.host ? request.host->blob() : std::string_view());
+        while (s.step()) rows.push_back({s.column_int(0), read_plain_traffic(s, 1)});
+        s.reset();
+    }
+    return fill_points(range, rows);
+}
+
+std::vector<DeviceHostRow> HistoryQueries::device_hosts(const IpAddress& device, const WindowPlan& plan,
+                                                        std::size_t limit) {
+    std::unordered_map<std::string, TrafficSums> traffic;
+    Statement& s = host_traffic_;
+    for (const BucketRun& run : plan.runs) {
+        s.reset();
+        s.bind_blob(1, device.blob()).bind(2, run.step).bind(3, run.first_bucket).bind(4, run.last_bucket);
+        while (s.step()) traffic[std::string(s.column_blob(0))] += read_plain_traffic(s, 1);
+        s.reset();
+    }
+    std::vector<DeviceHostRow> rows;
+    rows.reserve(traffic.size());
+    for (const auto& [blob, sums] : traffic) {
+        auto host = IpAddress::from_blob(blob);
+        if (host) rows.push_back({*host, sums, std::nullopt, std::nullopt});
+    }
+    auto by_total = [](const DeviceHostRow& a, const DeviceHostRow& b) {
+        const std::int64_t total_a = a.traffic.total_bytes(), total_b = b.traffic.total_bytes();
+        if (total_a != total_b) return total_a > total_b;
+        return a.host < b.host;
+    };
+    if (rows.size() > limit) {
+        std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(limit), rows.end(), by_total);
+        rows.resize(limit);
+    } else {
+        std::sort(rows.begin(), rows.end(), by_total);
+    }
+    // First and last contact for the rows shown only.
+    Statement& h = device_host_;
+    for (DeviceHostRow& row : rows) {
+        h.reset();
+        h.bind_blob(1, device.blob()).bind_blob(2, row.host.blob());
+        if (h.step()) {
+            row.first_seen_at = h.column_int(0);
+            row.last_seen_at = h.column_int(1);
+        }
+        h.reset();
+    }
+    return rows;
+}
+
+void HistoryQueries::flows(const FlowLogRequest& request, const std::function<void(const FlowLogRow&)>& row) {
+    Statement& s = request.host ? flows_by_host_ : request.device ? flows_by_device_ : flows_by_end_;
+    s.reset();
+    s.bind(1, request.from_ms.value_or(INT64_MIN)).bind(2, request.to_ms.value_or(INT64_MAX));
+    s.bind(3, static_cast<std::int64_t>(request.limit));
+    if (request.host || request.device) bind_address(s, 4, request.device);
+    if (request.host) bind_address(s, 5, request.host);
+    FlowLogRow r;
+    while (s.step()) {
+        read_columns(s, flow_columns, r);
+        row(r);
+    }
+    s.reset();
+}
+
+std::vector<DeviceTotalsRow> HistoryQueries::device_totals() {
+    std::vector<std::pair<IpAddress, DeviceTotalsRow>> found;
+    Statement& s = device_totals_;
+    s.reset();
+    while (s.step()) {
+        auto address = IpAddress::from_blob(s.column_blob(0));
+        if (address) found.push_back({*address, {address->to_string(), s.column_int(1), s.column_int(2)}});
+    }
+    s.reset();
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<DeviceTotalsRow> rows;
+    rows.reserve(found.size());
+    for (auto& [address, row] : found) rows.push_back(std::move(row));
+    return rows;
+}
+
+std::vector<std::vector<std::string>> HistoryQueries::plans(const Database& db) {
+    std::vector<std::vector<std::string>> plans;
+    for (const std::string& sql :
+         {device_traffic_sql(), std::string(remote_hosts_sql), series_sql(), host_series_sql(), host_traffic_sql(),
+          std::string(device_host_sql), flows_by_end_sql(), flows_by_device_sql(), flows_by_host_sql(),
+          std::string(device_totals_sql), std::string(device_rows_sql), std::string(flushed_at_sql)})
+        plans.push_back(plan_of(db, sql));
+    return plans;
+}
+
+}  // namespace netmon::web

@@ -1,0 +1,114 @@
+#pragma once
+// The SQL of the history endpoints (/devices.json, /history.json, /flows.json and
+// /hosts.json?device=, docs/API.md) over the tables of schema/004_history.sql, with its
+// statements prepared once per connection and every value bound. The choice of buckets a
+// window reads (plan_window) and the zero-filling of a series (fill_points) are pure.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "history_rows.h"
+#include "netmon/database.h"
+#include "request_params.h"
+
+namespace netmon::web {
+
+// How long the ingest keeps each step of traffic (retention.traffic_* of netmon.yml); 0: not
+// kept. The defaults are the ingest's.
+struct HistoryRetention {
+    std::int64_t minute_hours = 48;
+    std::int64_t hour_days = 90;
+    std::int64_t day_days = 730;
+};
+
+// Buckets of one step, first_bucket to last_bucket (their starts, ms, both included).
+struct BucketRun {
+    std::int64_t step = 3600;  // seconds
+    std::int64_t first_bucket = 0;
+    std::int64_t last_bucket = 0;
+    friend bool operator==(const BucketRun&, const BucketRun&) = default;
+};
+
+// What a window of /devices.json or /hosts.json?device= reads: the whole buckets [from_ms,
+// to_ms) of step, the current one last, read as runs that cover them exactly.
+struct WindowPlan {
+    std::int64_t step = 3600;
+    std::int64_t from_ms = 0;
+    std::int64_t to_ms = 0;  // the end of the current bucket
+    std::vector<BucketRun> runs;
+};
+
+// 1h: the 60 minute buckets ending with the current one; 24h, 7d, 30d: hour buckets; a step
+// whose retention is shorter than the window gives way to the next one that keeps it (day
+// buckets). Whole days inside an hour window are read as day buckets, which hold the same
+// bytes as their 24 hours (every step holds every byte), so that 30 days read some 80 rows per
+// device rather than 720.
+WindowPlan plan_window(const HistoryWindow& window, std::int64_t now_ms, const HistoryRetention& retention);
+
+// Every bucket of range, in order: the rows' sums where there is a row, zeros elsewhere. Rows
+// outside the range are ignored.
+std::vector<HistoryPoint> fill_points(const HistoryRange& range, const std::vector<HistoryPoint>& rows);
+
+// Sorted as /devices.json lists them: total bytes descending, then by address.
+void sort_devices(std::vector<DeviceRow>& rows);
+
+class HistoryQueries {
+public:
+    // Prepares the statements on db, which must have the history tables (schema version 4 or
+    // later). Keeps no reference to db: its statements keep the connection. Throws DatabaseError.
+    explicit HistoryQueries(const Database& db);
+
+    // The devices with traffic in the plan's buckets or with active connections, sorted. Their
+    // traffic and remote_hosts, which only a flush of the ingest changes, are kept between calls
+    // for as long as meta's history_flushed_at stays the same (and the window's buckets do);
+    // active_connections and the times are read each time. Call it inside a read transaction,
+    // so that history_flushed_at and the rows come from one snapshot.
+    std::vector<DeviceRow> devices(const WindowPlan& plan);
+    // The series of one level (see docs/API.md): the LAN, a device, a pair, or a host from every
+    // device; zero-filled.
+    std::vector<HistoryPoint> history(const HistoryRequest& request, const HistoryRange& range);
+    // The remote hosts of one device with traffic in the plan's buckets, by total bytes
+    // descending, at most limit.
+    std::vector<DeviceHostRow> device_hosts(const IpAddress& device, const WindowPlan& plan, std::size_t limit);
+    // Calls row for each ended flow that matches, newest (ended_at, then id) first. The row is
+    // only valid during the call.
+    void flows(const FlowLogRequest& request, const std::function<void(const FlowLogRow&)>& row);
+    // Every device's counters since its first contact, by address.
+    std::vector<DeviceTotalsRow> device_totals();
+
+    // SQLite's plans for every statement, one list of lines each, for the test that makes sure
+    // none reads a whole table of traffic or flow_log.
+    static std::vector<std::vector<std::string>> plans(const Database& db);
+
+private:
+    // What devices() keeps of one window.
+    struct WindowSums {
+        std::optional<std::int64_t> flushed_at;  // none: not to be used again
+        std::int64_t step = 0;
+        std::int64_t from_ms = 0;
+        std::int64_t to_ms = 0;
+        std::unordered_map<std::string, TrafficSums> traffic;       // by the device's stored bytes
+        std::unordered_map<std::string, std::int64_t> remote_hosts;  // filled as devices are listed
+    };
+    WindowSums& window_sums(const WindowPlan& plan);
+
+    Statement flushed_at_;
+    Statement device_traffic_;
+    Statement device_rows_;
+    Statement remote_hosts_;
+    Statement series_;
+    Statement host_series_;
+    Statement host_traffic_;
+    Statement device_host_;
+    Statement flows_by_end_;
+    Statement flows_by_device_;
+    Statement flows_by_host_;
+    Statement device_totals_;
+    std::vector<WindowSums> window_sums_;  // the last windows asked for, at most max_kept_windows
+};
+
+}  // namespace netmon::web
