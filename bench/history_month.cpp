@@ -223,6 +223,10 @@ int main(int argc, char** argv) {
     Store store(path);
     Reconciler reconciler(store, OutboundFilter({*Cidr::parse("10.0.0.0/24")}));
     reconciler.set_retention(Retention{});
+    // A month in minutes writes each fast-forward flush's rows all over traffic_by_host and
+    // device_hosts; the ingest's own 8 MiB cache would make that a read from the OS a row
+    // (the month 2 h instead of 20 min). Only the speed of the generation changes.
+    store.database().execute("PRAGMA cache_size = -1048576");
 
     // The month ends at the last whole minute before now.
     const std::int64_t real_now = std::chrono::duration_cast<std::chrono::milliseconds>(
