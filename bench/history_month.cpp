@@ -5,14 +5,23 @@
 //
 // Simulates DAYS (30) days ending now (so that the web's windows, which read the real clock,
 // cover them) of 50 LAN devices (10.0.0.10-59) making FLOWS_PER_DAY (1,000,000) outbound flows
-// to 20,000 distinct remote hosts a day, and feeds them to the real Reconciler and Store, with
-// the default retention, on a simulated clock: every simulated second the conntrack events of
-// that second (NEW for each flow that began, DESTROY with its final counters for each that
-// ended) in one apply_events batch, as the ingest drains them, and a full read of the live table
-// (run_cycle) every INTERVAL_SECONDS (10; the ingest's default is 1, which only adds reads that
-// find little changed and writes nothing more to the history's tables). The reconciler flushes
-// the history every 10 simulated seconds and prunes it after its full reads, as the ingest does,
-// so the database at the end holds what the retention keeps.
+// to 20,000 distinct remote hosts a day, with the default retention, on a simulated clock.
+// The last FULL_HOURS (2) go through the real Reconciler and Store: every EVENT_BATCH_SECONDS
+// (1) the conntrack events of that second (NEW for each flow that began, DESTROY with its final
+// counters for each that ended) in one apply_events batch, as the ingest drains them, and a
+// full read of the live table (run_cycle) every INTERVAL_SECONDS (10; the ingest's default is
+// 1, which adds reads that find little changed and nothing to the history's tables); the
+// reconciler flushes the history every 10 simulated seconds and prunes it after its reads.
+// That costs about 20 s of wall time a simulated hour (a write a second, on a clock that does
+// not wait): a month would take ten hours. So the days before are fast-forwarded through the
+// same pure code and Store calls: a FlowChanges a simulated minute (each flow ended, with its
+// final counters, in the minute it ends; each long one's delta in every minute it moves)
+// staged by TrafficLedger and written with Store::add_traffic / add_contact, and its ended
+// flows with Store::apply (flow_log, remote_hosts), pruned with plan_history_pruning and
+// Store::prune_history every simulated minute as the reconciler does. The rows are the ones the
+// ingest writes, in fewer upserts; what the retention drops anyway is not written (minute rows
+// before the last 54 h, flow_log before the last 60 h: it keeps 2,000,000 rows, two days here;
+// remote hosts before the last 17 days: it keeps the 200,000 last contacted, about 14 days).
 //
 // The model (fixed seed, so a run is reproducible):
 // - remote hosts: a core of 5,000 popular hosts seen every day (Zipf, s = 1: 75% of the flows),
@@ -264,14 +273,15 @@ int main(int argc, char** argv) {
                 "wall s");
     std::fflush(stdout);
 
-    // All but the last FULL_HOURS (2) are fast-forwarded: the reconciler costs about 20 s of wall
-    // time a simulated hour here (a write a second, on a clock that does not wait), a month 10 h.
+    // All but the last FULL_HOURS are fast-forwarded (see the top of this file).
     const std::int64_t full_from = std::max(start, end - full_hours * 3'600'000);
     TrafficLedger fast(start);
     // Minute rows older than 48 h and flow_log rows past 2,000,000 (two days here) are pruned:
     // fast-forwarded, they are written only from a little before what the retention keeps.
     const std::int64_t minute_from = end - 54 * 3'600'000;
     const std::int64_t log_from = end - 60 * 3'600'000;
+    // remote_hosts keeps the 200,000 last contacted (remote_hosts_max): those of about 14 days here.
+    const std::int64_t hosts_from = end - 17 * day_ms;
     std::vector<std::uint32_t> today_pool;
     std::uint32_t today_new_base = 0;
     for (std::int64_t now = start; now <= end; now += 1000) {
@@ -334,7 +344,8 @@ int main(int argc, char** argv) {
             // minute it ends, born and gone (one new flow, all of its bytes, its flow_log row
             // and remote host written by Store::apply as for a flow without a row), each long
             // one's bytes in every minute it moves; the sums through the ledger and Store's
-            // history calls, written every 6 simulated hours (the same rows, in fewer upserts).
+            // history calls, written once a simulated day, once an hour in the last 54 h (the same rows, in fewer
+            // upserts).
             if (since_start % 60'000 == 59'000 || now + 1000 >= full_from) {
                 const bool last = now + 1000 >= full_from;
                 FlowChanges changes;
@@ -383,7 +394,8 @@ int main(int argc, char** argv) {
                 fast.keep(TrafficLedger::stage(changes));
                 changes.updated.clear();
                 store.keep_flow_log(now >= log_from);
-                const bool flush = since_start % (6 * 3'600'000) == 6 * 3'600'000 - 1000 || last;
+                if (now < hosts_from) changes.hosts.clear();
+                const bool flush = since_start % day_ms == day_ms - 1000 || last || (now >= minute_from && since_start % 3'600'000 == 3'599'000);
                 store.write([&] {
                     store.apply(changes);
                     if (flush) {
