@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,11 @@ int serve(const std::string& db_path, int port, ServerOptions options) {
         ConnectionsJson json(now, filter.limit);
         reader.connections(filter, now, [&](const ConnectionRow& row) { json.add(row); });
         peer = json.finish();
+    }
+    // history_bench.sh: the peer of another response, the same bytes (NETMON_BENCH_STATIC=FILE).
+    if (const char* file = std::getenv("NETMON_BENCH_STATIC")) {
+        std::ifstream in(file, std::ios::binary);
+        peer.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
     ListenAddress listen{IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(port)};
     config.web_listen = listen;  // the Host that requests name
