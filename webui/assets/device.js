@@ -19,10 +19,7 @@
   window.netmonPage = state;
   const chart = H.trafficChart("chart", "chart-note");
 
-  function fail(error) {
-    state.errors.push(error.message);
-    H.setLive("error", "Some data could not be read");
-  }
+  const guarded = H.guard(state);
 
   async function loadRecord() {
     const record = await H.fetchJson("/device.json?device=" + device);
@@ -98,27 +95,8 @@
     }, "No live connections.");
   }
 
-  async function loadFlows() {
-    const body = await H.fetchJson("/flows.json?device=" + device + "&limit=20");
-    state.flows = body.flows;
-    H.fillTable("flows", body.flows, (f) => [
-      [f.proto, false, "proto"],
-      [H.addressLink("host", f.host), false],
-      [H.bytesNode(f.uplink_bytes), true],
-      [H.bytesNode(f.downlink_bytes), true],
-      [H.timeNode(f.first_seen_at), false],
-      [H.timeNode(f.ended_at), false],
-      [H.endedBy(f.ended_by), false],
-    ], "No ended flows kept.");
-  }
+  const loadFlows = () => H.loadFlows(state, "device", device);
 
-  // Each part on its own: one endpoint's error leaves the others shown.
-  function guarded(load, table) {
-    return load().catch((error) => {
-      fail(error);
-      if (table) H.tableError(table, error);
-    });
-  }
 
   const picker = H.windowPicker((name, step) => guarded(() => loadWindow(name, step), "hosts"));
 

@@ -286,8 +286,34 @@ window.netmonHistory = (function () {
   const ENDED_BY = { 1: "destroyed", 2: "gone" };
   const endedBy = (value) => (typeof value === "number" ? ENDED_BY[value] || String(value) : String(value));
 
+  // A page's part loader that records its failure in state.errors and on the page, so that one
+  // endpoint's error leaves the other parts shown.
+  function guard(state) {
+    return (load, table) => load().catch((error) => {
+      state.errors.push(error.message);
+      setLive("error", "Some data could not be read");
+      if (table) tableError(table, error);
+    });
+  }
+
+  // The newest ended flows of a device (side "device", the other end a host) or of a host.
+  async function loadFlows(state, side, address) {
+    const other = side === "device" ? "host" : "device";
+    const body = await fetchJson("/flows.json?" + side + "=" + address + "&limit=20");
+    state.flows = body.flows;
+    fillTable("flows", body.flows, (f) => [
+      [f.proto, false, "proto"],
+      [addressLink(other, f[other]), false],
+      [bytesNode(f.uplink_bytes), true],
+      [bytesNode(f.downlink_bytes), true],
+      [timeNode(f.first_seen_at), false],
+      [timeNode(f.ended_at), false],
+      [endedBy(f.ended_by), false],
+    ], "No ended flows kept.");
+  }
+
   return {
-    WINDOWS, fetchJson, setText, notice, setLive, addressLink, timeNode, bytesNode, fillTable, tableError,
+    WINDOWS, fetchJson, guard, loadFlows, setText, notice, setLive, addressLink, timeNode, bytesNode, fillTable, tableError,
     windowPicker, trafficChart, windowRange, today, sumPoints, showTotals, endedBy, localTicks, byteStep,
   };
 })();

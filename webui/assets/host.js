@@ -15,10 +15,7 @@
   window.netmonPage = state;
   const chart = H.trafficChart("chart", "chart-note");
 
-  function fail(error) {
-    state.errors.push(error.message);
-    H.setLive("error", "Some data could not be read");
-  }
+  const guarded = H.guard(state);
 
   async function loadRecord() {
     const record = await H.fetchJson("/host.json?host=" + host);
@@ -57,26 +54,8 @@
     chart.show(history.points, step, range.from * 1000, range.to * 1000);
   }
 
-  async function loadFlows() {
-    const body = await H.fetchJson("/flows.json?host=" + host + "&limit=20");
-    state.flows = body.flows;
-    H.fillTable("flows", body.flows, (f) => [
-      [f.proto, false, "proto"],
-      [H.addressLink("device", f.device), false],
-      [H.bytesNode(f.uplink_bytes), true],
-      [H.bytesNode(f.downlink_bytes), true],
-      [H.timeNode(f.first_seen_at), false],
-      [H.timeNode(f.ended_at), false],
-      [H.endedBy(f.ended_by), false],
-    ], "No ended flows kept.");
-  }
+  const loadFlows = () => H.loadFlows(state, "host", host);
 
-  function guarded(load, table) {
-    return load().catch((error) => {
-      fail(error);
-      if (table) H.tableError(table, error);
-    });
-  }
 
   const picker = H.windowPicker((name, step) => guarded(() => loadWindow(name, step)));
 
