@@ -42,7 +42,6 @@ HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now
 
 HostPruning plan_host_pruning(const Retention& retention, std::int64_t now_ms, std::uint64_t hosts,
                               std::uint64_t touched) {
-    constexpr std::int64_t day_ms = 24 * 3600 * 1000;
     HostPruning pruning;
     // Days are at most 36,500 (config.cpp): no overflow; a clock before 1970 forgets nothing.
     const std::int64_t age_ms = retention.remote_hosts_days * day_ms;
