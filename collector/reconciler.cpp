@@ -54,7 +54,14 @@ void Reconciler::reload() {
     needs_reload_ = false;
 }
 
+TrafficLedger::Batch Reconciler::stage_history(const FlowChanges& changes) const {
+    // History off: the cycle does none of its work.
+    if (!steps_.any()) return {};
+    return TrafficLedger::stage(changes, baseline_);
+}
+
 bool Reconciler::write_history(const FlowChanges& changes, const TrafficLedger::Batch& batch) {
+    if (!retention_.keeps_history()) return false;
     // Counted ahead of the write: a failed one reloads, and the reload counts them again.
     store_.set_active_connections(active_.apply(changes), changes.now);
     if (!steps_.any() || !ledger_.due(changes.now, batch)) return false;
@@ -110,7 +117,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
             if (filter_.is_outbound(entry)) diff_.add(entry);
         });
         const FlowChanges changes = diff_.finish();
-        TrafficLedger::Batch batch = TrafficLedger::stage(changes, baseline_);
+        TrafficLedger::Batch batch = stage_history(changes);
         bool flushed = false;
         if (result.stats.entries == 0 && result.stats.skipped > 0) {
             throw CycleError(source.describe() + ": none of its " + std::to_string(result.stats.skipped) +
@@ -177,7 +184,7 @@ EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int6
         for (const Entry& entry : events)
             if (filter_.is_outbound(entry)) diff_.add(entry);
         changes = diff_.finish();
-        TrafficLedger::Batch batch = TrafficLedger::stage(changes);
+        TrafficLedger::Batch batch = stage_history(changes);
         bool flushed = false;
         std::vector<std::int64_t> ids;
         store_.write([&] {

@@ -90,6 +90,8 @@ public:
 
 private:
     void reload();
+    // A batch's sums for the history (nothing when it is off); baseline_ for a full read.
+    TrafficLedger::Batch stage_history(const FlowChanges& changes) const;
     // In the write of a batch's changes: each device's connections, and the history's sums when
     // they are due. Returns whether they were written (flushed).
     bool write_history(const FlowChanges& changes, const TrafficLedger::Batch& batch);

@@ -522,31 +522,28 @@ void Store::set_active_connections(const std::vector<std::pair<IpAddress, std::i
 std::uint64_t Store::prune_history(const HistoryPruning& pruning) {
     Open& o = open();
     std::uint64_t deleted = 0;
-    // Calls f(device) for each device of a table, the LAN's X'' (which sorts first) included.
-    auto for_each_device = [](Statement& next, const std::function<void(std::string_view)>& f) {
+    // Calls f(device) for each device of a table in key order, the LAN's X'' (which sorts
+    // first) included, one seek each, while f says there is budget left.
+    auto for_each_device = [](Statement& next, const std::function<bool(std::string_view)>& f) {
         std::string device;  // X''
-        for (bool first = true;; first = false) {
-            if (!first) {
-                next.bind_blob(1, device);
-                if (!next.step()) {
-                    next.reset();
-                    return;
-                }
-                device = std::string(next.column_blob(0));
-                next.reset();
-            }
-            f(device);
+        while (f(device)) {
+            next.bind_blob(1, device);
+            const bool more = next.step();
+            if (more) device = std::string(next.column_blob(0));
+            next.reset();
+            if (!more) return;
         }
     };
     std::uint64_t traffic_left = pruning.batch;
     for_each_device(o.next_traffic_device, [&](std::string_view device) {
         for (auto [step, before] : {std::pair{60, pruning.minute_before}, std::pair{3600, pruning.hour_before},
                                     std::pair{86400, pruning.day_before}}) {
-            if (traffic_left == 0) return;
+            if (traffic_left == 0) break;
             o.prune_traffic.bind_blob(1, device).bind(2, step).bind(3, before).bind(4, traffic_left);
             o.prune_traffic.run();
             traffic_left -= std::min<std::uint64_t>(traffic_left, static_cast<std::uint64_t>(o.db.changes()));
         }
+        return traffic_left > 0;
     });
     deleted += pruning.batch - traffic_left;
 
@@ -563,10 +560,11 @@ std::uint64_t Store::prune_history(const HistoryPruning& pruning) {
 
     std::uint64_t pairs_left = pruning.batch;
     for_each_device(o.next_contact_device, [&](std::string_view device) {
-        if (pairs_left == 0 || device.empty()) return;
+        if (device.empty()) return true;  // device_hosts has no LAN row
         o.prune_device_hosts.bind_blob(1, device).bind(2, pruning.device_hosts_before).bind(3, pairs_left);
         o.prune_device_hosts.run();
         pairs_left -= std::min<std::uint64_t>(pairs_left, static_cast<std::uint64_t>(o.db.changes()));
+        return pairs_left > 0;
     });
     deleted += pruning.batch - pairs_left;
 

@@ -167,6 +167,7 @@ TEST_CASE("history off: no rows, and the flow log off on its own", "[history]") 
     CHECK(query_int(db, "SELECT count(*) FROM traffic") == 0);
     CHECK(query_int(db, "SELECT count(*) FROM flow_log") == 0);
     CHECK(query_int(db, "SELECT count(*) FROM device_hosts") == 0);
+    CHECK(query_int(db, "SELECT count(*) FROM devices") == 0);
 }
 
 namespace {
