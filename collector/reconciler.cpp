@@ -91,7 +91,7 @@ std::uint64_t Reconciler::prune_history(std::int64_t now_ms) {
     const bool due = history_pruning_left_ || now_ms - last_history_pruning_ms_ >= history_pruning_period_ms ||
                      now_ms < last_history_pruning_ms_;
     if (!due) return 0;
-    const HistoryPruning pruning = plan_history_pruning(retention_, now_ms, store_.flow_log_rows());
+    const HistoryPruning pruning = plan_history_pruning(retention_, now_ms, store_.history_row_counts());
     std::uint64_t deleted = 0;
     store_.write([&] {
         deleted = store_.prune_history(pruning);

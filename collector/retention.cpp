@@ -20,22 +20,31 @@ std::int64_t keep_since(std::int64_t now_ms, std::int64_t age_ms) {
 
 }  // namespace
 
-HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now_ms, std::uint64_t flow_log_rows) {
+HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now_ms, const HistoryRowCounts& rows) {
     HistoryPruning pruning;
     const std::int64_t minute_age = retention.traffic_per_minute_hours * hour_ms;
     const std::int64_t hour_age = retention.traffic_per_hour_days * day_ms;
     const std::int64_t day_age = retention.traffic_per_day_days * day_ms;
+    const bool pairs = retention.keeps_host_traffic();
+    const std::int64_t host_minute_age = pairs ? retention.host_traffic_per_minute_hours * hour_ms : 0;
+    const std::int64_t host_hour_age = pairs ? retention.host_traffic_per_hour_days * day_ms : 0;
+    const std::int64_t host_day_age = pairs ? retention.host_traffic_per_day_days * day_ms : 0;
     const std::int64_t log_age = retention.keeps_flow_log() ? retention.flow_log_days * day_ms : 0;
     pruning.minute_before = keep_since(now_ms, minute_age);
     pruning.hour_before = keep_since(now_ms, hour_age);
     pruning.day_before = keep_since(now_ms, day_age);
+    pruning.host_minute_before = keep_since(now_ms, host_minute_age);
+    pruning.host_hour_before = keep_since(now_ms, host_hour_age);
+    pruning.host_day_before = keep_since(now_ms, host_day_age);
     pruning.flow_log_before = keep_since(now_ms, log_age);
-    const std::uint64_t max_rows = retention.keeps_flow_log() ? retention.flow_log_max_rows : 0;
-    pruning.flow_log_over = flow_log_rows > max_rows ? flow_log_rows - max_rows : 0;
-    // A pair's first and last contact are kept as long as its hours are (its minutes, when
-    // those are kept longer); a device as long as anything of it is.
-    pruning.device_hosts_before = keep_since(now_ms, std::max(hour_age, minute_age));
-    pruning.devices_before = keep_since(now_ms, std::max({minute_age, hour_age, day_age, log_age}));
+    auto over = [](std::uint64_t count, std::uint64_t max) { return count > max ? count - max : 0; };
+    pruning.host_traffic_over = over(rows.host_traffic, pairs ? retention.host_traffic_max_rows : 0);
+    pruning.flow_log_over = over(rows.flow_log, retention.keeps_flow_log() ? retention.flow_log_max_rows : 0);
+    // A pair's first and last contact are kept as long as any of its traffic is.
+    const std::int64_t pair_age = std::max({host_minute_age, host_hour_age, host_day_age});
+    pruning.device_hosts_before = keep_since(now_ms, pair_age);
+    pruning.device_hosts_over = over(rows.device_hosts, pairs ? retention.device_hosts_max : 0);
+    pruning.devices_before = keep_since(now_ms, std::max({minute_age, hour_age, day_age, pair_age, log_age}));
     pruning.batch = history_pruning_batch;
     return pruning;
 }

@@ -29,18 +29,32 @@ inline constexpr std::uint64_t min_pruning_batch = 1000;
 HostPruning plan_host_pruning(const Retention& retention, std::int64_t now_ms, std::uint64_t hosts,
                               std::uint64_t touched);
 
-// What the history's pruning deletes (schema/004_history.sql): rows older than their retention,
-// and the flow log's oldest past flow_log_max_rows. A retention of 0 keeps nothing of its table.
+// What the history's pruning deletes (schema/004_history.sql, 005_history_size.sql): rows older
+// than their retention, and past the row caps the oldest. A retention of 0 keeps nothing of its
+// table.
 struct HistoryPruning {
-    // traffic rows of each step (60, 3600, 86400) whose bucket began before these
+    // traffic rows (devices and the LAN) of each step (60, 3600, 86400) whose bucket began before these
     std::int64_t minute_before = 0;
     std::int64_t hour_before = 0;
     std::int64_t day_before = 0;
+    // host_traffic rows (pairs) of each step whose bucket began before these
+    std::int64_t host_minute_before = 0;
+    std::int64_t host_hour_before = 0;
+    std::int64_t host_day_before = 0;
+    std::uint64_t host_traffic_over = 0;    // rows past host_traffic_max_rows: the oldest buckets go
     std::int64_t flow_log_before = 0;       // flows that ended before this
     std::uint64_t flow_log_over = 0;        // rows past flow_log_max_rows: the oldest go
-    std::int64_t device_hosts_before = 0;   // pairs without contact since (the hour traffic's age)
+    std::int64_t device_hosts_before = 0;   // pairs without contact since (the pairs' longest age)
+    std::uint64_t device_hosts_over = 0;    // rows past device_hosts_max: the longest without contact go
     std::int64_t devices_before = 0;        // devices without contact since (the longest age), and no connections
     std::uint64_t batch = 0;                // at most this many rows of each table in one step
+};
+
+// The rows of the capped tables now.
+struct HistoryRowCounts {
+    std::uint64_t flow_log = 0;
+    std::uint64_t host_traffic = 0;
+    std::uint64_t device_hosts = 0;
 };
 
 // Rows one step of the history's pruning deletes from each table, at most: a few ms of writing.
@@ -48,7 +62,6 @@ inline constexpr std::uint64_t history_pruning_batch = 5000;
 // How often the history is pruned when nothing is left over from the last step.
 inline constexpr std::int64_t history_pruning_period_ms = 60'000;
 
-// flow_log_rows: the rows the flow log has now.
-HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now_ms, std::uint64_t flow_log_rows);
+HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now_ms, const HistoryRowCounts& rows);
 
 }  // namespace netmon

@@ -87,11 +87,18 @@ struct Store::Open {
     Statement log_ended;
     Statement log_late_end;
     Statement upsert_traffic;
+    Statement upsert_host_traffic;
     Statement upsert_device;
     Statement upsert_device_host;
     Statement set_active;
     Statement next_traffic_device;
     Statement prune_traffic;
+    Statement next_host_traffic_device;
+    Statement prune_host_traffic;
+    Statement oldest_host_bucket;
+    Statement count_host_traffic;
+    Statement count_device_hosts;
+    Statement oldest_contact_day;
     Statement prune_flow_log;
     Statement next_contact_device;
     Statement prune_device_hosts;
@@ -173,13 +180,19 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
         " last_seen_at = CASE WHEN ?11 THEN max(last_seen_at, ?12) ELSE last_seen_at END"
         " WHERE id = (SELECT id FROM flow_log INDEXED BY flow_log_by_device WHERE device = ?1 AND host = ?2"
         " AND proto = ?3 AND src_port = ?4 AND dst_port = ?5 AND ended_by = 2 ORDER BY ended_at DESC LIMIT 1)");
+    const std::string traffic_sums = "uplink_bytes = " + saturating_sum("uplink_bytes") +
+                                     ", downlink_bytes = " + saturating_sum("downlink_bytes") +
+                                     ", uplink_packets = " + saturating_sum("uplink_packets") +
+                                     ", downlink_packets = " + saturating_sum("downlink_packets") +
+                                     ", flows = " + saturating_sum("flows");
     upsert_traffic = db.prepare(
-        "INSERT INTO traffic (device, step, bucket, host, uplink_bytes, downlink_bytes, uplink_packets,"
+        "INSERT INTO traffic (device, step, bucket, uplink_bytes, downlink_bytes, uplink_packets, downlink_packets,"
+        " flows) VALUES (?1, ?2, ?3, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (device, step, bucket) DO UPDATE SET " +
+        traffic_sums);
+    upsert_host_traffic = db.prepare(
+        "INSERT INTO host_traffic (device, step, bucket, host, uplink_bytes, downlink_bytes, uplink_packets,"
         " downlink_packets, flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-        " ON CONFLICT (device, step, bucket, host) DO UPDATE SET uplink_bytes = " + saturating_sum("uplink_bytes") +
-        ", downlink_bytes = " + saturating_sum("downlink_bytes") + ", uplink_packets = " +
-        saturating_sum("uplink_packets") + ", downlink_packets = " + saturating_sum("downlink_packets") +
-        ", flows = " + saturating_sum("flows"));
+        " ON CONFLICT (device, step, bucket, host) DO UPDATE SET " + traffic_sums);
     const std::string contact_sums = "connections_seen = " + saturating_sum("connections_seen") +
                                      ", uplink_bytes = " + saturating_sum("uplink_bytes") +
                                      ", downlink_bytes = " + saturating_sum("downlink_bytes") +
@@ -202,8 +215,19 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
     // deletes the oldest rows of each from the front of its range of the key.
     next_traffic_device = db.prepare("SELECT device FROM traffic WHERE device > ?1 ORDER BY device LIMIT 1");
     prune_traffic = db.prepare(
-        "DELETE FROM traffic WHERE (device, step, bucket, host) IN (SELECT device, step, bucket, host FROM traffic"
+        "DELETE FROM traffic WHERE (device, step, bucket) IN (SELECT device, step, bucket FROM traffic"
         " WHERE device = ?1 AND step = ?2 AND bucket < ?3 ORDER BY bucket LIMIT ?4)");
+    next_host_traffic_device =
+        db.prepare("SELECT device FROM host_traffic WHERE device > ?1 ORDER BY device LIMIT 1");
+    prune_host_traffic = db.prepare(
+        "DELETE FROM host_traffic WHERE (device, step, bucket, host) IN (SELECT device, step, bucket, host"
+        " FROM host_traffic WHERE device = ?1 AND step = ?2 AND bucket < ?3 ORDER BY bucket LIMIT ?4)");
+    oldest_host_bucket =
+        db.prepare("SELECT bucket FROM host_traffic WHERE device = ?1 AND step = ?2 ORDER BY bucket LIMIT 1");
+    // Both kept by triggers (schema/005_history_size.sql): a few rows, not millions.
+    count_host_traffic = db.prepare("SELECT coalesce(sum(rows), 0) FROM host_traffic_rows");
+    count_device_hosts = db.prepare("SELECT coalesce(sum(hosts), 0) FROM device_host_days");
+    oldest_contact_day = db.prepare("SELECT min(day) FROM device_host_days");
     prune_flow_log = db.prepare(
         "DELETE FROM flow_log WHERE id IN (SELECT id FROM flow_log INDEXED BY flow_log_by_end WHERE ended_at < ?1"
         " ORDER BY ended_at LIMIT ?2)");
@@ -494,8 +518,10 @@ void Store::log_ended(const FlowChanges::Ended& ended, std::int64_t now) {
 }
 
 void Store::add_traffic(const TrafficRow& row) {
-    Statement& s = open().upsert_traffic;
-    s.bind_blob(1, blob_of(row.device)).bind(2, row.step).bind(3, row.bucket).bind_blob(4, blob_of(row.host));
+    Open& o = open();
+    Statement& s = row.host ? o.upsert_host_traffic : o.upsert_traffic;
+    s.bind_blob(1, blob_of(row.device)).bind(2, row.step).bind(3, row.bucket);
+    if (row.host) s.bind_blob(4, row.host->blob());
     bind_sums(s, 5, row.sums);
     s.run();
 }
@@ -519,58 +545,121 @@ void Store::set_active_connections(const std::vector<std::pair<IpAddress, std::i
     }
 }
 
+HistoryRowCounts Store::history_row_counts() {
+    Open& o = open();
+    HistoryRowCounts counts;
+    counts.flow_log = flow_log_rows_;
+    auto count = [](Statement& s) {
+        const std::uint64_t n = s.step() ? static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.column_int(0))) : 0;
+        s.reset();
+        return n;
+    };
+    counts.host_traffic = count(o.count_host_traffic);
+    counts.device_hosts = count(o.count_device_hosts);
+    return counts;
+}
+
+namespace {
+
+// Calls f(device) for each device of a table in key order, the LAN's X'' (which sorts first)
+// included, one seek each (next: the first device after ?1), while f says to go on.
+void for_each_device(Statement& next, const std::function<bool(std::string_view)>& f) {
+    std::string device;  // X''
+    while (f(device)) {
+        next.bind_blob(1, device);
+        const bool more = next.step();
+        if (more) device = std::string(next.column_blob(0));
+        next.reset();
+        if (!more) return;
+    }
+}
+
+}  // namespace
+
 std::uint64_t Store::prune_history(const HistoryPruning& pruning) {
     Open& o = open();
     std::uint64_t deleted = 0;
-    // Calls f(device) for each device of a table in key order, the LAN's X'' (which sorts
-    // first) included, one seek each, while f says there is budget left.
-    auto for_each_device = [](Statement& next, const std::function<bool(std::string_view)>& f) {
-        std::string device;  // X''
-        while (f(device)) {
-            next.bind_blob(1, device);
-            const bool more = next.step();
-            if (more) device = std::string(next.column_blob(0));
-            next.reset();
-            if (!more) return;
-        }
+    auto changed = [&] { return static_cast<std::uint64_t>(o.db.changes()); };
+    // Deletes, device by device, the rows of (step, bucket before) of a traffic table, at most
+    // limit rows; returns how many went.
+    auto prune_steps = [&](Statement& next, Statement& prune, std::initializer_list<std::pair<int, std::int64_t>> steps,
+                           std::uint64_t limit) {
+        std::uint64_t left = limit;
+        for_each_device(next, [&](std::string_view device) {
+            for (auto [step, before] : steps) {
+                if (left == 0) break;
+                prune.bind_blob(1, device).bind(2, step).bind(3, before).bind(4, left);
+                prune.run();
+                left -= std::min(left, changed());
+            }
+            return left > 0;
+        });
+        return limit - left;
     };
-    std::uint64_t traffic_left = pruning.batch;
-    for_each_device(o.next_traffic_device, [&](std::string_view device) {
-        for (auto [step, before] : {std::pair{60, pruning.minute_before}, std::pair{3600, pruning.hour_before},
-                                    std::pair{86400, pruning.day_before}}) {
-            if (traffic_left == 0) break;
-            o.prune_traffic.bind_blob(1, device).bind(2, step).bind(3, before).bind(4, traffic_left);
-            o.prune_traffic.run();
-            traffic_left -= std::min<std::uint64_t>(traffic_left, static_cast<std::uint64_t>(o.db.changes()));
-        }
-        return traffic_left > 0;
-    });
-    deleted += pruning.batch - traffic_left;
+    deleted += prune_steps(o.next_traffic_device, o.prune_traffic,
+                           {{60, pruning.minute_before}, {3600, pruning.hour_before}, {86400, pruning.day_before}},
+                           pruning.batch);
+    std::uint64_t pairs_left = pruning.batch;
+    pairs_left -= prune_steps(o.next_host_traffic_device, o.prune_host_traffic,
+                              {{60, pruning.host_minute_before},
+                               {3600, pruning.host_hour_before},
+                               {86400, pruning.host_day_before}},
+                              pairs_left);
+    // Past host_traffic_max_rows: the oldest bucket of any step, over all devices, goes.
+    if (const std::uint64_t over = std::min(pruning.host_traffic_over, pairs_left); over > 0) {
+        std::optional<std::pair<int, std::int64_t>> oldest;  // (step, bucket)
+        for_each_device(o.next_host_traffic_device, [&](std::string_view device) {
+            for (int step : {60, 3600, 86400}) {
+                Statement& s = o.oldest_host_bucket;
+                s.bind_blob(1, device).bind(2, step);
+                if (s.step() && (!oldest || s.column_int(0) < oldest->second)) oldest = {step, s.column_int(0)};
+                s.reset();
+            }
+            return true;
+        });
+        if (oldest)
+            pairs_left -= prune_steps(o.next_host_traffic_device, o.prune_host_traffic,
+                                      {{oldest->first, oldest->second + oldest->first * 1000LL}}, over);
+    }
+    deleted += pruning.batch - pairs_left;
 
     auto prune_log = [&](std::int64_t before, std::uint64_t limit) {
         if (limit == 0) return;
         o.prune_flow_log.bind(1, before).bind(2, limit);
         o.prune_flow_log.run();
-        const auto gone = static_cast<std::uint64_t>(o.db.changes());
+        const std::uint64_t gone = changed();
         flow_log_rows_ -= std::min(flow_log_rows_, gone);
         deleted += gone;
     };
     prune_log(INT64_MAX, std::min(pruning.flow_log_over, pruning.batch));
     prune_log(pruning.flow_log_before, pruning.batch);
 
-    std::uint64_t pairs_left = pruning.batch;
-    for_each_device(o.next_contact_device, [&](std::string_view device) {
-        if (device.empty()) return true;  // device_hosts has no LAN row
-        o.prune_device_hosts.bind_blob(1, device).bind(2, pruning.device_hosts_before).bind(3, pairs_left);
-        o.prune_device_hosts.run();
-        pairs_left -= std::min<std::uint64_t>(pairs_left, static_cast<std::uint64_t>(o.db.changes()));
-        return pairs_left > 0;
-    });
-    deleted += pruning.batch - pairs_left;
+    std::uint64_t contacts_left = pruning.batch;
+    auto prune_contacts = [&](std::int64_t before, std::uint64_t limit) {
+        std::uint64_t left = limit;
+        for_each_device(o.next_contact_device, [&](std::string_view device) {
+            if (device.empty()) return true;  // device_hosts has no LAN row
+            o.prune_device_hosts.bind_blob(1, device).bind(2, before).bind(3, left);
+            o.prune_device_hosts.run();
+            left -= std::min(left, changed());
+            return left > 0;
+        });
+        return limit - left;
+    };
+    contacts_left -= prune_contacts(pruning.device_hosts_before, contacts_left);
+    // Past device_hosts_max: the pairs of the oldest day of last contact go first.
+    if (const std::uint64_t over = std::min(pruning.device_hosts_over, contacts_left); over > 0) {
+        Statement& s = o.oldest_contact_day;
+        const bool found = s.step() && !s.column_is_null(0);
+        const std::int64_t day = found ? s.column_int(0) : 0;
+        s.reset();
+        if (found) contacts_left -= prune_contacts(day + 86'400'000, over);
+    }
+    deleted += pruning.batch - contacts_left;
 
     o.prune_devices.bind(1, pruning.devices_before).bind(2, pruning.batch);
     o.prune_devices.run();
-    deleted += static_cast<std::uint64_t>(o.db.changes());
+    deleted += changed();
     return deleted;
 }
 

@@ -83,7 +83,8 @@ public:
     // Whether apply writes each ended flow to flow_log (retention.flow_log_*; on by default).
     void keep_flow_log(bool keep) { keep_flow_log_ = keep; }
 
-    // History (in a write): adds a row's sums to traffic, or to devices or device_hosts.
+    // History (in a write): adds a row's sums to traffic (a device's or the LAN's) or
+    // host_traffic (a pair's), or to devices or device_hosts.
     void add_traffic(const TrafficRow& row);
     void add_contact(const ContactRow& row);
     // Says in meta (history_flushed_at) that the history was written at now.
@@ -92,6 +93,9 @@ public:
     void set_active_connections(const std::vector<std::pair<IpAddress, std::int64_t>>& counts, std::int64_t now);
     // Rows the flow log has (counted once when the store opens, then kept).
     std::uint64_t flow_log_rows() const { return flow_log_rows_; }
+    // The rows of the history's capped tables: the flow log's as kept, the others from the
+    // counts their triggers keep (a few rows read).
+    HistoryRowCounts history_row_counts();
     // Deletes what pruning says, at most pruning.batch rows of each table (in a write).
     // Returns how many rows went, all tables together.
     std::uint64_t prune_history(const HistoryPruning& pruning);

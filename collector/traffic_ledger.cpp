@@ -12,6 +12,9 @@ constexpr std::int64_t steps_kept[] = {60, 3600, 86400};
 bool keeps(const TrafficSteps& steps, std::int64_t step) {
     return step == 60 ? steps.minute : step == 3600 ? steps.hour : steps.day;
 }
+bool keeps_pairs(const TrafficSteps& steps, std::int64_t step) {
+    return step == 60 ? steps.host_minute : step == 3600 ? steps.host_hour : steps.host_day;
+}
 
 void add_to(TrafficLedger::Batch& batch, const Key& key, std::int64_t minute, std::int64_t now,
             const Counters& delta, std::uint64_t new_flows) {
@@ -39,8 +42,13 @@ void TrafficSums::add(const TrafficSums& other) {
 }
 
 TrafficSteps TrafficSteps::of(const Retention& retention) {
-    return {retention.traffic_per_minute_hours > 0, retention.traffic_per_hour_days > 0,
-            retention.traffic_per_day_days > 0};
+    const bool pairs = retention.keeps_host_traffic();
+    return {retention.traffic_per_minute_hours > 0,
+            retention.traffic_per_hour_days > 0,
+            retention.traffic_per_day_days > 0,
+            pairs && retention.host_traffic_per_minute_hours > 0,
+            pairs && retention.host_traffic_per_hour_days > 0,
+            pairs && retention.host_traffic_per_day_days > 0};
 }
 
 std::int64_t bucket_start(std::int64_t t_ms, std::int64_t step_seconds) {
@@ -115,7 +123,7 @@ void TrafficLedger::for_each_row(const Batch& batch, const TrafficSteps& steps,
         if (!run.open) return;
         for (const TrafficRow& row : run.rows)
             if (row.step != 0) traffic(row);
-        contact(run.contact);
+        if (steps.pairs()) contact(run.contact);
         run = Run{};
     };
     auto add = [&](const Batch::Key& key, const Batch::Value& value) {
@@ -128,17 +136,20 @@ void TrafficLedger::for_each_row(const Batch& batch, const TrafficSteps& steps,
         }
         for (std::size_t i = 0; i < 3; ++i) {
             const std::int64_t step = steps_kept[i];
-            if (!keeps(steps, step)) continue;
             const std::int64_t bucket = bucket_start(key.minute, step);
-            TrafficRow& row = run.rows[i];
-            if (row.step != 0 && row.bucket != bucket) {
-                traffic(row);
-                row = TrafficRow{};
+            if (keeps_pairs(steps, step)) {
+                TrafficRow& row = run.rows[i];
+                if (row.step != 0 && row.bucket != bucket) {
+                    traffic(row);
+                    row = TrafficRow{};
+                }
+                if (row.step == 0) row = TrafficRow{key.device, step, bucket, key.host, {}};
+                row.sums.add(value.sums);
             }
-            if (row.step == 0) row = TrafficRow{key.device, step, bucket, key.host, {}};
-            row.sums.add(value.sums);
-            devices[{key.device, step, bucket}].add(value.sums);
-            lan[{step, bucket}].add(value.sums);
+            if (keeps(steps, step)) {
+                devices[{key.device, step, bucket}].add(value.sums);
+                lan[{step, bucket}].add(value.sums);
+            }
         }
         for (ContactRow* row : {&run.contact, &device_contacts.try_emplace(key.device, ContactRow{key.device, std::nullopt,
                                                                                                  value.first_at, value.last_at, {}})

@@ -1,6 +1,7 @@
 #pragma once
 // The history's decisions, without a database or a clock: which bytes go into which bucket of
-// traffic, devices and device_hosts (schema/004_history.sql), and when they are written.
+// traffic, host_traffic, devices and device_hosts (schema/004_history.sql, 005_history_size.sql),
+// and when they are written.
 //
 // Every batch's changes (FlowChanges) carry what each flow's counters added since they were
 // last read: a new flow's whole counters, a moved flow's delta, an ending flow's last delta.
@@ -72,13 +73,19 @@ struct HistoryRows {
     std::vector<ContactRow> contacts;  // devices rows (no host) and device_hosts rows
 };
 
-// The steps kept (a retention of 0 keeps none of that step).
+// The steps kept (a retention of 0 keeps none of that step): of the devices' and the LAN's
+// rows (traffic), and of the pairs' (host_traffic; with none of those, no device_hosts rows
+// either).
 struct TrafficSteps {
     bool minute = true;
     bool hour = true;
     bool day = true;
+    bool host_minute = true;
+    bool host_hour = true;
+    bool host_day = true;
     static TrafficSteps of(const Retention& retention);
-    bool any() const { return minute || hour || day; }
+    bool pairs() const { return host_minute || host_hour || host_day; }
+    bool any() const { return minute || hour || day || pairs(); }
 };
 
 // The start of the bucket of length step (seconds) that holds t (ms), also before 1970.

@@ -18,7 +18,7 @@ namespace netmon {
 namespace {
 
 constexpr std::int64_t max_retention_days = 36'500;
-constexpr std::uint64_t max_flow_log_rows = 1'000'000'000;
+constexpr std::uint64_t max_history_rows = 1'000'000'000;  // a row cap of retention.*
 constexpr std::uint64_t min_remote_hosts = 100;
 constexpr std::uint64_t max_remote_hosts = 100'000'000;
 
@@ -214,7 +214,9 @@ void parse_interfaces(const YAML::Node& node, const Reader& reader, Config& conf
 void parse_retention(const YAML::Node& retention, const Reader& reader, Config& config) {
     reader.only_keys(retention, "retention",
                      {"remote_hosts_days", "remote_hosts_max", "traffic_per_minute_hours", "traffic_per_hour_days",
-                      "traffic_per_day_days", "flow_log_days", "flow_log_max_rows"});
+                      "traffic_per_day_days", "host_traffic_per_minute_hours", "host_traffic_per_hour_days",
+                      "host_traffic_per_day_days", "host_traffic_max_rows", "device_hosts_max", "flow_log_days",
+                      "flow_log_max_rows"});
     // A whole number from low to high, or a one-line error naming the key and what it counts.
     auto read = [&](std::string_view key, auto low, auto high, std::string_view rule, auto& out) {
         const YAML::Node node = retention[std::string(key)];
@@ -234,8 +236,16 @@ void parse_retention(const YAML::Node& retention, const Reader& reader, Config& 
          r.traffic_per_minute_hours);
     read("traffic_per_hour_days", std::int64_t{0}, max_retention_days, "whole number of days", r.traffic_per_hour_days);
     read("traffic_per_day_days", std::int64_t{0}, max_retention_days, "whole number of days", r.traffic_per_day_days);
+    read("host_traffic_per_minute_hours", std::int64_t{0}, max_retention_days * 24, "whole number of hours",
+         r.host_traffic_per_minute_hours);
+    read("host_traffic_per_hour_days", std::int64_t{0}, max_retention_days, "whole number of days",
+         r.host_traffic_per_hour_days);
+    read("host_traffic_per_day_days", std::int64_t{0}, max_retention_days, "whole number of days",
+         r.host_traffic_per_day_days);
+    read("host_traffic_max_rows", std::uint64_t{0}, max_history_rows, "number of rows", r.host_traffic_max_rows);
+    read("device_hosts_max", std::uint64_t{0}, max_history_rows, "number of rows", r.device_hosts_max);
     read("flow_log_days", std::int64_t{0}, max_retention_days, "whole number of days", r.flow_log_days);
-    read("flow_log_max_rows", std::uint64_t{0}, max_flow_log_rows, "number of rows", r.flow_log_max_rows);
+    read("flow_log_max_rows", std::uint64_t{0}, max_history_rows, "number of rows", r.flow_log_max_rows);
 }
 
 void parse_web(const YAML::Node& web, const Reader& reader, Config& config) {

@@ -53,12 +53,23 @@ struct Retention {
     std::int64_t traffic_per_minute_hours = 48;
     std::int64_t traffic_per_hour_days = 90;
     std::int64_t traffic_per_day_days = 730;
+    // Each (device, remote host) pair's traffic (host_traffic): nearly all of the history's rows,
+    // so kept shorter than the devices' and the LAN's, and capped.
+    std::int64_t host_traffic_per_minute_hours = 24;
+    std::int64_t host_traffic_per_hour_days = 7;
+    std::int64_t host_traffic_per_day_days = 90;
+    std::uint64_t host_traffic_max_rows = 12'000'000;
+    std::uint64_t device_hosts_max = 2'000'000;  // pairs with their first and last contact
     std::int64_t flow_log_days = 7;
     std::uint64_t flow_log_max_rows = 2'000'000;
 
     bool keeps_history() const {
         return traffic_per_minute_hours > 0 || traffic_per_hour_days > 0 || traffic_per_day_days > 0 ||
-               keeps_flow_log();
+               keeps_host_traffic() || keeps_flow_log();
+    }
+    bool keeps_host_traffic() const {
+        return host_traffic_max_rows > 0 &&
+               (host_traffic_per_minute_hours > 0 || host_traffic_per_hour_days > 0 || host_traffic_per_day_days > 0);
     }
     bool keeps_flow_log() const { return flow_log_days > 0 && flow_log_max_rows > 0; }
 };
