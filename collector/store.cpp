@@ -600,13 +600,16 @@ std::uint64_t Store::prune_history(const HistoryPruning& pruning) {
                            {{60, pruning.minute_before}, {3600, pruning.hour_before}, {86400, pruning.day_before}},
                            pruning.batch);
     std::uint64_t pairs_left = pruning.batch;
-    pairs_left -= prune_steps(o.next_host_traffic_device, o.prune_host_traffic,
-                              {{60, pruning.host_minute_before},
-                               {3600, pruning.host_hour_before},
-                               {86400, pruning.host_day_before}},
-                              pairs_left);
-    // Past host_traffic_max_rows: the oldest bucket of any step, over all devices, goes.
-    if (const std::uint64_t over = std::min(pruning.host_traffic_over, pairs_left); over > 0) {
+    const std::uint64_t pairs_aged = prune_steps(o.next_host_traffic_device, o.prune_host_traffic,
+                                                 {{60, pruning.host_minute_before},
+                                                  {3600, pruning.host_hour_before},
+                                                  {86400, pruning.host_day_before}},
+                                                 pairs_left);
+    pairs_left -= pairs_aged;
+    // Past host_traffic_max_rows (counted before the rows that just went by age): the oldest
+    // bucket of any step, over all devices, goes.
+    const std::uint64_t pairs_over = pruning.host_traffic_over - std::min(pruning.host_traffic_over, pairs_aged);
+    if (const std::uint64_t over = std::min(pairs_over, pairs_left); over > 0) {
         std::optional<std::pair<int, std::int64_t>> oldest;  // (step, bucket)
         for_each_device(o.next_host_traffic_device, [&](std::string_view device) {
             for (int step : {60, 3600, 86400}) {
@@ -646,9 +649,12 @@ std::uint64_t Store::prune_history(const HistoryPruning& pruning) {
         });
         return limit - left;
     };
-    contacts_left -= prune_contacts(pruning.device_hosts_before, contacts_left);
-    // Past device_hosts_max: the pairs of the oldest day of last contact go first.
-    if (const std::uint64_t over = std::min(pruning.device_hosts_over, contacts_left); over > 0) {
+    const std::uint64_t contacts_aged = prune_contacts(pruning.device_hosts_before, contacts_left);
+    contacts_left -= contacts_aged;
+    // Past device_hosts_max (as above): the pairs of the oldest day of last contact go first.
+    const std::uint64_t contacts_over =
+        pruning.device_hosts_over - std::min(pruning.device_hosts_over, contacts_aged);
+    if (const std::uint64_t over = std::min(contacts_over, contacts_left); over > 0) {
         Statement& s = o.oldest_contact_day;
         const bool found = s.step() && !s.column_is_null(0);
         const std::int64_t day = found ? s.column_int(0) : 0;

@@ -68,6 +68,12 @@ TEST_CASE("defaults follow the router of the architecture", "[config]") {
     CHECK(config.retention.traffic_per_minute_hours == 48);
     CHECK(config.retention.traffic_per_hour_days == 90);
     CHECK(config.retention.traffic_per_day_days == 730);
+    CHECK(config.retention.host_traffic_per_minute_hours == 24);
+    CHECK(config.retention.host_traffic_per_hour_days == 7);
+    CHECK(config.retention.host_traffic_per_day_days == 90);
+    CHECK(config.retention.host_traffic_max_rows == 12'000'000);
+    CHECK(config.retention.device_hosts_max == 2'000'000);
+    CHECK(config.retention.keeps_host_traffic());
     CHECK(config.retention.flow_log_days == 7);
     CHECK(config.retention.flow_log_max_rows == 2'000'000);
     CHECK(config.retention.keeps_history());
@@ -89,6 +95,11 @@ TEST_CASE("the shipped config/netmon.yml parses to the defaults", "[config]") {
     CHECK(shipped.retention.traffic_per_minute_hours == defaults.retention.traffic_per_minute_hours);
     CHECK(shipped.retention.traffic_per_hour_days == defaults.retention.traffic_per_hour_days);
     CHECK(shipped.retention.traffic_per_day_days == defaults.retention.traffic_per_day_days);
+    CHECK(shipped.retention.host_traffic_per_minute_hours == defaults.retention.host_traffic_per_minute_hours);
+    CHECK(shipped.retention.host_traffic_per_hour_days == defaults.retention.host_traffic_per_hour_days);
+    CHECK(shipped.retention.host_traffic_per_day_days == defaults.retention.host_traffic_per_day_days);
+    CHECK(shipped.retention.host_traffic_max_rows == defaults.retention.host_traffic_max_rows);
+    CHECK(shipped.retention.device_hosts_max == defaults.retention.device_hosts_max);
     CHECK(shipped.retention.flow_log_days == defaults.retention.flow_log_days);
     CHECK(shipped.retention.flow_log_max_rows == defaults.retention.flow_log_max_rows);
     CHECK_FALSE(shipped.web_auth);
@@ -114,6 +125,11 @@ retention:
   traffic_per_minute_hours: 6
   traffic_per_hour_days: 14
   traffic_per_day_days: 365
+  host_traffic_per_minute_hours: 3
+  host_traffic_per_hour_days: 2
+  host_traffic_per_day_days: 30
+  host_traffic_max_rows: 500000
+  device_hosts_max: 70000
   flow_log_days: 2
   flow_log_max_rows: 100000
 web:
@@ -136,6 +152,11 @@ web:
     CHECK(config.retention.traffic_per_minute_hours == 6);
     CHECK(config.retention.traffic_per_hour_days == 14);
     CHECK(config.retention.traffic_per_day_days == 365);
+    CHECK(config.retention.host_traffic_per_minute_hours == 3);
+    CHECK(config.retention.host_traffic_per_hour_days == 2);
+    CHECK(config.retention.host_traffic_per_day_days == 30);
+    CHECK(config.retention.host_traffic_max_rows == 500000);
+    CHECK(config.retention.device_hosts_max == 70000);
     CHECK(config.retention.flow_log_days == 2);
     CHECK(config.retention.flow_log_max_rows == 100000);
     CHECK(config.web_listen.to_string() == "[fd00::1]:9090");
@@ -192,6 +213,12 @@ TEST_CASE("bad values name the file, the key and the value", "[config]") {
           "netmon.yml: retention.traffic_per_minute_hours: \"-1\" is not a whole number of hours between 0 and 876000");
     CHECK(error_of("retention: {traffic_per_day_days: 2y}") ==
           "netmon.yml: retention.traffic_per_day_days: \"2y\" is not a whole number of days between 0 and 36500");
+    CHECK(error_of("retention: {host_traffic_per_minute_hours: -1}") ==
+          "netmon.yml: retention.host_traffic_per_minute_hours: \"-1\" is not a whole number of hours between 0 and 876000");
+    CHECK(error_of("retention: {host_traffic_max_rows: lots}") ==
+          "netmon.yml: retention.host_traffic_max_rows: \"lots\" is not a number of rows between 0 and 1000000000");
+    CHECK(error_of("retention: {device_hosts_max: 1e9x}") ==
+          "netmon.yml: retention.device_hosts_max: \"1e9x\" is not a number of rows between 0 and 1000000000");
     CHECK(error_of("retention: {flow_log_max_rows: 1e6}") ==
           "netmon.yml: retention.flow_log_max_rows: \"1e6\" is not a number of rows between 0 and 1000000000");
     CHECK(error_of("retention: {hosts: 1}") == "netmon.yml: retention.hosts: unknown setting");
@@ -303,12 +330,24 @@ TEST_CASE("one interval rule for netmon.yml and --interval", "[config]") {
 
 TEST_CASE("history is off when every history retention is 0, and the flow log needs both of its bounds", "[config]") {
     Config off = parse_config("retention: {traffic_per_minute_hours: 0, traffic_per_hour_days: 0,"
-                              " traffic_per_day_days: 0, flow_log_days: 0, flow_log_max_rows: 0}",
+                              " traffic_per_day_days: 0, host_traffic_per_minute_hours: 0,"
+                              " host_traffic_per_hour_days: 0, host_traffic_per_day_days: 0,"
+                              " flow_log_days: 0, flow_log_max_rows: 0}",
                               "netmon.yml");
     CHECK_FALSE(off.retention.keeps_history());
     CHECK_FALSE(off.retention.keeps_flow_log());
+    CHECK_FALSE(off.retention.keeps_host_traffic());
+    // The pairs' traffic alone keeps history on; its row cap at 0 turns it off too.
+    Config pairs_only = parse_config("retention: {traffic_per_minute_hours: 0, traffic_per_hour_days: 0,"
+                                     " traffic_per_day_days: 0, flow_log_days: 0}",
+                                     "netmon.yml");
+    CHECK(pairs_only.retention.keeps_history());
+    CHECK(pairs_only.retention.keeps_host_traffic());
+    Config no_pairs = parse_config("retention: {host_traffic_max_rows: 0}", "netmon.yml");
+    CHECK_FALSE(no_pairs.retention.keeps_host_traffic());
+    CHECK(no_pairs.retention.keeps_history());
     Config log_only = parse_config("retention: {traffic_per_minute_hours: 0, traffic_per_hour_days: 0,"
-                                   " traffic_per_day_days: 0}",
+                                   " traffic_per_day_days: 0, host_traffic_max_rows: 0}",
                                    "netmon.yml");
     CHECK(log_only.retention.keeps_history());
     CHECK(log_only.retention.keeps_flow_log());

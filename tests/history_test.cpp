@@ -51,11 +51,22 @@ std::string blob(const char* address) {
     return "X'" + hex + "'";
 }
 
-// "up/down/flows" of a traffic row, or "none".
+// All three levels of traffic in one view, as version 4 kept them: the devices' and the LAN's
+// rows (traffic) with host X'', and the pairs' (host_traffic). On db's connection only.
+Database& with_levels(Database& db) {
+    db.execute("CREATE TEMP VIEW IF NOT EXISTS levels AS"
+               " SELECT device, step, bucket, X'' AS host, uplink_bytes, downlink_bytes, uplink_packets,"
+               " downlink_packets, flows FROM main.traffic"
+               " UNION ALL SELECT device, step, bucket, host, uplink_bytes, downlink_bytes, uplink_packets,"
+               " downlink_packets, flows FROM main.host_traffic");
+    return db;
+}
+
+// "up/down/flows" of a traffic row at any level, or "none".
 std::string traffic(Database& db, const std::string& device, std::int64_t step, std::int64_t bucket,
                     const std::string& host) {
-    Statement s = db.prepare(
-        "SELECT uplink_bytes || '/' || downlink_bytes || '/' || flows FROM traffic WHERE device = " + device +
+    Statement s = with_levels(db).prepare(
+        "SELECT uplink_bytes || '/' || downlink_bytes || '/' || flows FROM levels WHERE device = " + device +
         " AND step = " + std::to_string(step) + " AND bucket = " + std::to_string(bucket) + " AND host = " + host);
     return s.step() ? s.column_text(0) : "none";
 }
@@ -86,7 +97,7 @@ TEST_CASE("a replayed sequence gives the hand-computed history, each ended flow 
     reconciler.run_cycle(source, t0 + hour + 5'000);
     reconciler.flush_history(t0 + hour + 6'000);
 
-    Database& db = store.database();
+    Database& db = with_levels(store.database());
     const std::string a2 = blob("10.0.0.2"), a3 = blob("10.0.0.3"), h1 = blob("192.0.2.1"), h7 = blob("198.51.100.7"),
                       h9 = blob("203.0.113.9"), lan = "X''";
     // Minutes: each delta in the minute of the read that saw it.
@@ -134,8 +145,8 @@ TEST_CASE("the first read of a new database is the baseline: only what its flows
     auto reconciler = std::make_unique<Reconciler>(store, lab_filter());
     TextSource source(flow_line("10.0.0.2", 1000, "192.0.2.1", 100'000, 900'000));
     reconciler->run_cycle(source, t0);
-    Database& db = store.database();
-    CHECK(query_int(db, "SELECT count(*) FROM traffic") == 0);
+    Database& db = with_levels(store.database());
+    CHECK(query_int(db, "SELECT count(*) FROM levels") == 0);
     CHECK(query_int(db, "SELECT active_connections FROM devices") == 1);
     // Later reads count what moves, and new flows whole, also after a restart.
     source.set(flow_line("10.0.0.2", 1000, "192.0.2.1", 100'010, 900'020) +
@@ -146,7 +157,7 @@ TEST_CASE("the first read of a new database is the baseline: only what its flows
     source.set(flow_line("10.0.0.2", 1000, "192.0.2.1", 100'011, 900'021) +
                flow_line("10.0.0.2", 1001, "192.0.2.1", 5, 6) + flow_line("10.0.0.2", 1002, "192.0.2.1", 7, 8));
     reconciler->run_cycle(source, t0 + 40'000);
-    CHECK(query_text(db, "SELECT sum(uplink_bytes) || '/' || sum(downlink_bytes) || '/' || sum(flows) FROM traffic"
+    CHECK(query_text(db, "SELECT sum(uplink_bytes) || '/' || sum(downlink_bytes) || '/' || sum(flows) FROM levels"
                          " WHERE device = X'' AND step = 60") == "23/35/2");
 }
 
@@ -156,6 +167,7 @@ TEST_CASE("history off: no rows, and the flow log off on its own", "[history]") 
     Reconciler reconciler(store, lab_filter());
     Retention off;
     off.traffic_per_minute_hours = off.traffic_per_hour_days = off.traffic_per_day_days = 0;
+    off.host_traffic_per_minute_hours = off.host_traffic_per_hour_days = off.host_traffic_per_day_days = 0;
     off.flow_log_days = 0;
     reconciler.set_retention(off);
     TextSource source(flow_line("10.0.0.2", 1000, "192.0.2.1", 100, 1000));
@@ -163,8 +175,8 @@ TEST_CASE("history off: no rows, and the flow log off on its own", "[history]") 
     source.set("");
     reconciler.run_cycle(source, t0 + 20'000);
     reconciler.flush_history(t0 + 30'000);
-    Database& db = store.database();
-    CHECK(query_int(db, "SELECT count(*) FROM traffic") == 0);
+    Database& db = with_levels(store.database());
+    CHECK(query_int(db, "SELECT count(*) FROM levels") == 0);
     CHECK(query_int(db, "SELECT count(*) FROM flow_log") == 0);
     CHECK(query_int(db, "SELECT count(*) FROM device_hosts") == 0);
     CHECK(query_int(db, "SELECT count(*) FROM devices") == 0);
@@ -308,17 +320,17 @@ TEST_CASE("random traffic with restarts, resets, late DESTROYs and a clock step:
         }
     }
     reconciler->flush_history(now + 1000);
-    Database& db = ingest.store->database();
+    Database& db = with_levels(ingest.store->database());
     // Every level, every step, and the devices' totals: the model's bytes, exactly.
     for (const std::string step : {"60", "3600", "86400"}) {
         INFO("step " << step);
-        auto device_up = stored(db, "SELECT device, sum(uplink_bytes) FROM traffic WHERE host = X'' AND device <> X''"
+        auto device_up = stored(db, "SELECT device, sum(uplink_bytes) FROM levels WHERE host = X'' AND device <> X''"
                                     " AND step = " + step + " GROUP BY device");
-        auto pair_down = stored(db, "SELECT device, sum(downlink_bytes) FROM traffic WHERE host <> X'' AND step = " +
+        auto pair_down = stored(db, "SELECT device, sum(downlink_bytes) FROM levels WHERE host <> X'' AND step = " +
                                         step + " GROUP BY device");
         CHECK(device_up == model.up);
         CHECK(pair_down == model.down);
-        CHECK(query_int(db, "SELECT sum(uplink_bytes + downlink_bytes) FROM traffic WHERE device = X'' AND step = " +
+        CHECK(query_int(db, "SELECT sum(uplink_bytes + downlink_bytes) FROM levels WHERE device = X'' AND step = " +
                                 step) == static_cast<std::int64_t>(model.total()));
     }
     CHECK(stored(db, "SELECT address, uplink_bytes FROM devices") == model.up);
@@ -366,9 +378,9 @@ TEST_CASE("a crash loses at most the sums since the last flush, and never counts
         }
     }
     reconciler->flush_history(now + 1000);
-    Database& db = ingest.store->database();
+    Database& db = with_levels(ingest.store->database());
     const auto stored_total = static_cast<std::uint64_t>(
-        query_int(db, "SELECT sum(uplink_bytes + downlink_bytes) FROM traffic WHERE device = X'' AND step = 3600"));
+        query_int(db, "SELECT sum(uplink_bytes + downlink_bytes) FROM levels WHERE device = X'' AND step = 3600"));
     CHECK(stored_total <= model.total());
     CHECK(model.total() - stored_total <= lost_at_most);
     CHECK(lost_at_most < model.total() / 4);  // the test crashed often, and still lost little
@@ -378,17 +390,19 @@ TEST_CASE("pruning deletes old history in batches, the flow log by age and by ro
     TempDir dir;
     Store store(dir.file("netmon.db"));
     Database& db = store.database();
-    // 12,000 minute rows two days old, 100 recent ones, and 8,000 old flow log rows.
+    // 12,000 pair minute rows two days old (pairs keep minutes 24 h), 100 recent ones, and
+    // 8,000 old flow log rows.
     db.execute("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 11999)"
-               " INSERT INTO traffic (device, step, bucket, host, uplink_bytes) SELECT X'0A000002', 60, " +
+               " INSERT INTO host_traffic (device, step, bucket, host, uplink_bytes) SELECT X'0A000002', 60, " +
                std::to_string(t0 - 49 * hour) + " + i * 60000 - 12000 * 60000, X'C0000201', 1 FROM n");
     db.execute("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 99)"
-               " INSERT INTO traffic (device, step, bucket, host, uplink_bytes) SELECT X'0A000002', 60, " +
+               " INSERT INTO host_traffic (device, step, bucket, host, uplink_bytes) SELECT X'0A000002', 60, " +
                std::to_string(t0) + " - i * 60000, X'C0000201', 1 FROM n");
     db.execute("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 7999)"
                " INSERT INTO flow_log (ended_at, device, host, proto, src_port, dst_port, first_seen_at, last_seen_at,"
                " ended_by) SELECT " + std::to_string(t0 - 8 * 24 * hour) + " + i, X'0A000002', X'C0000201', 6, i, 443, 0,"
                " 0, 1 FROM n");
+    CHECK(store.history_row_counts().host_traffic == 12100);  // the triggers' count
     Store reopened(dir.file("netmon.db"));  // counts the flow log it finds
     CHECK(reopened.flow_log_rows() == 8000);
     Reconciler reconciler(reopened, lab_filter());
@@ -396,16 +410,18 @@ TEST_CASE("pruning deletes old history in batches, the flow log by age and by ro
     CycleResult first = reconciler.run_cycle(source, t0);
     // One batch of each table at most.
     CHECK(first.history_pruned == 2 * history_pruning_batch);
-    CHECK(query_int(reopened.database(), "SELECT count(*) FROM traffic WHERE step = 60 AND bucket < " +
-                                             std::to_string(t0 - 48 * hour)) == 12000 - 5000);
+    CHECK(query_int(reopened.database(), "SELECT count(*) FROM host_traffic WHERE step = 60 AND bucket < " +
+                                             std::to_string(t0 - 24 * hour)) == 12000 - 5000);
     // The rest in the next cycles, at once: a whole batch went, so more may wait.
     std::uint64_t more = 0;
     for (int i = 1; i <= 3; ++i) more += reconciler.run_cycle(source, t0 + i * 1000).history_pruned;
     CHECK(more == 7000 + 3000);
     Database& after = reopened.database();
-    CHECK(query_int(after, "SELECT count(*) FROM traffic WHERE step = 60 AND bucket < " + std::to_string(t0 - 48 * hour)) == 0);
-    CHECK(query_int(after, "SELECT count(*) FROM traffic WHERE step = 60 AND host <> X'' AND bucket <= " +
-                               std::to_string(t0) + " AND bucket > " + std::to_string(t0 - 48 * hour)) == 100);
+    CHECK(query_int(after, "SELECT count(*) FROM host_traffic WHERE step = 60 AND bucket < " + std::to_string(t0 - 24 * hour)) == 0);
+    CHECK(query_int(after, "SELECT count(*) FROM host_traffic WHERE step = 60 AND bucket <= " +
+                               std::to_string(t0) + " AND bucket > " + std::to_string(t0 - 24 * hour)) == 100);
+    CHECK(reopened.history_row_counts().host_traffic ==
+          static_cast<std::uint64_t>(query_int(after, "SELECT count(*) FROM host_traffic")));
     CHECK(query_int(after, "SELECT count(*) FROM flow_log") == 0);
     CHECK(reopened.flow_log_rows() == 0);
     CHECK(query_int(after, "SELECT value FROM meta WHERE key = 'history_rows_pruned_total'") == 20000);
@@ -423,4 +439,77 @@ TEST_CASE("pruning deletes old history in batches, the flow log by age and by ro
     CHECK(query_int(after, "SELECT count(*) FROM flow_log") == 3);
     CHECK(query_text(after, "SELECT group_concat(src_port) FROM (SELECT src_port FROM flow_log ORDER BY ended_at)") ==
           "2006,2007,2008");
+}
+
+TEST_CASE("past their row caps, the pairs' oldest buckets and longest silent contacts go first", "[history]") {
+    constexpr std::int64_t day = 24 * hour;
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Reconciler reconciler(store, lab_filter());
+    Retention small;
+    small.host_traffic_max_rows = 12;
+    small.device_hosts_max = 3;
+    reconciler.set_retention(small);
+    TextSource source("");
+    reconciler.run_cycle(source, t0);  // the baseline, empty
+    // A new remote host each day, for six days: each adds its pair's minute, hour and day row;
+    // a pair's minutes go after 24 hours.
+    std::string flows;
+    for (int d = 0; d < 6; ++d) {
+        flows += flow_line("10.0.0.2", 1000 + d, "192.0.2." + std::to_string(d + 1), 100, 1000);
+        source.set(flows);
+        reconciler.run_cycle(source, t0 + d * (day + hour));  // yesterday's minute is 25 hours old
+        Database& db = store.database();
+        // The triggers' counts are the tables' counts.
+        CHECK(store.history_row_counts().host_traffic ==
+              static_cast<std::uint64_t>(query_int(db, "SELECT count(*) FROM host_traffic")));
+        CHECK(store.history_row_counts().device_hosts ==
+              static_cast<std::uint64_t>(query_int(db, "SELECT count(*) FROM device_hosts")));
+    }
+    Database& db = store.database();
+    // 6 hours + 6 days + today's minute = 13 rows (yesterday's minute went by age): the oldest
+    // bucket, host 1's day, went.
+    CHECK(query_int(db, "SELECT count(*) FROM host_traffic") == 12);
+    CHECK(query_int(db, "SELECT count(*) FROM host_traffic WHERE host = X'C0000201'") == 1);
+    CHECK(query_int(db, "SELECT count(*) FROM host_traffic WHERE host = X'C0000201' AND step = 3600") == 1);
+    // The pairs silent longest went; the devices' own traffic is all there.
+    CHECK(query_text(db, "SELECT group_concat(hex(host)) FROM (SELECT host FROM device_hosts ORDER BY host)") ==
+          "C0000204,C0000205,C0000206");
+    CHECK(query_int(db, "SELECT sum(uplink_bytes) FROM traffic WHERE device = X'0A000002' AND step = 86400") == 600);
+    CHECK(query_int(db, "SELECT sum(hosts) FROM device_host_days") == 3);
+}
+
+TEST_CASE("device_host_days counts each pair once, in the day of its last contact, whatever moves", "[history]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Database& db = store.database();
+    std::mt19937 random(12);
+    // Random contacts (some before 1970, some at a day's edge), updates that move a pair's
+    // last contact forwards or not at all, and deletes, through the ingest's own upsert.
+    for (int i = 0; i < 3000; ++i) {
+        const int device = static_cast<int>(random() % 3), host = static_cast<int>(random() % 40);
+        const std::int64_t at = static_cast<std::int64_t>(random() % 10) * 86'400'000 - 3 * 86'400'000 +
+                                static_cast<std::int64_t>(random() % 3) * 43'200'000 - 1 +
+                                static_cast<std::int64_t>(random() % 3);
+        if (random() % 10 == 0) {
+            db.execute("DELETE FROM device_hosts WHERE host = " + blob(("192.0.2." + std::to_string(host)).c_str()));
+            continue;
+        }
+        store.write([&] {
+            ContactRow row{*IpAddress::parse(("10.0.0." + std::to_string(device + 2)).c_str()),
+                           *IpAddress::parse(("192.0.2." + std::to_string(host)).c_str()), at, at, {}};
+            row.sums.uplink_bytes = 1;
+            store.add_contact(row);
+        });
+    }
+    CHECK(query_int(db, "SELECT count(*) FROM device_hosts") > 50);
+    // Against a count from scratch.
+    const std::string brute =
+        "SELECT group_concat(device || ':' || day || ':' || n) FROM (SELECT hex(device) AS device,"
+        " last_seen_at - ((last_seen_at % 86400000) + 86400000) % 86400000 AS day, count(*) AS n"
+        " FROM device_hosts GROUP BY 1, 2 ORDER BY 1, 2)";
+    const std::string kept =
+        "SELECT group_concat(device || ':' || day || ':' || n) FROM (SELECT hex(device) AS device, day, hosts AS n"
+        " FROM device_host_days ORDER BY 1, 2)";
+    CHECK(query_text(db, kept) == query_text(db, brute));
 }

@@ -2,6 +2,7 @@
 // which level, when they are written, and that a failed batch leaves nothing behind.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -161,8 +162,8 @@ TEST_CASE("a clock stepped back flushes at once, and its bytes go to the earlier
 
 TEST_CASE("a step whose retention is 0 gets no rows", "[traffic_ledger]") {
     Retention retention;
-    retention.traffic_per_minute_hours = 0;
-    retention.traffic_per_day_days = 0;
+    retention.traffic_per_minute_hours = retention.host_traffic_per_minute_hours = 0;
+    retention.traffic_per_day_days = retention.host_traffic_per_day_days = 0;
     const TrafficSteps steps = TrafficSteps::of(retention);
     CHECK_FALSE(steps.minute);
     CHECK(steps.hour);
@@ -249,28 +250,80 @@ TEST_CASE("active connections follow inserts and the rows ended flows delete", "
     CHECK(counts[0].second == 1);
 }
 
+TEST_CASE("the pairs' steps are kept apart from the devices'; without any, no pair contacts", "[traffic_ledger]") {
+    Retention retention;
+    retention.host_traffic_per_hour_days = 0;
+    retention.traffic_per_minute_hours = 0;
+    TrafficSteps steps = TrafficSteps::of(retention);
+    CHECK(steps.host_minute);
+    CHECK_FALSE(steps.host_hour);
+    CHECK(steps.host_day);
+    CHECK_FALSE(steps.minute);
+    const Key a = flow_key("10.0.0.11", "192.0.2.10", 40000);
+    HistoryRows rows = TrafficLedger().rows(TrafficLedger::stage(moved_at(t0, {{a, bytes(3, 4)}})), steps);
+    std::vector<std::pair<bool, std::int64_t>> written;  // (a pair's row, step)
+    for (const TrafficRow& row : rows.traffic) written.emplace_back(row.host.has_value(), row.step);
+    std::sort(written.begin(), written.end());
+    // devices and the LAN: hour and day; the pair: minute and day
+    CHECK(written == std::vector<std::pair<bool, std::int64_t>>{
+                         {false, 3600}, {false, 3600}, {false, 86400}, {false, 86400}, {true, 60}, {true, 86400}});
+    CHECK(rows.contacts.size() == 2);  // the device's and the pair's
+
+    retention.host_traffic_max_rows = 0;  // no pairs at all
+    steps = TrafficSteps::of(retention);
+    CHECK_FALSE(steps.pairs());
+    CHECK(steps.any());
+    rows = TrafficLedger().rows(TrafficLedger::stage(moved_at(t0, {{a, bytes(3, 4)}})), steps);
+    for (const TrafficRow& row : rows.traffic) CHECK_FALSE(row.host);
+    REQUIRE(rows.contacts.size() == 1);
+    CHECK_FALSE(rows.contacts[0].host);
+}
+
 TEST_CASE("history pruning: each step by its age, the flow log by age and rows, 0 keeps nothing", "[retention]") {
     Retention retention;
-    HistoryPruning p = plan_history_pruning(retention, t0, 2'000'100);
+    HistoryPruning p = plan_history_pruning(retention, t0, {2'000'100, 12'000'005, 2'000'007});
     CHECK(p.minute_before == t0 - 48 * hour);
     CHECK(p.hour_before == t0 - 90 * day);
     CHECK(p.day_before == t0 - 730 * day);
+    CHECK(p.host_minute_before == t0 - 24 * hour);
+    CHECK(p.host_hour_before == t0 - 7 * day);
+    CHECK(p.host_day_before == t0 - 90 * day);
+    CHECK(p.host_traffic_over == 5);
     CHECK(p.flow_log_before == t0 - 7 * day);
     CHECK(p.flow_log_over == 100);
-    CHECK(p.device_hosts_before == t0 - 90 * day);
+    CHECK(p.device_hosts_before == t0 - 90 * day);  // the pairs' longest
+    CHECK(p.device_hosts_over == 7);
     CHECK(p.devices_before == t0 - 730 * day);
     CHECK(p.batch == history_pruning_batch);
-    CHECK(plan_history_pruning(retention, t0, 5).flow_log_over == 0);
+    p = plan_history_pruning(retention, t0, {5, 12'000'000, 2'000'000});
+    CHECK(p.flow_log_over == 0);
+    CHECK(p.host_traffic_over == 0);
+    CHECK(p.device_hosts_over == 0);
 
     retention.traffic_per_minute_hours = 0;
     retention.flow_log_max_rows = 0;
-    p = plan_history_pruning(retention, t0, 10);
+    p = plan_history_pruning(retention, t0, {10, 0, 0});
     CHECK(p.minute_before == INT64_MAX);
     CHECK(p.flow_log_before == INT64_MAX);
     CHECK(p.flow_log_over == 10);
+    // Pairs off: all of their rows go, and every pair's contact.
+    retention.host_traffic_max_rows = 0;
+    p = plan_history_pruning(retention, t0, {0, 40, 30});
+    CHECK(p.host_minute_before == INT64_MAX);
+    CHECK(p.host_hour_before == INT64_MAX);
+    CHECK(p.host_day_before == INT64_MAX);
+    CHECK(p.host_traffic_over == 40);
+    CHECK(p.device_hosts_before == INT64_MAX);
+    CHECK(p.device_hosts_over == 30);
+    CHECK(p.devices_before == t0 - 730 * day);
+    // A pair kept longer than the devices keeps its device.
+    Retention long_pairs;
+    long_pairs.host_traffic_per_day_days = 1000;
+    CHECK(plan_history_pruning(long_pairs, t0, {}).devices_before == t0 - 1000 * day);
     // A clock near the start of time forgets nothing by age.
-    p = plan_history_pruning(Retention{}, INT64_MIN + 5, 0);
+    p = plan_history_pruning(Retention{}, INT64_MIN + 5, {});
     CHECK(p.hour_before == INT64_MIN);
+    CHECK(p.host_day_before == INT64_MIN);
 }
 
 TEST_CASE("a burst of new pairs is written at once instead of waiting in memory", "[traffic_ledger]") {
