@@ -4,8 +4,10 @@
 # then /devices.json?window=30d and a device's 30-day /history.json?step=3600 through the real
 # netmon-web on loopback (one request at a time with curl, and wrk with 16 connections, on two
 # cores and on one: taskset -c 0), each against /bench/static answering the same bytes from the
-# same server in the same run (build/bench/web_bench serve with NETMON_BENCH_STATIC), and the
-# SQL of /devices.json without its cache (sqlite3). Then, with `ingest`, reconcile_bench with
+# same server in the same run (build/bench/web_bench serve with NETMON_BENCH_STATIC);
+# /devices.json without its cache (the first request after a flush), a remote host's
+# /history.json (the busiest host and one seen once), and the device and host pages rendered in
+# headless Chromium (bench/page_bench.py). Then, with `ingest`, reconcile_bench with
 # history on and off, twice each, on two cores and on one.
 #
 #   bench/history_bench.sh [BUILD_DIR] [DIR] [DAYS] [SECONDS]      (defaults: build /dev/shm 30 10)
@@ -66,9 +68,11 @@ echo "after VACUUM (VACUUM INTO a copy): $(mib "$(stat -c %s "$dir/vacuumed.db")
 rm -f "$dir/vacuumed.db"
 sqlite3 -separator ' ' "$db" "SELECT name, count(*), round(sum(pgsize) / 1048576.0, 1), round(sum(unused) / 1048576.0, 1)
   FROM dbstat GROUP BY name ORDER BY sum(pgsize) DESC" | awk '{ printf "%-36s %9d pages %9.1f MiB (%.1f MiB unused)\n", $1, $2, $3, $4 }'
-sqlite3 -separator ' ' "$db" "SELECT step, CASE WHEN device = X'' THEN 'lan' WHEN host = X'' THEN 'device' ELSE 'pair' END,
-  count(*) FROM traffic GROUP BY 1, 2 ORDER BY 1, 2" | awk '{ printf "traffic step %-6s %-7s %10d rows\n", $1, $2, $3 }'
-for table in flow_log devices device_hosts remote_hosts connections; do
+sqlite3 -separator ' ' "$db" "SELECT step, CASE WHEN device = X'' THEN 'lan' ELSE 'device' END, count(*) FROM traffic
+  GROUP BY 1, 2 ORDER BY 1, 2" | awk '{ printf "traffic step %-6s %-7s %10d rows\n", $1, $2, $3 }'
+sqlite3 -separator ' ' "$db" "SELECT step, count(*) FROM host_traffic GROUP BY 1 ORDER BY 1" |
+  awk '{ printf "host_traffic step %-6s %10d rows\n", $1, $2 }'
+for table in flow_log devices device_hosts device_host_days remote_hosts connections; do
   printf "%-20s %10d rows\n" "$table" "$(sqlite3 "$db" "SELECT count(*) FROM $table")"
 done
 
@@ -126,24 +130,37 @@ for cpu in "" "taskset -c 0"; do
     row "/bench/static, the same bytes as the $peer answer" "$p50" "$p99" "$rps"
     kill "$static"; wait "$static" 2>/dev/null || true
   done
-done
 
-# /devices.json without its cache: what a window's first request after a flush (every 10 s
-# while the ingest runs) costs, as the SQL of webui/history_queries.cpp (device_traffic_sql,
-# the remote-host counts), 20 times in one sqlite3 session.
-first=$(( (now_s - 30 * 86400) / 3600 * 3600 * 1000 ))
-last=$(( now_s / 3600 * 3600 * 1000 ))
-{
-  echo ".timer on"
-  for _ in $(seq 20); do
-    echo "WITH RECURSIVE b(bucket) AS (SELECT $first UNION ALL SELECT bucket + 3600 * 1000 FROM b WHERE bucket + 3600 * 1000 <= $last)" \
-         "SELECT count(*), sum(x) FROM (SELECT d.address, sum(t.uplink_bytes & 4294967295) AS x FROM devices AS d CROSS JOIN b CROSS JOIN traffic AS t" \
-         "ON t.device = d.address AND t.step = 3600 AND t.bucket = b.bucket AND t.host = X'' GROUP BY d.address);"
-    echo "SELECT sum((SELECT count(*) FROM device_hosts WHERE device = d.address AND last_seen_at >= $first)) FROM devices AS d;"
+  # /devices.json without its cache: the first request after each flush (every 10 s while the
+  # ingest runs). A flush is what moves meta's history_flushed_at, so moving it stands for one.
+  port=$(free_port)
+  "${run[@]}" "$build/webui/netmon-web" --config config/netmon.yml --listen "127.0.0.1:$port" 2>/dev/null &
+  web=$!; pids+=("$web")
+  wait_for "http://127.0.0.1:$port/healthz"
+  for window in 30d 7d 24h; do
+    for _ in $(seq 20); do
+      sqlite3 "$db" "UPDATE meta SET value = value + 1 WHERE key = 'history_flushed_at'"
+      curl_ms "http://127.0.0.1:$port/devices.json?window=$window"; echo
+    done | sort -n | awk -v w="$window" '{ v[++n] = $1 } END { printf "uncached /devices.json?window=%s, 20 runs: p50 %.1f ms, max %.1f ms\n", w, v[int(n / 2) + 1], v[n] }'
   done
-} | sqlite3 "$db" | awk '/^Run Time/ { n++; print (n % 2 ? "sums" : "hosts"), $4 * 1000 }' | sort -k1,1 -k2,2n |
-  awk '{ v[$1, ++n[$1]] = $2 }
-  END {
-    printf "uncached SQL, 20 runs each: window sums p50 %.1f ms, max %.1f ms; remote-host counts p50 %.1f ms, max %.1f ms\n",
-           v["sums", int(n["sums"] / 2) + 1], v["sums", n["sums"]], v["hosts", int(n["hosts"] / 2) + 1], v["hosts", n["hosts"]]
-  }'
+  # A remote host's pages: the busiest host of the model (core rank 1) and a host seen once.
+  core_host=$(sqlite3 "$db" "SELECT ip FROM remote_hosts ORDER BY connections_seen DESC LIMIT 1")
+  once_host=$(sqlite3 "$db" "SELECT ip FROM remote_hosts WHERE connections_seen = 1 ORDER BY last_seen_at DESC LIMIT 1")
+  for host in "$core_host" "$once_host"; do
+    hex=$(python3 -c "import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]).packed.hex())" "$host")
+    devices=$(sqlite3 "$db" "SELECT count(*) FROM device_hosts WHERE host = X'$hex'")
+    for step in 3600 86400; do
+      url="http://127.0.0.1:$port/history.json?host=$host&step=$step&from=$from_s&to=$now_s"
+      for _ in $(seq 20); do curl_ms "$url"; echo; done | sort -n |
+        awk -v h="$host" -v s="$step" -v d="$devices" '{ v[++n] = $1 } END { printf "/history.json?host=%s (%d devices) step=%s, 30 days, 20 runs: p50 %.1f ms, max %.1f ms\n", h, d, s, v[int(n / 2) + 1], v[n] }'
+    done
+  done
+  read -r p50 p99 rps < <(measure "${run[@]}" "http://127.0.0.1:$port/history.json?host=$core_host&step=3600&from=$from_s&to=$now_s")
+  row "netmon-web /history.json?host=$core_host&step=3600, 30 days" "$p50" "$p99" "$rps"
+  # The device page, rendered in headless Chromium (when there is one).
+  if command -v chromium >/dev/null; then
+    "${run[@]}" python3 bench/page_bench.py "http://127.0.0.1:$port" "/device/$device" 20
+    "${run[@]}" python3 bench/page_bench.py "http://127.0.0.1:$port" "/host/$core_host" 10
+  fi
+  kill "$web"; wait "$web" 2>/dev/null || true
+done

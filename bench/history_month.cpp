@@ -20,7 +20,8 @@
 // flows with Store::apply (flow_log, remote_hosts), pruned with plan_history_pruning and
 // Store::prune_history every simulated minute as the reconciler does. The rows are the ones the
 // ingest writes, in fewer upserts; what the retention drops anyway is not written (minute rows
-// before the last 54 h, flow_log before the last 60 h: it keeps 2,000,000 rows, two days here;
+// before the last 54 h, a pair's minute rows before the last 30 h and its hour rows before the
+// last 8 days, flow_log before the last 60 h: it keeps 2,000,000 rows, two days here;
 // remote hosts before the last 17 days: it keeps the 200,000 last contacted, about 14 days).
 //
 // The model (fixed seed, so a run is reproducible):
@@ -232,8 +233,8 @@ int main(int argc, char** argv) {
     Store store(path);
     Reconciler reconciler(store, OutboundFilter({*Cidr::parse("10.0.0.0/24")}));
     reconciler.set_retention(Retention{});
-    // A month in minutes writes each fast-forward flush's rows all over traffic_by_host and
-    // device_hosts; the ingest's own 8 MiB cache would make that a read from the OS a row
+    // A month in minutes writes each fast-forward flush's rows all over device_hosts and its
+    // indexes; the ingest's own 8 MiB cache would make that a read from the OS a row
     // (the month 2 h instead of 20 min). Only the speed of the generation changes.
     store.database().execute("PRAGMA cache_size = -1048576");
 
@@ -279,6 +280,9 @@ int main(int argc, char** argv) {
     // Minute rows older than 48 h and flow_log rows past 2,000,000 (two days here) are pruned:
     // fast-forwarded, they are written only from a little before what the retention keeps.
     const std::int64_t minute_from = end - 54 * 3'600'000;
+    // The pairs keep minutes 24 h and hours 7 days (the retention's defaults).
+    const std::int64_t pair_minute_from = end - 30 * 3'600'000;
+    const std::int64_t pair_hour_from = end - 8 * day_ms;
     const std::int64_t log_from = end - 60 * 3'600'000;
     // remote_hosts keeps the 200,000 last contacted (remote_hosts_max): those of about 14 days here.
     const std::int64_t hosts_from = end - 17 * day_ms;
@@ -400,7 +404,7 @@ int main(int argc, char** argv) {
                     store.apply(changes);
                     if (flush) {
                         fast.for_each_row(
-                            {}, TrafficSteps{now >= minute_from, true, true},
+                            {}, TrafficSteps{now >= minute_from, true, true, now >= pair_minute_from, now >= pair_hour_from, true},
                             [&](const TrafficRow& row) { store.add_traffic(row); },
                             [&](const ContactRow& row) { store.add_contact(row); });
                         store.history_flushed(now);
@@ -410,7 +414,7 @@ int main(int argc, char** argv) {
                 store.keep_flow_log(true);
                 // The ingest's pruning: a step a minute, more steps while a whole batch went.
                 for (;;) {
-                    const HistoryPruning pruning = plan_history_pruning(Retention{}, now, store.flow_log_rows());
+                    const HistoryPruning pruning = plan_history_pruning(Retention{}, now, store.history_row_counts());
                     std::uint64_t deleted = 0;
                     store.write([&] { deleted = store.prune_history(pruning); });
                     pruned += deleted;

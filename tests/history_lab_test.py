@@ -111,11 +111,11 @@ class HistoryOfARealDevice(unittest.TestCase):
         # Every step, at the device's level and summed over its pairs: the kernel's counters.
         for step in (60, 3600, 86400):
             got = ingest.query("SELECT sum(uplink_bytes), sum(downlink_bytes), sum(uplink_packets),"
-                               " sum(downlink_packets), sum(flows) FROM traffic WHERE device = ? AND host = X''"
+                               " sum(downlink_packets), sum(flows) FROM traffic WHERE device = ?"
                                " AND step = ?", device, step)[0]
             self.assertEqual(got, (up, down, up_packets, down_packets, 3), f"step {step}")
-            pairs = ingest.query("SELECT sum(uplink_bytes), sum(downlink_bytes) FROM traffic WHERE device = ?"
-                                 " AND host <> X'' AND step = ?", device, step)[0]
+            pairs = ingest.query("SELECT sum(uplink_bytes), sum(downlink_bytes) FROM host_traffic WHERE device = ?"
+                                 " AND step = ?", device, step)[0]
             self.assertEqual(pairs, (up, down), f"step {step}, pairs")
         # Each remote host: its flow's counters.
         for (proto, host, sport, dport), (upk, ub, dpk, db) in kernel.items():
@@ -123,7 +123,7 @@ class HistoryOfARealDevice(unittest.TestCase):
                                device, blob(host))
             self.assertEqual(got, [(ub, db)], host)
         # The long download shows in every minute it ran, not only in the one it ended.
-        minutes = ingest.query("SELECT count(*) FROM traffic WHERE device = ? AND host = ? AND step = 60"
+        minutes = ingest.query("SELECT count(*) FROM host_traffic WHERE device = ? AND host = ? AND step = 60"
                                " AND downlink_bytes > 0", device, blob("203.0.113.20"))[0][0]
         self.assertGreaterEqual(minutes, 2)
         self.assertEqual(ingest.query("SELECT uplink_bytes, downlink_bytes, connections_seen, active_connections"

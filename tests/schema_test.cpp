@@ -152,11 +152,55 @@ TEST_CASE("version 4 adds the history to an upgraded database and counts only wh
         " bytes=9223372036854775807 src=192.0.2.1 dst=10.0.0.2 sport=443 dport=40000 packets=6"
         " bytes=9223372036854775807 [ASSURED] mark=0 use=1\n");
     reconciler.run_cycle(source, 10'000);
-    CHECK(query_text(db, "SELECT uplink_bytes || '/' || downlink_bytes FROM traffic WHERE device = X'0A000003'"
+    CHECK(query_text(db, "SELECT uplink_bytes || '/' || downlink_bytes FROM host_traffic WHERE device = X'0A000003'"
                          " AND host = X'C0000202' AND step = 60") == "5/5");
+    CHECK(query_text(db, "SELECT uplink_bytes || '/' || downlink_bytes FROM traffic WHERE device = X'0A000003'"
+                         " AND step = 60") == "5/5");
     CHECK(query_text(db, "SELECT group_concat(active_connections) FROM devices") == "1,1");
     // The tcp flow has a counter offset (1, 2, 3, 4): its kernel counters were the totals minus it,
     // so a reading equal to the totals adds the offset.
-    CHECK(query_text(db, "SELECT uplink_bytes || '/' || downlink_bytes FROM traffic WHERE device = X'0A000002'"
+    CHECK(query_text(db, "SELECT uplink_bytes || '/' || downlink_bytes FROM host_traffic WHERE device = X'0A000002'"
                          " AND host = X'C0000201' AND step = 3600") == "2/4");
+}
+
+TEST_CASE("version 5 moves the pairs' rows of version 4 apart, every row and sum kept", "[schema]") {
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    {
+        Database db(path, Database::Mode::read_write_create);
+        for (const char* file : {"001_initial.sql", "002_bounds.sql", "003_connection_search.sql", "004_history.sql"})
+            db.execute(schema_file(file));
+        db.execute("PRAGMA user_version = 4");
+        // Version 4's three levels in one table: pairs, a device (host X''), the LAN (both X'').
+        db.execute(
+            "INSERT INTO traffic (device, step, bucket, host, uplink_bytes, downlink_bytes, uplink_packets,"
+            " downlink_packets, flows) VALUES"
+            " (X'0A000002', 60, 60000, X'C0000201', 1, 2, 3, 4, 5),"
+            " (X'0A000002', 60, 60000, X'C0000202', 10, 20, 30, 40, 50),"
+            " (X'0A000002', 3600, 0, X'C0000201', 1, 2, 3, 4, 5),"
+            " (X'0A000002', 60, 60000, X'', 11, 22, 33, 44, 55),"
+            " (X'0A000002', 3600, 0, X'', 1, 2, 3, 4, 5),"
+            " (X'', 60, 60000, X'', 11, 22, 33, 44, 55);"
+            "INSERT INTO device_hosts (device, host, first_seen_at, last_seen_at) VALUES"
+            " (X'0A000002', X'C0000201', 60000, 60000), (X'0A000002', X'C0000202', -5, 90000000),"
+            " (X'0A000003', X'C0000202', -5, -5);");
+    }
+    Store store(path);  // migrates
+    Database& db = store.database();
+    CHECK(check_schema(db) == latest_schema_version());
+    CHECK(query_text(db, "SELECT group_concat(hex(device) || ' ' || step || ' ' || bucket || ' ' || hex(host) || ' ' ||"
+                         " uplink_bytes || ' ' || downlink_bytes || ' ' || uplink_packets || ' ' || downlink_packets ||"
+                         " ' ' || flows, ', ') FROM host_traffic") ==
+          "0A000002 60 60000 C0000201 1 2 3 4 5, 0A000002 60 60000 C0000202 10 20 30 40 50,"
+          " 0A000002 3600 0 C0000201 1 2 3 4 5");
+    CHECK(query_text(db, "SELECT group_concat(hex(device) || ' ' || step || ' ' || bucket || ' ' || uplink_bytes ||"
+                         " ' ' || flows, ', ') FROM traffic") ==
+          " 60 60000 11 55, 0A000002 60 60000 11 55, 0A000002 3600 0 1 5");
+    CHECK(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'traffic_by_host'") == 0);
+    // The counts the triggers go on from.
+    CHECK(query_text(db, "SELECT group_concat(step || ':' || rows) FROM host_traffic_rows") == "60:2,3600:1,86400:0");
+    CHECK(store.history_row_counts().host_traffic == 3);
+    CHECK(store.history_row_counts().device_hosts == 3);
+    CHECK(query_text(db, "SELECT group_concat(hex(device) || ' ' || day || ' ' || hosts, ', ') FROM device_host_days") ==
+          "0A000002 0 1, 0A000002 86400000 1, 0A000003 -86400000 1");
 }

@@ -250,7 +250,7 @@ TEST_CASE("active connections follow inserts and the rows ended flows delete", "
     CHECK(counts[0].second == 1);
 }
 
-TEST_CASE("the pairs' steps are kept apart from the devices'; without any, no pair contacts", "[traffic_ledger]") {
+TEST_CASE("the pairs' steps are kept apart from the devices', and without any no pair contacts", "[traffic_ledger]") {
     Retention retention;
     retention.host_traffic_per_hour_days = 0;
     retention.traffic_per_minute_hours = 0;
