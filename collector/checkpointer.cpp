@@ -1,9 +1,11 @@
 #include "checkpointer.h"
 
+#include <sys/stat.h>
+
 namespace netmon {
 
 Checkpointer::Checkpointer(const std::string& path)
-    : db_(path, Database::Mode::read_write_create), thread_([this] { loop(); }) {
+    : wal_path_(path + "-wal"), db_(path, Database::Mode::read_write_create), thread_([this] { loop(); }) {
     db_.set_busy_timeout(1000);
     // The ingest's own connection outlives this one and decides what becomes of the -wal and
     // -shm files (Store::reopen); this one never deletes them by name.
@@ -40,7 +42,15 @@ void Checkpointer::loop() {
     }
 }
 
+bool Checkpointer::limit_wal(std::uint64_t limit) {
+    struct stat wal {};
+    if (::stat(wal_path_.c_str(), &wal) != 0 || static_cast<std::uint64_t>(wal.st_size) <= limit) return false;
+    checkpoint("RESTART");
+    return true;
+}
+
 void Checkpointer::checkpoint(const char* mode) {
+    std::lock_guard lock(checkpointing_);
     try {
         db_.execute(std::string("PRAGMA wal_checkpoint(") + mode + ")");
     } catch (const DatabaseError&) {

@@ -116,6 +116,8 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
     db.execute("PRAGMA synchronous = NORMAL");
     // Checkpoints run on their own thread and connection (Checkpointer), not in our commits.
     db.execute("PRAGMA wal_autocheckpoint = 0");
+    // When this connection starts the WAL over, it cuts the file back to this (Checkpointer).
+    db.execute("PRAGMA journal_size_limit = " + std::to_string(default_wal_limit / 2));
     // 8 MiB of page cache: a cold start inserts every flow in one transaction.
     db.execute("PRAGMA cache_size = -8192");
     migrate(db);
@@ -262,6 +264,7 @@ Store::Store(const std::string& path, int busy_timeout_ms) : path_(path), busy_t
     open_ = open_file();
     remember_files();
     count_flow_log();
+    set_wal_limit(wal_limit_);
 }
 
 void Store::count_flow_log() {
@@ -306,6 +309,12 @@ void Store::reopen() {
     open_ = open_file();
     remember_files();
     count_flow_log();
+    set_wal_limit(wal_limit_);
+}
+
+void Store::set_wal_limit(std::uint64_t bytes) {
+    wal_limit_ = bytes;
+    open().db.execute("PRAGMA journal_size_limit = " + std::to_string(bytes / 2));
 }
 
 void Store::write(const std::function<void()>& f) {
@@ -315,6 +324,7 @@ void Store::write(const std::function<void()>& f) {
     transaction.commit();
     // Automatic checkpoints are off (Open): without this the WAL would only grow.
     o.checkpointer->request();
+    o.checkpointer->limit_wal(wal_limit_);
 }
 
 std::vector<std::int64_t> Store::apply(const FlowChanges& changes) {

@@ -73,6 +73,10 @@ public:
     // throws, none of them is kept and the exception propagates. After the commit the WAL is
     // copied back into the database on another thread. Not nested.
     void write(const std::function<void()>& f);
+    // How large the WAL may grow before a write waits for all of it to be copied back, so that
+    // it starts over (Checkpointer::limit_wal: writes back to back leave the checkpointer no gap).
+    static constexpr std::uint64_t default_wal_limit = 128ull << 20;
+    void set_wal_limit(std::uint64_t bytes);
 
     // Writes a batch of changes (in a write): counter offsets, then updates in row order,
     // samples, deletes, inserts near the order of the connections key index, and remote hosts
@@ -149,6 +153,7 @@ private:
     std::unique_ptr<Open> open_;  // null after a failed reopen
     bool keep_flow_log_ = true;
     std::uint64_t flow_log_rows_ = 0;
+    std::uint64_t wal_limit_ = default_wal_limit;
     // The files opened, as path, path-wal and path-shm named them then.
     FileIdentity file_;
     std::optional<FileIdentity> wal_;

@@ -2,8 +2,10 @@
 // Real SQLite files in a temporary directory of their own.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "db_support.h"
 #include "netmon/schema.h"
@@ -178,4 +180,29 @@ TEST_CASE("a database newer than the binary, or not netmon's, is refused", "[sto
     Database db(dir.file("fresh.db"), Database::Mode::read_only);
     CHECK(check_schema(db) == latest_schema_version());
     CHECK(query_text(db, "PRAGMA journal_mode") == "wal");
+}
+
+TEST_CASE("writes back to back under readers keep the WAL near its limit", "[store]") {
+    TempDir dir;
+    const std::string path = dir.file("netmon.db");
+    Store store(path);
+    constexpr std::uint64_t limit = 4 << 20;
+    store.set_wal_limit(limit);
+    // A reader that always holds a snapshot of its own, as the dashboard's polls do.
+    std::atomic<bool> stop{false};
+    std::thread reader([&] {
+        Database db(path, Database::Mode::read_only);
+        while (!stop) query_int(db, "SELECT count(*) FROM meta");
+    });
+    const std::string value(256 * 1024, 'x');  // a write of about 64 pages
+    std::uint64_t largest = 0;
+    for (int i = 0; i < 200; ++i) {  // 50 MiB of writes, none waiting for the last
+        store.write([&] { store.set_meta("bulk", value + std::to_string(i)); });
+        largest = std::max<std::uint64_t>(largest, std::filesystem::file_size(path + "-wal"));
+    }
+    stop = true;
+    reader.join();
+    INFO("largest WAL " << largest);
+    // The limit, and what one write adds past it.
+    CHECK(largest <= limit + (1 << 20));
 }
