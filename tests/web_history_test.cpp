@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <map>
 #include <numeric>
 #include <nlohmann/json.hpp>
@@ -49,8 +50,9 @@ void check_runs_cover(const WindowPlan& plan) {
     CHECK(at == plan.to_ms);
 }
 
-// A database as netmon-ingest leaves it (schema/004_history.sql and history-contract.md),
-// written with plain SQL: every delta at three levels (pair, device, LAN) and three steps.
+// A database as netmon-ingest leaves it (schema/005_history_size.sql and
+// history-size-contract.md), written with plain SQL: every delta at three levels (pair rows in
+// host_traffic, device and LAN rows in traffic) and three steps.
 struct HistoryDatabase {
     TempDir dir;
     std::string path = dir.file("netmon.db");
@@ -61,17 +63,24 @@ struct HistoryDatabase {
         migrate(db);
     }
 
+    // A row of host_traffic when host is not empty, else of traffic (device "" for the LAN).
     void traffic_row(std::string_view device, std::string_view host, int step, std::int64_t at, std::int64_t up,
                      std::int64_t down, std::int64_t flows) {
-        Statement s = db.prepare(
-            "INSERT INTO traffic (device, step, bucket, host, uplink_bytes, downlink_bytes, uplink_packets,"
-            " downlink_packets, flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        const std::string sums =
             " ON CONFLICT DO UPDATE SET uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
             " downlink_bytes = downlink_bytes + excluded.downlink_bytes,"
             " uplink_packets = uplink_packets + excluded.uplink_packets,"
-            " downlink_packets = downlink_packets + excluded.downlink_packets, flows = flows + excluded.flows");
+            " downlink_packets = downlink_packets + excluded.downlink_packets, flows = flows + excluded.flows";
+        Statement s = db.prepare(
+            host.empty() ? "INSERT INTO traffic (device, step, bucket, uplink_bytes, downlink_bytes, uplink_packets,"
+                           " downlink_packets, flows) VALUES (?1, ?2, ?3, ?5, ?6, ?7, ?8, ?9)" + sums
+                         : "INSERT INTO host_traffic (device, step, bucket, host, uplink_bytes, downlink_bytes,"
+                           " uplink_packets, downlink_packets, flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)" +
+                               sums);
         const std::int64_t step_ms = step * 1000LL;
-        s.bind_blob(1, device).bind(2, step).bind(3, at / step_ms * step_ms).bind_blob(4, host);
+        s.bind(2, step).bind(3, at / step_ms * step_ms);
+        s.bind_blob(1, device);
+        if (!host.empty()) s.bind_blob(4, host);
         s.bind(5, up).bind(6, down).bind(7, up / 100 + 1).bind(8, down / 100 + 1).bind(9, flows);
         s.run();
     }
@@ -553,6 +562,193 @@ TEST_CASE("hosts of a device: bytes in the window, first and last contact, order
                                               R"(","last_seen_at":")" + format_time(now - 2 * hour) + "\"}"));
 }
 
+TEST_CASE("windows of pairs: the pairs' retention, 30 days in days with today's hours") {
+    const HistoryRetention defaults;
+    // 1h, 24h and 7d: kept in the pairs' steps, read as the devices' windows are.
+    for (const char* name : {"1h", "24h", "7d"}) {
+        INFO(name);
+        const WindowPlan devices = plan_window(window_named(name), now, defaults);
+        const WindowPlan pairs = plan_host_window(window_named(name), now, defaults);
+        CHECK(pairs.step == devices.step);
+        CHECK(pairs.from_ms == devices.from_ms);
+        CHECK(pairs.to_ms == devices.to_ms);
+        CHECK(pairs.runs == devices.runs);
+    }
+    // 30d: the pairs' hours are kept 7 days, the hours of the day 30 days ago are gone. The 29
+    // days before today in day buckets, today in hours, to the end of the current hour.
+    const WindowPlan month = plan_host_window(window_named("30d"), now, defaults);
+    CHECK(month.from_ms == midnight - 29 * day);
+    CHECK(month.to_ms == midnight + 14 * hour);
+    REQUIRE(month.runs.size() == 2);
+    CHECK(month.runs[0] == BucketRun{86400, midnight - 29 * day, midnight - day});
+    CHECK(month.runs[1] == BucketRun{3600, midnight, midnight + 13 * hour});
+    check_runs_cover(month);
+    // In the first hour of a day: the 29 days before it, and the hour.
+    const WindowPlan early = plan_host_window(window_named("30d"), midnight + 5 * minute, defaults);
+    REQUIRE(early.runs.size() == 2);
+    CHECK(early.runs[1] == BucketRun{3600, midnight, midnight});
+    check_runs_cover(early);
+    // Pairs' hours not kept at all: day buckets only, today's whole.
+    HistoryRetention no_hours;
+    no_hours.host_hour_days = 0;
+    const WindowPlan days = plan_host_window(window_named("30d"), now, no_hours);
+    REQUIRE(days.runs.size() == 1);
+    CHECK(days.runs[0] == BucketRun{86400, midnight - 29 * day, midnight});
+    CHECK(days.to_ms == midnight + day);
+    // Pairs' hours kept as long as the devices': the devices' plan.
+    HistoryRetention long_hours;
+    long_hours.host_hour_days = 90;
+    long_hours.host_day_days = 730;
+    CHECK(plan_host_window(window_named("30d"), now, long_hours).runs ==
+          plan_window(window_named("30d"), now, defaults).runs);
+    // A day of pairs' minutes: 1h in minutes still; none kept: hours.
+    HistoryRetention no_minutes;
+    no_minutes.host_minute_hours = 0;
+    CHECK(plan_host_window(window_named("1h"), now, no_minutes).step == 3600);
+    // The devices' plan reads the devices' retention only.
+    HistoryRetention short_pairs;
+    short_pairs.host_day_days = 1;
+    CHECK(plan_window(window_named("30d"), now, short_pairs).runs == plan_window(window_named("30d"), now, defaults).runs);
+}
+
+TEST_CASE("hosts of a device over 30 days: exact from day rows when the pairs' hour rows are gone") {
+    HistoryDatabase t;
+    // Booked at every step, then pruned as the ingest does with the pairs' default retention:
+    // hour rows of pairs older than 7 days, minute rows older than 24 h.
+    t.traffic("10.0.0.11", "192.0.2.10", now - 20 * day, 1000, 2000, 1);
+    t.traffic("10.0.0.11", "192.0.2.10", now - 10 * day + 3 * hour, 30, 40, 1);
+    t.traffic("10.0.0.11", "203.0.113.7", now - 29 * day - 13 * hour, 5, 5, 1);  // the window's first day
+    t.traffic("10.0.0.11", "203.0.113.7", midnight + 2 * hour, 7, 8, 1);        // today
+    t.traffic("10.0.0.11", "192.0.2.10", now - 2 * hour, 100, 200, 1);
+    // The day 30 days ago, after the devices' window's start (14:00): its hours are gone, and the
+    // day bucket holds more than the window: left out.
+    t.traffic("10.0.0.11", "198.51.100.1", midnight - 30 * day + 20 * hour, 9, 9, 1);
+    // A clock stepped back: booked in an hour after the current one, not in the window.
+    t.traffic("10.0.0.11", "192.0.2.10", now + 2 * hour, 50, 50, 1);
+    t.db.execute("DELETE FROM host_traffic WHERE step = 3600 AND bucket < " + std::to_string(now - 7 * day));
+    t.db.execute("DELETE FROM host_traffic WHERE step = 60 AND bucket < " + std::to_string(now - day));
+    Reader reader = t.reader();
+    const HistoryRetention defaults;
+    const WindowPlan month = plan_host_window(window_named("30d"), now, defaults);
+    auto rows = reader.history().device_hosts(ip("10.0.0.11"), month, 500);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].host.to_string() == "192.0.2.10");
+    CHECK(rows[0].traffic.uplink_bytes == 1000 + 30 + 100);
+    CHECK(rows[0].traffic.downlink_bytes == 2000 + 40 + 200);
+    CHECK(rows[0].traffic.flows == 3);
+    CHECK(rows[1].host.to_string() == "203.0.113.7");
+    CHECK(rows[1].traffic.uplink_bytes == 5 + 7);
+    CHECK(rows[1].traffic.downlink_bytes == 5 + 8);
+    // The brute-force sum over the pairs' day rows of the days before today and hour rows of today.
+    Statement check = t.db.prepare(
+        "SELECT sum(uplink_bytes) FROM host_traffic WHERE device = ?1 AND"
+        " ((step = 86400 AND bucket >= ?2 AND bucket < ?3) OR (step = 3600 AND bucket >= ?3 AND bucket < ?4))");
+    check.bind_blob(1, ip("10.0.0.11").blob()).bind(2, month.from_ms).bind(3, midnight).bind(4, month.to_ms);
+    REQUIRE(check.step());
+    CHECK(check.column_int(0) == rows[0].traffic.uplink_bytes + rows[1].traffic.uplink_bytes);
+    // The device's own 30 days (/devices.json) still from its hours and days, kept 90 days.
+    auto devices = by_device(reader.history().devices(plan_window(window_named("30d"), now, defaults)));
+    CHECK(devices.at("10.0.0.11").traffic.uplink_bytes == 1000 + 30 + 5 + 7 + 100 + 9);
+}
+
+TEST_CASE("history of a host from every device: its devices from device_hosts, each in its span of contact") {
+    HistoryDatabase t;
+    t.traffic("10.0.0.11", "192.0.2.10", midnight + 1 * hour, 100, 1000, 1);
+    t.traffic("10.0.0.11", "192.0.2.10", midnight + 3 * hour + 59 * minute, 1, 1, 1);
+    t.traffic("10.0.0.12", "192.0.2.10", midnight + 2 * hour, 20, 20, 1);
+    t.traffic("fd00:10::11", "192.0.2.10", midnight - 2 * day, 4, 4, 1);  // contact before the range only
+    t.traffic("10.0.0.13", "203.0.113.7", midnight + 2 * hour, 5000, 5000, 1);  // another host
+    // Rows the ingest does not write: a pair row outside its pair's span of contact (10.0.0.12
+    // talked to the host at 02:00 only), and one of a pair whose device_hosts row is gone.
+    for (int step : {60, 3600, 86400})
+        t.traffic_row(ip("10.0.0.12").blob(), ip("192.0.2.10").blob(), step, midnight, 300, 300, 1);
+    t.traffic("10.0.0.14", "192.0.2.10", midnight + 3 * hour, 7000, 7000, 1);
+    t.db.execute("DELETE FROM device_hosts WHERE device = X'0a00000e'");
+    Reader reader = t.reader();
+    std::string error;
+    auto series = [&](const QueryParams& params) {
+        auto request = parse_history_request(params, error);
+        REQUIRE(request);
+        auto range = resolve_history_range(*request, now, error);
+        REQUIRE(range);
+        std::vector<std::int64_t> uplink;
+        for (const HistoryPoint& point : reader.history().history(*request, *range))
+            uplink.push_back(point.traffic.uplink_bytes);
+        return uplink;
+    };
+    using V = std::vector<std::int64_t>;
+    const QueryParams span = {{"host", "192.0.2.10"}, {"from", "2026-11-24T00:00:00Z"}, {"to", "2026-11-24T04:00:00Z"}};
+    // Not counted in the host's series from every device: the rows outside the spans.
+    CHECK(series(span) == V{0, 100, 20, 1, 0});
+    // A pair's own series reads its rows, wherever they are.
+    CHECK(series({{"host", "192.0.2.10"}, {"device", "10.0.0.12"}, {"from", "2026-11-24T00:00:00Z"},
+                  {"to", "2026-11-24T04:00:00Z"}}) == V{300, 0, 20, 0, 0});
+    CHECK(series({{"host", "192.0.2.10"}, {"device", "10.0.0.14"}, {"from", "2026-11-24T00:00:00Z"},
+                  {"to", "2026-11-24T04:00:00Z"}}) == V{0, 0, 0, 7000, 0});
+    // Minutes and days, the span's first contact floored to the step.
+    auto minutes = series({{"host", "192.0.2.10"}, {"step", "60"}, {"from", "2026-11-24T03:58:00Z"},
+                           {"to", "2026-11-24T04:00:00Z"}});
+    CHECK(minutes == V{0, 1, 0});
+    // At the day step, the span floored to the day holds 10.0.0.12's row of 00:00.
+    CHECK(series({{"host", "192.0.2.10"}, {"step", "86400"}, {"from", "2026-11-21T00:00:00Z"},
+                  {"to", "2026-11-24T00:00:00Z"}}) == V{0, 4, 0, 100 + 1 + 20 + 300});
+    // A range before every contact, or after: zeros.
+    CHECK(series({{"host", "192.0.2.10"}, {"from", "2026-11-20T00:00:00Z"}, {"to", "2026-11-20T02:00:00Z"}}) ==
+          V{0, 0, 0});
+    CHECK(series({{"host", "192.0.2.10"}, {"from", "2026-11-24T05:00:00Z"}, {"to", "2026-11-24T06:00:00Z"}}) ==
+          V{0, 0});
+}
+
+TEST_CASE("devices: remote hosts from device_host_days, exact at a window start in the middle of a day") {
+    HistoryDatabase t;
+    // 5 devices, 300 contacts each spread over 40 days, some moved later by a second contact
+    // (the triggers move them between days), some before 1970 (a clock that was wrong).
+    std::uint64_t state = 12345;
+    auto next = [&](std::uint64_t bound) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<std::int64_t>((state >> 33) % bound);
+    };
+    const std::array<std::string, 5> devices = {"10.0.0.11", "10.0.0.12", "10.0.0.13", "fd00:10::11", "fd00:10::12"};
+    for (const std::string& device : devices) {
+        t.active(device, 1);
+        for (int i = 0; i < 300; ++i) {
+            const std::string host = "192.0." + std::to_string(2 + i / 250) + "." + std::to_string(i % 250);
+            const std::int64_t at = now - next(40 * day);
+            t.traffic(device, host, at, 1, 1);
+            if (next(3) == 0) t.traffic(device, host, std::min(now, at + next(3 * day)), 1, 1);
+        }
+    }
+    t.db.execute("UPDATE device_hosts SET last_seen_at = -5 * 86400000 - 7 WHERE host = X'c0000207'");
+    // Moved back and forth across midnight.
+    t.db.execute("UPDATE device_hosts SET last_seen_at = last_seen_at - 86400000 WHERE host = X'c0000208'");
+    Reader reader = t.reader();
+    Statement brute = t.db.prepare("SELECT count(*) FROM device_hosts WHERE device = ?1 AND last_seen_at >= ?2");
+    int checked = 0;
+    for (std::int64_t at : {now, midnight + 1, midnight, midnight - 1, now - 3 * day + 17 * minute}) {
+        for (const char* name : {"1h", "24h", "7d", "30d"}) {
+            const WindowPlan plan = plan_window(window_named(name), at, {});
+            INFO(name << " at " << at << " from " << plan.from_ms);
+            auto rows = by_device(reader.history().devices(plan));
+            REQUIRE(rows.size() == devices.size());
+            for (const std::string& device : devices) {
+                brute.reset();
+                brute.bind_blob(1, ip(device).blob()).bind(2, plan.from_ms);
+                REQUIRE(brute.step());
+                CHECK(rows.at(device).remote_hosts == brute.column_int(0));
+                ++checked;
+            }
+            brute.reset();
+        }
+    }
+    CHECK(checked == 100);
+    // And it is not all the hosts, nor none.
+    brute.reset();
+    brute.bind_blob(1, ip("10.0.0.11").blob()).bind(2, plan_window(window_named("7d"), now, {}).from_ms);
+    REQUIRE(brute.step());
+    CHECK(brute.column_int(0) > 10);
+    CHECK(brute.column_int(0) < 300);
+}
+
 TEST_CASE("devices: the traffic and remote hosts are kept until the ingest flushes again") {
     HistoryDatabase t;
     t.traffic("10.0.0.11", "192.0.2.10", now - hour, 100, 1000);
@@ -694,12 +890,12 @@ TEST_CASE("sums past 2^63 - 1 saturate, sum() does not fail") {
     CHECK(points.at(points.size() - 3).traffic.uplink_bytes == big);
 }
 
-TEST_CASE("the history statements read indexes: no scan of traffic or flow_log, no sort of them") {
+TEST_CASE("the history statements read indexes: no scan of traffic, host_traffic, device_hosts or flow_log") {
     HistoryDatabase t;
     t.traffic("10.0.0.11", "192.0.2.10", now, 1, 1);
     t.ended_flow(now, "10.0.0.11", "192.0.2.10", 443);
     auto plans = HistoryQueries::plans(t.db);
-    REQUIRE(plans.size() == 12);
+    REQUIRE(plans.size() == 13);
     std::string all;
     for (const auto& plan : plans) {
         REQUIRE_FALSE(plan.empty());
@@ -717,20 +913,31 @@ TEST_CASE("the history statements read indexes: no scan of traffic or flow_log, 
             CHECK_FALSE(line.starts_with("SCAN traffic"));
             CHECK_FALSE(line.starts_with("SCAN t"));
             CHECK_FALSE(line.starts_with("SCAN flow_log"));
+            CHECK_FALSE(line.starts_with("SCAN host_traffic"));
+            CHECK_FALSE(line.starts_with("SCAN device_hosts"));
+            CHECK_FALSE(line.starts_with("SCAN h"));  // device_host_days
         }
     }
-    // device traffic and series: one lookup of the primary key per bucket.
-    CHECK(text_of(plans[0]).find("SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket=? AND host=?)") !=
+    // The devices' traffic and a device's or the LAN's series: a range of traffic's primary key.
+    CHECK(text_of(plans[0]).find("SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket>? AND bucket<?)") !=
           std::string::npos);
-    CHECK(text_of(plans[2]).find("SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket=? AND host=?)") !=
+    CHECK(text_of(plans[2]) == "SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket>? AND bucket<?)\n");
+    // Remote hosts: device_host_days' days after the window's first, device_hosts of that day.
+    CHECK(text_of(plans[1]).find("SEARCH h USING PRIMARY KEY (device=? AND day>?)") != std::string::npos);
+    CHECK(text_of(plans[1]).find(
+              "SEARCH p USING COVERING INDEX device_hosts_by_last_seen (device=? AND last_seen_at>? AND last_seen_at<?)") !=
           std::string::npos);
-    CHECK(text_of(plans[1]) == "SEARCH device_hosts USING COVERING INDEX device_hosts_by_last_seen (device=? AND last_seen_at>?)\n");
-    CHECK(text_of(plans[3]).find("SEARCH t USING INDEX traffic_by_host (host=? AND step=? AND bucket>? AND bucket<?)") !=
+    // A pair's series: one lookup of host_traffic's primary key per bucket.
+    CHECK(text_of(plans[3]).find("SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket=? AND host=?)") !=
           std::string::npos);
-    CHECK(text_of(plans[4]).find("SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket>? AND bucket<?)") !=
+    // A host from every device: its pairs by device_hosts_by_host, then a lookup per bucket.
+    CHECK(text_of(plans[4]).find("SEARCH device_hosts USING INDEX device_hosts_by_host (host=?)") != std::string::npos);
+    CHECK(text_of(plans[4]).find("SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket=? AND host=?)") !=
           std::string::npos);
+    // A device's hosts: a range of host_traffic's primary key.
+    CHECK(text_of(plans[5]) == "SEARCH t USING PRIMARY KEY (device=? AND step=? AND bucket>? AND bucket<?)\n");
     // The flow log: walked backwards down an index, newest first, never sorted.
-    for (std::size_t i : {6u, 7u, 8u}) {
+    for (std::size_t i : {7u, 8u, 9u}) {
         CHECK(text_of(plans[i]).find("TEMP B-TREE") == std::string::npos);
         CHECK(text_of(plans[i]).find("SEARCH flow_log USING INDEX flow_log_by_") != std::string::npos);
     }

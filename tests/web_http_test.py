@@ -320,22 +320,27 @@ def address_blob(text):
 
 def book_traffic(db, device, host, at, up, down, flows=0):
     """Bytes a device sent to and received from host at time at (ms), as netmon-ingest books them
-    (history-contract.md): at three levels (pair, device, LAN) and three steps."""
+    (history-size-contract.md): at three levels and three steps, the pair in host_traffic, the
+    device and the LAN (device X'') in traffic."""
     device_blob, host_blob = address_blob(device), address_blob(host)
     connection = sqlite3.connect(db, timeout=10)
     try:
         with connection:
             for step in (60, 3600, 86400):
                 bucket = at // (step * 1000) * step * 1000
-                for row_device, row_host in ((device_blob, host_blob), (device_blob, b""), (b"", b"")):
-                    connection.execute(
-                        "INSERT INTO traffic (device, step, bucket, host, uplink_bytes, downlink_bytes,"
-                        " uplink_packets, downlink_packets, flows) VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?)"
-                        " ON CONFLICT DO UPDATE SET uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
+                sums = (" ON CONFLICT DO UPDATE SET uplink_bytes = uplink_bytes + excluded.uplink_bytes,"
                         " downlink_bytes = downlink_bytes + excluded.downlink_bytes,"
                         " uplink_packets = uplink_packets + 1, downlink_packets = downlink_packets + 1,"
-                        " flows = flows + excluded.flows",
-                        (row_device, step, bucket, row_host, up, down, flows))
+                        " flows = flows + excluded.flows")
+                connection.execute(
+                    "INSERT INTO host_traffic (device, step, bucket, host, uplink_bytes, downlink_bytes,"
+                    " uplink_packets, downlink_packets, flows) VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?)" + sums,
+                    (device_blob, step, bucket, host_blob, up, down, flows))
+                for row_device in (device_blob, b""):
+                    connection.execute(
+                        "INSERT INTO traffic (device, step, bucket, uplink_bytes, downlink_bytes,"
+                        " uplink_packets, downlink_packets, flows) VALUES (?, ?, ?, ?, ?, 1, 1, ?)" + sums,
+                        (row_device, step, bucket, up, down, flows))
             connection.execute(
                 "INSERT INTO devices (address, first_seen_at, last_seen_at, uplink_bytes, downlink_bytes)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
@@ -366,7 +371,7 @@ class History(unittest.TestCase):
         cls.db = os.path.join(cls.dir, "netmon.db")
         make_database(cls.db)
         # Only the rows written here, whatever the ingest wrote from the capture.
-        for table in ("traffic", "devices", "device_hosts", "flow_log"):
+        for table in ("traffic", "host_traffic", "devices", "device_hosts", "flow_log"):
             sql(cls.db, f"DELETE FROM {table}")
         cls.now = now_ms()
         hour = 3_600_000
@@ -481,6 +486,21 @@ class History(unittest.TestCase):
         # Without device=, /hosts.json is the list of remote hosts it always was.
         self.assertIsInstance(get_json(self.server, "/hosts.json")[2], list)
         self.assertEqual(self.server.get("/hosts.json?device=")[0], 400)
+
+    def test_pairs_and_remote_hosts_over_30_days(self):
+        # /hosts.json?window=30d reads the pairs' day rows and today's hours: the same sums as 24 h
+        # here, and /devices.json's remote hosts (from device_host_days) as many as its hosts.
+        month = get_json(self.server, "/hosts.json?device=10.0.0.11&window=30d")[2]
+        self.assertEqual([(h["host"], h["total_bytes"]) for h in month["hosts"]], [("192.0.2.10", 251_000),
+                                                                                  ("203.0.113.7", 10_000)])
+        self.assertRegex(month["from"], r"T00:00:00\.000Z$")
+        devices = {d["device"]: d for d in get_json(self.server, "/devices.json?window=30d")[2]["devices"]}
+        self.assertEqual(devices["10.0.0.11"]["remote_hosts"], 2)
+        self.assertEqual(devices["fd00:10::11"]["remote_hosts"], 1)
+        # The host from every device, found through device_hosts: 10.0.0.12's contact 40 days ago too.
+        step_day = get_json(self.server, "/history.json?host=192.0.2.10&step=86400&from="
+                                         f"{(self.now - 41 * 86_400_000) // 1000}")[2]
+        self.assertEqual(sum(p["uplink_bytes"] for p in step_day["points"]), 1_005)
 
     def test_bad_parameters_get_400_naming_them(self):
         for path, name in (("/devices.json?window=2h", "window"), ("/devices.json?device=10.0.0.11", "device"),

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The history pages, /device/ADDR and /host/ADDR, in Debian's headless Chromium against a real
 netmon-web on loopback. The database is one `netmon-ingest once` made (the live connections),
-plus history rows written here with sqlite3 as the ingest writes them (schema/004_history.sql:
-three levels of `traffic` per step, `devices`, `device_hosts`, `flow_log`; addresses as their
-bytes), from a list of known transfers. The pages must show the totals those transfers add up
+plus history rows written here with sqlite3 as the ingest writes them (schema/005_history_size.sql:
+per step the pairs' rows in `host_traffic`, the devices' and the LAN's in `traffic`; `devices`,
+`device_hosts` (whose triggers keep `device_host_days`), `flow_log`; addresses as their bytes), from a list of known transfers. The pages must show the totals those transfers add up
 to, in the browser's time zone; the chart must hold their points, and a screenshot of its plot
 area must have line pixels above the axis (a blank or flat chart has none). Every address on the
 dashboard links to its page; a malformed address is a 400 page; an unknown one says it has no
@@ -77,7 +77,7 @@ class History:
                 if at < self.now - kept:
                     continue
                 bucket = at // (step * 1000) * step * 1000
-                # The pair, the device (host X''), the LAN (device and host X''): the same bytes.
+                # The pair (host_traffic), the device and the LAN (device X'', in traffic): the same bytes.
                 for level in ((d, h), (d, b""), (b"", b"")):
                     row = traffic[(level[0], step, bucket, level[1])]
                     row[0] += up
@@ -91,12 +91,17 @@ class History:
         db = sqlite3.connect(path)
         with db:
             # Only these rows: whatever history the ingest wrote for the capture goes.
-            for table in ("traffic", "device_hosts", "devices", "flow_log"):
+            for table in ("traffic", "host_traffic", "device_hosts", "devices", "flow_log"):
                 db.execute(f"DELETE FROM {table}")
             for (device, step, bucket, host), (up, down, up_packets, down_packets, flows) in traffic.items():
-                db.execute("INSERT INTO traffic (device, step, bucket, host, uplink_bytes, downlink_bytes,"
-                           " uplink_packets, downlink_packets, flows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           (device, step, bucket, host, up, down, up_packets, down_packets, flows))
+                if host:
+                    db.execute("INSERT INTO host_traffic (device, step, bucket, host, uplink_bytes, downlink_bytes,"
+                               " uplink_packets, downlink_packets, flows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               (device, step, bucket, host, up, down, up_packets, down_packets, flows))
+                else:
+                    db.execute("INSERT INTO traffic (device, step, bucket, uplink_bytes, downlink_bytes,"
+                               " uplink_packets, downlink_packets, flows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               (device, step, bucket, up, down, up_packets, down_packets, flows))
             for (device, host), (first, last, count, up, down) in pairs.items():
                 db.execute("INSERT INTO device_hosts (device, host, first_seen_at, last_seen_at, connections_seen,"
                            " uplink_bytes, downlink_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)",

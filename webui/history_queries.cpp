@@ -19,6 +19,7 @@ std::int64_t floor_to(std::int64_t ms, std::int64_t unit) {
     return floored > ms ? floored - unit : floored;
 }
 
+// Only the device-level fields of retention are read: plan_host_window passes the pairs' there.
 std::int64_t kept_seconds(std::int64_t step, const HistoryRetention& retention) {
     if (step == 60) return retention.minute_hours * 3600;
     if (step == 3600) return retention.hour_days * 86400;
@@ -64,6 +65,26 @@ WindowPlan plan_window(const HistoryWindow& window, std::int64_t now_ms, const H
     if (plan.from_ms < first_day) plan.runs.push_back({3600, plan.from_ms, first_day - hour_ms});
     plan.runs.push_back({86400, first_day, last_day_end - day_ms});
     if (last_day_end < plan.to_ms) plan.runs.push_back({3600, last_day_end, plan.to_ms - hour_ms});
+    return plan;
+}
+
+WindowPlan plan_host_window(const HistoryWindow& window, std::int64_t now_ms, const HistoryRetention& retention) {
+    HistoryRetention pairs;
+    pairs.minute_hours = retention.host_minute_hours;
+    pairs.hour_days = retention.host_hour_days;
+    pairs.day_days = retention.host_day_days;
+    WindowPlan plan = plan_window(window, now_ms, pairs);
+    // Day buckets only when a finer step is not kept as long as the window: then plan_window
+    // gave one run of whole days, today's the last. Today's hours are surely kept when hours are
+    // kept a day or more (the oldest, today's first, is less than a day old).
+    if (plan.step != 86400 || pairs.hour_days <= 0 || plan.runs.size() != 1) return plan;
+    const std::int64_t today = floor_to(now_ms, day_ms);
+    const std::int64_t current_hour = floor_to(now_ms, hour_ms);
+    plan.step = 3600;
+    plan.to_ms = current_hour + hour_ms;
+    plan.runs.clear();
+    if (plan.from_ms < today) plan.runs.push_back({86400, plan.from_ms, today - day_ms});
+    plan.runs.push_back({3600, today, current_hour});
     return plan;
 }
 
@@ -118,31 +139,38 @@ TrafficSums read_plain_traffic(const Statement& s, int index) {
 }
 
 // The buckets of a run, ?first to ?last by ?step seconds: each is then one lookup of the primary
-// key (device, step, bucket, host). A range of buckets would read every pair row of the device
-// in them too, a hundred or so per device and hour; the device's own row is one of them.
+// key of host_traffic (device, step, bucket, host). A range of buckets would read every pair row
+// of the device in them, a hundred or so per device and hour, to find the one of the host.
 std::string run_buckets(int step, int first, int last) {
     const std::string s = "?" + std::to_string(step);
     return "WITH RECURSIVE b(bucket) AS (SELECT ?" + std::to_string(first) + " UNION ALL SELECT bucket + " + s +
            " * 1000 FROM b WHERE bucket + " + s + " * 1000 <= ?" + std::to_string(last) + ")";
 }
 
-// ?1 step, ?2 first bucket, ?3 last: each device's row of each bucket, summed per device.
-// CROSS JOIN: the devices (a few dozen rows) first, then the buckets, then one lookup each.
+// ?1 step, ?2 first bucket, ?3 last: each device's rows in the run, summed per device. traffic
+// holds no pair rows (schema/005_history_size.sql): a device's rows of one step are one range of
+// its key. CROSS JOIN: the devices (a few dozen rows) first, then one range each.
 std::string device_traffic_sql() {
-    return run_buckets(1, 2, 3) + " SELECT d.address, " + std::string(summed_traffic) +
-           " FROM devices AS d CROSS JOIN b CROSS JOIN traffic AS t"
-           " ON t.device = d.address AND t.step = ?1 AND t.bucket = b.bucket AND t.host = X''"
+    return "SELECT d.address, " + std::string(summed_traffic) +
+           " FROM devices AS d CROSS JOIN traffic AS t"
+           " ON t.device = d.address AND t.step = ?1 AND t.bucket BETWEEN ?2 AND ?3"
            " GROUP BY d.address";
 }
 
 constexpr std::string_view device_rows_sql =
     "SELECT address, active_connections, first_seen_at, last_seen_at FROM devices";
 
-// ?1 device, ?2 the window's start: its remote hosts with contact in the window. It reads every
-// one of their index entries (0.1 us each: a device with 20,000 hosts in 30 days costs 2 ms),
-// which is most of what /devices.json costs, and why devices() keeps the counts.
+// ?1 the window's start, ?2 the end of its UTC day: each device's remote hosts with last contact
+// from ?1 on (count(*) of device_hosts WHERE last_seen_at >= ?1), as the hosts of the days after
+// ?1's in device_host_days, kept by triggers (a row per device and day), and the contacts of
+// ?1's own day from ?1 on in device_hosts_by_last_seen (less than a day of entries). Counting
+// every index entry instead cost 0.1 us each: 2 ms for a device with 20,000 hosts in 30 days.
 constexpr std::string_view remote_hosts_sql =
-    "SELECT count(*) FROM device_hosts WHERE device = ?1 AND last_seen_at >= ?2";
+    "SELECT d.address,"
+    " coalesce((SELECT sum(h.hosts) FROM device_host_days AS h WHERE h.device = d.address AND h.day >= ?2), 0)"
+    " + (SELECT count(*) FROM device_hosts AS p"
+    " WHERE p.device = d.address AND p.last_seen_at >= ?1 AND p.last_seen_at < ?2)"
+    " FROM devices AS d";
 
 // ?1 meta::history_flushed_at: when the ingest last wrote traffic, devices and device_hosts, in
 // the transaction that wrote them (collector/reconciler.cpp).
@@ -151,21 +179,34 @@ constexpr std::string_view flushed_at_sql = "SELECT value FROM meta WHERE key = 
 // The windows devices() keeps: the four of /devices.json.
 constexpr std::size_t max_kept_windows = 4;
 
-// ?1 device (X'' for the LAN), ?2 step, ?3 first bucket, ?4 last, ?5 host (X'' for all of the
-// device's): one row per bucket of the level.
-std::string series_sql() {
+// ?1 device (X'' for the LAN), ?2 step, ?3 first bucket, ?4 last: the rows of the level, one
+// range of the key (721 rows for 30 days of hours).
+constexpr std::string_view series_sql =
+    "SELECT t.bucket, t.uplink_bytes, t.downlink_bytes, t.uplink_packets, t.downlink_packets, t.flows"
+    " FROM traffic AS t WHERE t.device = ?1 AND t.step = ?2 AND t.bucket BETWEEN ?3 AND ?4";
+
+// ?1 device, ?2 step, ?3 first bucket, ?4 last, ?5 host: the pair's row of each bucket.
+std::string pair_series_sql() {
     return run_buckets(2, 3, 4) + " SELECT t.bucket, " + std::string(plain_traffic) +
-           " FROM b CROSS JOIN traffic AS t"
+           " FROM b CROSS JOIN host_traffic AS t"
            " ON t.device = ?1 AND t.step = ?2 AND t.bucket = b.bucket AND t.host = ?5";
 }
 
 // ?1 host, ?2 step, ?3 first bucket, ?4 last: the host's pair rows from every device, per bucket.
-// The partial index wants its own condition, host <> X'', written out.
+// host_traffic has no index by host (it would be a third of the file): the host's devices come
+// from device_hosts_by_host, and each pair's buckets, only those of its span of contact (its
+// first contact floored to the step, to its last; the ingest books every byte of the pair in
+// it) and of the range, are looked up one by one. A pair contacted once costs a lookup or two.
+// The first row of p is past its last bucket when the span and the range do not meet.
 std::string host_series_sql() {
-    return "SELECT t.bucket, " + std::string(summed_traffic) +
-           " FROM traffic AS t INDEXED BY traffic_by_host"
-           " WHERE t.host = ?1 AND t.host <> X'' AND t.step = ?2 AND t.bucket BETWEEN ?3 AND ?4"
-           " GROUP BY t.bucket";
+    return "WITH RECURSIVE p(device, bucket, last) AS ("
+           "SELECT device, max(?3, first_seen_at - ((first_seen_at % (?2 * 1000)) + ?2 * 1000) % (?2 * 1000)),"
+           " min(?4, last_seen_at) FROM device_hosts WHERE host = ?1"
+           " UNION ALL SELECT device, bucket + ?2 * 1000, last FROM p WHERE bucket + ?2 * 1000 <= last)"
+           " SELECT p.bucket, " + std::string(summed_traffic) +
+           " FROM p CROSS JOIN host_traffic AS t"
+           " ON t.device = p.device AND t.step = ?2 AND t.bucket = p.bucket AND t.host = ?1"
+           " WHERE p.bucket <= p.last GROUP BY p.bucket";
 }
 
 // ?1 device, ?2 step, ?3 first bucket, ?4 last: its pair rows in the run. Here every pair row of
@@ -173,8 +214,8 @@ std::string host_series_sql() {
 // caller, in a hash table, which costs half of what GROUP BY's sort of them does.
 std::string host_traffic_sql() {
     return "SELECT t.host, " + std::string(plain_traffic) +
-           " FROM traffic AS t"
-           " WHERE t.device = ?1 AND t.step = ?2 AND t.bucket BETWEEN ?3 AND ?4 AND t.host <> X''";
+           " FROM host_traffic AS t"
+           " WHERE t.device = ?1 AND t.step = ?2 AND t.bucket BETWEEN ?3 AND ?4";
 }
 
 constexpr std::string_view device_host_sql =
@@ -239,7 +280,8 @@ HistoryQueries::HistoryQueries(const Database& db)
       device_traffic_(db.prepare(device_traffic_sql())),
       device_rows_(db.prepare(device_rows_sql)),
       remote_hosts_(db.prepare(remote_hosts_sql)),
-      series_(db.prepare(series_sql())),
+      series_(db.prepare(series_sql)),
+      pair_series_(db.prepare(pair_series_sql())),
       host_series_(db.prepare(host_series_sql())),
       host_traffic_(db.prepare(host_traffic_sql())),
       device_host_(db.prepare(device_host_sql)),
@@ -274,6 +316,11 @@ HistoryQueries::WindowSums& HistoryQueries::window_sums(const WindowPlan& plan) 
         while (s.step()) sums.traffic[std::string(s.column_blob(0))] += read_summed_traffic(s, 1);
         s.reset();
     }
+    Statement& h = remote_hosts_;
+    h.reset();
+    h.bind(1, plan.from_ms).bind(2, floor_to(plan.from_ms, day_ms) + day_ms);
+    while (h.step()) sums.remote_hosts[std::string(h.column_blob(0))] = h.column_int(1);
+    h.reset();
     return sums;
 }
 
@@ -295,14 +342,9 @@ std::vector<DeviceRow> HistoryQueries::devices(const WindowPlan& plan) {
         row.active_connections = active;
         row.first_seen_at = d.column_int(2);
         row.last_seen_at = d.column_int(3);
-        auto [hosts, added] = sums.remote_hosts.try_emplace(blob, 0);
-        if (added) {
-            remote_hosts_.reset();
-            remote_hosts_.bind_blob(1, blob).bind(2, plan.from_ms);
-            if (remote_hosts_.step()) hosts->second = remote_hosts_.column_int(0);
-            remote_hosts_.reset();
-        }
-        row.remote_hosts = hosts->second;
+        // A device not in the kept counts came after them, without a flush: none counted yet.
+        auto hosts = sums.remote_hosts.find(blob);
+        row.remote_hosts = hosts != sums.remote_hosts.end() ? hosts->second : 0;
     }
     d.reset();
     sort_devices(rows);
@@ -318,11 +360,11 @@ std::vector<HistoryPoint> HistoryQueries::history(const HistoryRequest& request,
         while (s.step()) rows.push_back({s.column_int(0), read_summed_traffic(s, 1)});
         s.reset();
     } else {
-        Statement& s = series_;
+        Statement& s = request.host ? pair_series_ : series_;
         s.reset();
         s.bind_blob(1, request.device ? request.device->blob() : std::string_view());
         s.bind(2, range.step).bind(3, range.first_bucket).bind(4, range.last_bucket);
-        s.bind_blob(5, request.host ? request.host->blob() : std::string_view());
+        if (request.host) s.bind_blob(5, request.host->blob());
         while (s.step()) rows.push_back({s.column_int(0), read_plain_traffic(s, 1)});
         s.reset();
     }
@@ -404,7 +446,8 @@ std::vector<DeviceTotalsRow> HistoryQueries::device_totals() {
 std::vector<std::vector<std::string>> HistoryQueries::plans(const Database& db) {
     std::vector<std::vector<std::string>> plans;
     for (const std::string& sql :
-         {device_traffic_sql(), std::string(remote_hosts_sql), series_sql(), host_series_sql(), host_traffic_sql(),
+         {device_traffic_sql(), std::string(remote_hosts_sql), std::string(series_sql), pair_series_sql(),
+          host_series_sql(), host_traffic_sql(),
           std::string(device_host_sql), flows_by_end_sql(), flows_by_device_sql(), flows_by_host_sql(),
           std::string(device_totals_sql), std::string(device_rows_sql), std::string(flushed_at_sql)})
         plans.push_back(plan_of(db, sql));

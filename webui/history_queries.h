@@ -1,6 +1,6 @@
 #pragma once
 // The SQL of the history endpoints (/devices.json, /history.json, /flows.json and
-// /hosts.json?device=, docs/API.md) over the tables of schema/004_history.sql, with its
+// /hosts.json?device=, docs/API.md) over the tables of schema/005_history_size.sql, with its
 // statements prepared once per connection and every value bound. The choice of buckets a
 // window reads (plan_window) and the zero-filling of a series (fill_points) are pure.
 
@@ -17,12 +17,16 @@
 
 namespace netmon::web {
 
-// How long the ingest keeps each step of traffic (retention.traffic_* of netmon.yml); 0: not
-// kept. The defaults are the ingest's.
+// How long the ingest keeps each step of traffic (retention.traffic_* of netmon.yml: a device's
+// and the LAN's rows) and of host_traffic (retention.host_traffic_*: each pair's, kept shorter);
+// 0: not kept. The defaults are the ingest's.
 struct HistoryRetention {
     std::int64_t minute_hours = 48;
     std::int64_t hour_days = 90;
     std::int64_t day_days = 730;
+    std::int64_t host_minute_hours = 24;
+    std::int64_t host_hour_days = 7;
+    std::int64_t host_day_days = 90;
 };
 
 // Buckets of one step, first_bucket to last_bucket (their starts, ms, both included).
@@ -49,6 +53,14 @@ struct WindowPlan {
 // device rather than 720.
 WindowPlan plan_window(const HistoryWindow& window, std::int64_t now_ms, const HistoryRetention& retention);
 
+// The same for the rows of each pair (/hosts.json?device=), with the pair retentions: 1h, 24h
+// and 7d as plan_window gives them. A window longer than the pairs' hours are kept (30d: hours
+// 7 days) is read in the day buckets of the days it ends with, today's included (30d: the 29
+// days before today, no hours of the day before them, which are gone); today is then read in
+// its hours when they are kept, so that the window ends with the current hour as the devices'
+// does and bytes booked in a later hour (a clock stepped back) are left out.
+WindowPlan plan_host_window(const HistoryWindow& window, std::int64_t now_ms, const HistoryRetention& retention);
+
 // Every bucket of range, in order: the rows' sums where there is a row, zeros elsewhere. Rows
 // outside the range are ignored.
 std::vector<HistoryPoint> fill_points(const HistoryRange& range, const std::vector<HistoryPoint>& rows);
@@ -58,7 +70,7 @@ void sort_devices(std::vector<DeviceRow>& rows);
 
 class HistoryQueries {
 public:
-    // Prepares the statements on db, which must have the history tables (schema version 4 or
+    // Prepares the statements on db, which must have the history tables (schema version 5 or
     // later). Keeps no reference to db: its statements keep the connection. Throws DatabaseError.
     explicit HistoryQueries(const Database& db);
 
@@ -69,10 +81,12 @@ public:
     // so that history_flushed_at and the rows come from one snapshot.
     std::vector<DeviceRow> devices(const WindowPlan& plan);
     // The series of one level (see docs/API.md): the LAN, a device, a pair, or a host from every
-    // device; zero-filled.
+    // device; zero-filled. A host's series from every device is the sum of its pairs' rows in each
+    // pair's span of contact (device_hosts' first_seen_at to last_seen_at, where the ingest books
+    // all of them): a pair row outside it, or one whose device_hosts row is gone, is not counted.
     std::vector<HistoryPoint> history(const HistoryRequest& request, const HistoryRange& range);
-    // The remote hosts of one device with traffic in the plan's buckets, by total bytes
-    // descending, at most limit.
+    // The remote hosts of one device with traffic in the plan's buckets (a plan_host_window), by
+    // total bytes descending, at most limit.
     std::vector<DeviceHostRow> device_hosts(const IpAddress& device, const WindowPlan& plan, std::size_t limit);
     // Calls row for each ended flow that matches, newest (ended_at, then id) first. The row is
     // only valid during the call.
@@ -92,7 +106,7 @@ private:
         std::int64_t from_ms = 0;
         std::int64_t to_ms = 0;
         std::unordered_map<std::string, TrafficSums> traffic;       // by the device's stored bytes
-        std::unordered_map<std::string, std::int64_t> remote_hosts;  // filled as devices are listed
+        std::unordered_map<std::string, std::int64_t> remote_hosts;  // by the device's stored bytes
     };
     WindowSums& window_sums(const WindowPlan& plan);
 
@@ -101,6 +115,7 @@ private:
     Statement device_rows_;
     Statement remote_hosts_;
     Statement series_;
+    Statement pair_series_;
     Statement host_series_;
     Statement host_traffic_;
     Statement device_host_;

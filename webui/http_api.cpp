@@ -37,9 +37,16 @@ Response reply_error_for(std::string_view path, int status, std::string_view mes
     return reply(status, std::string(message) + "\n", text_type);
 }
 
-// retention.traffic_* of netmon.yml: which step of traffic a window can read.
+// retention.traffic_* and host_traffic_* of netmon.yml: which step of traffic, and of the pairs'
+// host_traffic, a window can read. Pairs with no rows kept (host_traffic_max_rows 0) keep no step.
 HistoryRetention history_retention(const Retention& retention) {
-    return {retention.traffic_per_minute_hours, retention.traffic_per_hour_days, retention.traffic_per_day_days};
+    HistoryRetention kept{retention.traffic_per_minute_hours, retention.traffic_per_hour_days,
+                          retention.traffic_per_day_days};
+    const bool pairs = retention.keeps_host_traffic();
+    kept.host_minute_hours = pairs ? retention.host_traffic_per_minute_hours : 0;
+    kept.host_hour_days = pairs ? retention.host_traffic_per_hour_days : 0;
+    kept.host_day_days = pairs ? retention.host_traffic_per_day_days : 0;
+    return kept;
 }
 
 constexpr std::pair<const char*, const char*> security_headers[] = {
@@ -273,7 +280,7 @@ Response HttpApi::device_hosts(const QueryParams& params) {
     std::string error;
     auto request = parse_device_hosts_request(params, error);
     if (!request) return reply_error(400, error);
-    const WindowPlan plan = plan_window(request->window, unix_ms_now(), history_retention_);
+    const WindowPlan plan = plan_host_window(request->window, unix_ms_now(), history_retention_);
     return json_from_reader([&](Reader& reader) {
         Transaction snapshot(reader.database(), Transaction::Kind::deferred);
         return device_hosts_json(*request, plan, reader.history().device_hosts(request->device, plan, request->limit));
