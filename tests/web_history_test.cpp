@@ -726,7 +726,10 @@ TEST_CASE("devices: remote hosts from device_host_days, exact at a window start 
     Reader reader = t.reader();
     Statement brute = t.db.prepare("SELECT count(*) FROM device_hosts WHERE device = ?1 AND last_seen_at >= ?2");
     int checked = 0;
-    for (std::int64_t at : {now, midnight + 1, midnight, midnight - 1, now - 3 * day + 17 * minute}) {
+    // Window starts late in a day (counted from the start on) and early (the day less the hours
+    // before the start), and at midnight.
+    for (std::int64_t at : {now, midnight + 1, midnight, midnight - 1, now - 3 * day + 17 * minute,
+                            midnight + 5 * hour + 10 * minute}) {
         for (const char* name : {"1h", "24h", "7d", "30d"}) {
             const WindowPlan plan = plan_window(window_named(name), at, {});
             INFO(name << " at " << at << " from " << plan.from_ms);
@@ -742,7 +745,7 @@ TEST_CASE("devices: remote hosts from device_host_days, exact at a window start 
             brute.reset();
         }
     }
-    CHECK(checked == 100);
+    CHECK(checked == 120);
     // And it is not all the hosts, nor none.
     brute.reset();
     brute.bind_blob(1, ip("10.0.0.11").blob()).bind(2, plan_window(window_named("7d"), now, {}).from_ms);
