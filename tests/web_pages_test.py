@@ -33,6 +33,7 @@ from web_testing import WebServer, make_database, write_config  # noqa: E402
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 # Default retention (netmon.yml): how long each step's rows are kept.
 KEPT = {60: 48 * HOUR, 3600: 90 * DAY, 86400: 730 * DAY}
+KEPT_PAIRS = {60: 24 * HOUR, 3600: 7 * DAY, 86400: 90 * DAY}  # retention.host_traffic_*
 
 DEVICE = "10.0.0.11"       # also the source of the capture's two live connections
 OTHER = "10.0.0.12"
@@ -74,11 +75,12 @@ class History:
         for device, host, at, up, down in self.transfers:
             d, h = blob(device), blob(host)
             for step, kept in KEPT.items():
-                if at < self.now - kept:
-                    continue
                 bucket = at // (step * 1000) * step * 1000
-                # The pair (host_traffic), the device and the LAN (device X'', in traffic): the same bytes.
+                # The pair (host_traffic), the device and the LAN (device X'', in traffic): the same
+                # bytes, the pair's kept shorter.
                 for level in ((d, h), (d, b""), (b"", b"")):
+                    if at < self.now - (KEPT_PAIRS[step] if level[1] else kept):
+                        continue
                     row = traffic[(level[0], step, bucket, level[1])]
                     row[0] += up
                     row[1] += down
