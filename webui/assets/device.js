@@ -12,6 +12,7 @@
   const device = encodeURIComponent(address);
 
   const HISTORY_EVERY_MS = 60000;
+  const HOSTS_SHOWN = 50;  // the top remote hosts listed (of thousands, for a busy device in 30 days)
   const CONNECTIONS_EVERY_MS = 5000;
   const PORT_PROTOCOLS = new Set(["tcp", "udp", "udplite", "sctp", "dccp"]);
   const state = { address, known: null, totals: {}, chart: null, hosts: null, connections: null, flows: null,
@@ -57,13 +58,13 @@
     const range = H.windowRange(name, Date.now());
     const [history, hosts] = await Promise.all([
       H.fetchJson("/history.json?device=" + device + "&from=" + range.from + "&to=" + range.to + "&step=" + step),
-      H.fetchJson("/hosts.json?device=" + device + "&window=" + name),
+      H.fetchJson("/hosts.json?device=" + device + "&window=" + name + "&limit=" + HOSTS_SHOWN),
     ]);
     state.chart = { window: name, step, from: range.from, to: range.to, points: history.points };
     chart.show(history.points, step, range.from * 1000, range.to * 1000);
     state.hosts = hosts.hosts;
     H.setText("hosts-window", "in the last " + name);
-    H.fillTable("hosts", hosts.hosts.slice(0, 50), (h) => [
+    H.fillTable("hosts", hosts.hosts, (h) => [
       [H.addressLink("host", h.host), false],
       [H.bytesNode(h.uplink_bytes), true],
       [H.bytesNode(h.downlink_bytes), true],
