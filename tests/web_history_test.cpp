@@ -142,6 +142,18 @@ std::map<std::string, DeviceRow> by_device(const std::vector<DeviceRow>& rows) {
     return out;
 }
 
+// The uplink bytes of each point of the /history.json series params ask for, at now.
+std::vector<std::int64_t> uplink_series(HistoryQueries& history, const QueryParams& params) {
+    std::string error;
+    auto request = parse_history_request(params, error);
+    REQUIRE(request);
+    auto range = resolve_history_range(*request, now, error);
+    REQUIRE(range);
+    std::vector<std::int64_t> uplink;
+    for (const HistoryPoint& point : history.history(*request, *range)) uplink.push_back(point.traffic.uplink_bytes);
+    return uplink;
+}
+
 }  // namespace
 
 // ---- parameters ----
@@ -466,15 +478,7 @@ TEST_CASE("history: each level, zero-filled, window boundaries") {
     Reader reader = t.reader();
     HistoryQueries& history = reader.history();
     std::string error;
-    auto series = [&](const QueryParams& params) {
-        auto request = parse_history_request(params, error);
-        REQUIRE(request);
-        auto range = resolve_history_range(*request, now, error);
-        REQUIRE(range);
-        std::vector<std::int64_t> uplink;
-        for (const HistoryPoint& point : history.history(*request, *range)) uplink.push_back(point.traffic.uplink_bytes);
-        return uplink;
-    };
+    auto series = [&](const QueryParams& params) { return uplink_series(history, params); };
     const QueryParams span = {{"from", "2026-11-24T00:00:00Z"}, {"to", "2026-11-24T03:59:59Z"}};
     auto with = [&](QueryParams more) {
         more.insert(more.end(), span.begin(), span.end());
@@ -665,17 +669,7 @@ TEST_CASE("history of a host from every device: its devices from device_hosts, e
     t.traffic("10.0.0.14", "192.0.2.10", midnight + 3 * hour, 7000, 7000, 1);
     t.db.execute("DELETE FROM device_hosts WHERE device = X'0a00000e'");
     Reader reader = t.reader();
-    std::string error;
-    auto series = [&](const QueryParams& params) {
-        auto request = parse_history_request(params, error);
-        REQUIRE(request);
-        auto range = resolve_history_range(*request, now, error);
-        REQUIRE(range);
-        std::vector<std::int64_t> uplink;
-        for (const HistoryPoint& point : reader.history().history(*request, *range))
-            uplink.push_back(point.traffic.uplink_bytes);
-        return uplink;
-    };
+    auto series = [&](const QueryParams& params) { return uplink_series(reader.history(), params); };
     using V = std::vector<std::int64_t>;
     const QueryParams span = {{"host", "192.0.2.10"}, {"from", "2026-11-24T00:00:00Z"}, {"to", "2026-11-24T04:00:00Z"}};
     // Not counted in the host's series from every device: the rows outside the spans.
