@@ -26,9 +26,9 @@ HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now
     const std::int64_t hour_age = retention.traffic_per_hour_days * day_ms;
     const std::int64_t day_age = retention.traffic_per_day_days * day_ms;
     const bool pairs = retention.keeps_host_traffic();
-    const std::int64_t host_minute_age = pairs ? retention.host_traffic_per_minute_hours * hour_ms : 0;
-    const std::int64_t host_hour_age = pairs ? retention.host_traffic_per_hour_days * day_ms : 0;
-    const std::int64_t host_day_age = pairs ? retention.host_traffic_per_day_days * day_ms : 0;
+    const std::int64_t host_minute_age = retention.host_minute_hours() * hour_ms;
+    const std::int64_t host_hour_age = retention.host_hour_days() * day_ms;
+    const std::int64_t host_day_age = retention.host_day_days() * day_ms;
     const std::int64_t log_age = retention.keeps_flow_log() ? retention.flow_log_days * day_ms : 0;
     pruning.minute_before = keep_since(now_ms, minute_age);
     pruning.hour_before = keep_since(now_ms, hour_age);

@@ -42,13 +42,9 @@ void TrafficSums::add(const TrafficSums& other) {
 }
 
 TrafficSteps TrafficSteps::of(const Retention& retention) {
-    const bool pairs = retention.keeps_host_traffic();
-    return {retention.traffic_per_minute_hours > 0,
-            retention.traffic_per_hour_days > 0,
-            retention.traffic_per_day_days > 0,
-            pairs && retention.host_traffic_per_minute_hours > 0,
-            pairs && retention.host_traffic_per_hour_days > 0,
-            pairs && retention.host_traffic_per_day_days > 0};
+    return {retention.traffic_per_minute_hours > 0, retention.traffic_per_hour_days > 0,
+            retention.traffic_per_day_days > 0, retention.host_minute_hours() > 0,
+            retention.host_hour_days() > 0, retention.host_day_days() > 0};
 }
 
 std::int64_t bucket_start(std::int64_t t_ms, std::int64_t step_seconds) {

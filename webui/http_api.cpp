@@ -40,13 +40,8 @@ Response reply_error_for(std::string_view path, int status, std::string_view mes
 // retention.traffic_* and host_traffic_* of netmon.yml: which step of traffic, and of the pairs'
 // host_traffic, a window can read. Pairs with no rows kept (host_traffic_max_rows 0) keep no step.
 HistoryRetention history_retention(const Retention& retention) {
-    HistoryRetention kept{retention.traffic_per_minute_hours, retention.traffic_per_hour_days,
-                          retention.traffic_per_day_days};
-    const bool pairs = retention.keeps_host_traffic();
-    kept.host_minute_hours = pairs ? retention.host_traffic_per_minute_hours : 0;
-    kept.host_hour_days = pairs ? retention.host_traffic_per_hour_days : 0;
-    kept.host_day_days = pairs ? retention.host_traffic_per_day_days : 0;
-    return kept;
+    return {retention.traffic_per_minute_hours, retention.traffic_per_hour_days, retention.traffic_per_day_days,
+            retention.host_minute_hours(), retention.host_hour_days(), retention.host_day_days()};
 }
 
 constexpr std::pair<const char*, const char*> security_headers[] = {

@@ -71,6 +71,10 @@ struct Retention {
         return host_traffic_max_rows > 0 &&
                (host_traffic_per_minute_hours > 0 || host_traffic_per_hour_days > 0 || host_traffic_per_day_days > 0);
     }
+    // The pairs' retentions in effect: none when the pairs keep no rows at all.
+    std::int64_t host_minute_hours() const { return keeps_host_traffic() ? host_traffic_per_minute_hours : 0; }
+    std::int64_t host_hour_days() const { return keeps_host_traffic() ? host_traffic_per_hour_days : 0; }
+    std::int64_t host_day_days() const { return keeps_host_traffic() ? host_traffic_per_day_days : 0; }
     bool keeps_flow_log() const { return flow_log_days > 0 && flow_log_max_rows > 0; }
 };
 
