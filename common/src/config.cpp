@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "netmon/quote.h"
+#include "netmon/utf8.h"
 
 namespace netmon {
 namespace {
@@ -278,6 +279,109 @@ void parse_web(const YAML::Node& web, const Reader& reader, Config& config) {
     }
 }
 
+// names: where device and remote names come from.
+LeaseFile parse_lease_file(const YAML::Node& node, const Reader& reader, const std::string& where) {
+    LeaseFile file;
+    if (node.IsScalar()) {
+        file.path = node.Scalar();
+    } else {
+        reader.only_keys(node, where, {"path", "format"});
+        if (!node["path"]) reader.fail(where, "needs a path");
+        file.path = reader.scalar(node["path"], where + ".path");
+        if (const YAML::Node format = node["format"]) {
+            std::string text = reader.scalar(format, where + ".format");
+            bool known = false;
+            for (LeaseFormat f : {LeaseFormat::detect, LeaseFormat::dnsmasq, LeaseFormat::isc, LeaseFormat::kea,
+                                  LeaseFormat::odhcpd}) {
+                if (text == lease_format_name(f)) {
+                    file.format = f;
+                    known = true;
+                }
+            }
+            if (!known) reader.fail(where + ".format", quoted(text) + " is not one of detect, dnsmasq, isc, kea, odhcpd");
+        }
+    }
+    if (file.path.empty() || file.path.front() != '/') reader.fail(where, quoted(file.path) + " is not an absolute path");
+    return file;
+}
+
+std::string checked_name(const YAML::Node& node, const Reader& reader, const std::string& where) {
+    std::string name = reader.scalar(node, where);
+    if (name.empty() || name.size() > max_name_length || !is_printable_utf8(name, false))
+        reader.fail(where, quoted(name) + " is not a name (1 to " + std::to_string(max_name_length) +
+                               " bytes of printable UTF-8)");
+    return name;
+}
+
+void parse_names(const YAML::Node& names, const Reader& reader, Config& config) {
+    reader.only_keys(names, "names", {"devices", "dhcp_leases", "oui_file", "dns", "ptr"});
+    Names& n = config.names;
+    if (const YAML::Node devices = names["devices"]; devices && !devices.IsNull()) {
+        if (!devices.IsMap()) reader.fail("names.devices", "must be a mapping of MAC or address to name");
+        for (const auto& item : devices) {
+            const std::string key = item.first.Scalar();
+            const std::string where = "names.devices." + key;
+            std::string name = checked_name(item.second, reader, where);
+            if (auto mac = MacAddress::parse(key)) n.device_by_mac.emplace_back(*mac, std::move(name));
+            else if (auto address = IpAddress::parse(key)) n.device_by_address.emplace_back(*address, std::move(name));
+            else reader.fail("names.devices", quoted(key) + " is not a MAC (aa:bb:cc:dd:ee:ff) or an address");
+        }
+    }
+    if (const YAML::Node leases = names["dhcp_leases"]) {
+        n.dhcp_leases.clear();
+        n.dhcp_leases_given = true;
+        if (leases.IsNull()) {
+            // an empty list: no lease files
+        } else if (leases.IsScalar()) {
+            n.dhcp_leases.push_back(parse_lease_file(leases, reader, "names.dhcp_leases"));
+        } else {
+            if (!leases.IsSequence()) reader.fail("names.dhcp_leases", "must be a list of paths or {path, format}");
+            for (std::size_t i = 0; i < leases.size(); ++i)
+                n.dhcp_leases.push_back(
+                    parse_lease_file(leases[i], reader, "names.dhcp_leases[" + std::to_string(i) + "]"));
+        }
+    }
+    if (const YAML::Node node = names["oui_file"]) {
+        n.oui_file = node.IsNull() ? std::string() : reader.scalar(node, "names.oui_file");
+        if (!n.oui_file.empty() && n.oui_file.front() != '/')
+            reader.fail("names.oui_file", quoted(n.oui_file) + " is not an absolute path");
+    }
+    if (const YAML::Node dns = names["dns"]) {
+        reader.only_keys(dns, "names.dns", {"ruleset", "nflog_group", "grace", "max_names"});
+        if (const YAML::Node node = dns["ruleset"]) {
+            std::string text = reader.scalar(node, "names.dns.ruleset");
+            if (text == "managed") n.dns_ruleset = DnsRuleset::managed;
+            else if (text == "external") n.dns_ruleset = DnsRuleset::external;
+            else if (text == "off") n.dns_ruleset = DnsRuleset::off;
+            else reader.fail("names.dns.ruleset", quoted(text) + " is not one of managed, external, off");
+        }
+        if (const YAML::Node node = dns["nflog_group"]) {
+            std::string text = reader.scalar(node, "names.dns.nflog_group");
+            auto value = whole_number<std::uint32_t>(text, 1, 65535);
+            if (!value) reader.fail("names.dns.nflog_group", quoted(text) + " is not a group from 1 to 65535");
+            n.dns_nflog_group = static_cast<std::uint16_t>(*value);
+        }
+        if (const YAML::Node node = dns["grace"]) {
+            std::string text = reader.scalar(node, "names.dns.grace");
+            auto value = whole_number<std::int64_t>(text, 0, 86'400);
+            if (!value) reader.fail("names.dns.grace", quoted(text) + " is not a whole number of seconds from 0 to 86400");
+            n.dns_grace_seconds = *value;
+        }
+        if (const YAML::Node node = dns["max_names"]) {
+            std::string text = reader.scalar(node, "names.dns.max_names");
+            auto value = whole_number<std::uint64_t>(text, 100, 10'000'000);
+            if (!value) reader.fail("names.dns.max_names", quoted(text) + " is not a number from 100 to 10000000");
+            n.dns_max_names = *value;
+        }
+    }
+    if (const YAML::Node node = names["ptr"]) {
+        std::string text = reader.scalar(node, "names.ptr");
+        if (text == "true" || text == "yes" || text == "on") n.ptr = true;
+        else if (text == "false" || text == "no" || text == "off") n.ptr = false;
+        else reader.fail("names.ptr", quoted(text) + " is not true or false");
+    }
+}
+
 // interval, database, source and netlink: how the ingest reads and where it writes.
 void parse_ingest_keys(const YAML::Node& root, const Reader& reader, Config& config) {
     if (const YAML::Node node = root["interval"]) {
@@ -329,7 +433,7 @@ Config parse_config(std::string_view yaml_text, std::string_view label) {
     config.path = label;
     if (root.IsNull()) return config;  // an empty file: all defaults
     reader.only_keys(root, "", {"local_subnets", "monitor_interfaces", "interfaces", "interval",
-                                "database", "source", "netlink", "retention", "web"});
+                                "database", "source", "netlink", "retention", "web", "names"});
     try {
         if (const YAML::Node node = root["local_subnets"])
             config.local_subnets = parse_subnets(reader.list(node, "local_subnets"), reader, "local_subnets", true);
@@ -340,6 +444,7 @@ Config parse_config(std::string_view yaml_text, std::string_view label) {
         parse_ingest_keys(root, reader, config);
         if (const YAML::Node node = root["retention"]) parse_retention(node, reader, config);
         if (const YAML::Node node = root["web"]) parse_web(node, reader, config);
+        if (const YAML::Node node = root["names"]) parse_names(node, reader, config);
     } catch (const YAML::Exception& e) {
         throw ConfigError(std::string(label) + ": line " + std::to_string(e.mark.line + 1) + ": " +
                           e.msg);
@@ -387,6 +492,29 @@ Config load_config(std::string_view flag_value, const Environment& environment) 
     }
     apply_environment(config, environment);
     return config;
+}
+
+std::string_view lease_format_name(LeaseFormat format) {
+    switch (format) {
+    case LeaseFormat::detect: return "detect";
+    case LeaseFormat::dnsmasq: return "dnsmasq";
+    case LeaseFormat::isc: return "isc";
+    case LeaseFormat::kea: return "kea";
+    case LeaseFormat::odhcpd: return "odhcpd";
+    }
+    return "detect";
+}
+
+std::vector<LeaseFile> default_lease_files() {
+    return {
+        {"/var/lib/misc/dnsmasq.leases", LeaseFormat::dnsmasq},  // Debian's dnsmasq
+        {"/tmp/dhcp.leases", LeaseFormat::dnsmasq},              // OpenWrt's dnsmasq
+        {"/var/lib/dhcp/dhcpd.leases", LeaseFormat::isc},        // Debian's isc-dhcp-server
+        {"/var/lib/dhcp/dhcpd6.leases", LeaseFormat::isc},
+        {"/var/lib/kea/kea-leases4.csv", LeaseFormat::kea},      // Debian's kea-dhcp4-server
+        {"/var/lib/kea/kea-leases6.csv", LeaseFormat::kea},
+        {"/tmp/hosts/odhcpd", LeaseFormat::odhcpd},              // OpenWrt's odhcpd
+    };
 }
 
 }  // namespace netmon

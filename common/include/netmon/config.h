@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "netmon/address.h"
+#include "netmon/mac.h"
 
 namespace netmon {
 
@@ -78,6 +79,45 @@ struct Retention {
     bool keeps_flow_log() const { return flow_log_days > 0 && flow_log_max_rows > 0; }
 };
 
+// Where device and remote names come from (names.* in netmon.yml; docs/ARCHITECTURE.md, "Names").
+enum class LeaseFormat { detect, dnsmasq, isc, kea, odhcpd };
+std::string_view lease_format_name(LeaseFormat format);  // "detect", "dnsmasq", "isc", "kea", "odhcpd"
+
+struct LeaseFile {
+    std::string path;
+    LeaseFormat format = LeaseFormat::detect;
+    friend bool operator==(const LeaseFile&, const LeaseFile&) = default;
+};
+
+// The lease files read when names.dhcp_leases is not set, those that exist: dnsmasq (Debian's
+// and OpenWrt's paths), ISC dhcpd, Kea (IPv4 and IPv6) and odhcpd.
+std::vector<LeaseFile> default_lease_files();
+
+// How the DNS answers the LAN's devices get are observed (names.dns.ruleset):
+//   managed   netmon-ingest adds `table inet netmon` (log group N) at start, removes it at stop;
+//   external  the admin's ruleset has the rule (deploy/nftables/netmon-dns.nft); only NFLOG is read;
+//   off       no DNS names.
+enum class DnsRuleset { managed, external, off };
+
+struct Names {
+    // names.devices: the admin's names, by MAC or by address. First match wins over everything.
+    std::vector<std::pair<MacAddress, std::string>> device_by_mac;
+    std::vector<std::pair<IpAddress, std::string>> device_by_address;
+    // names.dhcp_leases. When not set (dhcp_leases_given false): default_lease_files(), those
+    // that exist, without a warning for the others.
+    std::vector<LeaseFile> dhcp_leases = default_lease_files();
+    bool dhcp_leases_given = false;
+    std::string oui_file = "/usr/share/ieee-data/oui.txt";  // names.oui_file; "" turns vendors off
+    DnsRuleset dns_ruleset = DnsRuleset::managed;          // names.dns.ruleset
+    std::uint16_t dns_nflog_group = 5;                     // names.dns.nflog_group, 1 to 65535
+    std::int64_t dns_grace_seconds = 300;                  // names.dns.grace: added to an answer's TTL
+    std::uint64_t dns_max_names = 100'000;                 // names.dns.max_names: the in-memory LRU
+    bool ptr = true;                                       // names.ptr: reverse DNS for unnamed hosts
+};
+
+// A device or remote name as netmon.yml may give it: 1 to 64 bytes of printable UTF-8.
+inline constexpr std::size_t max_name_length = 64;
+
 struct Config {
     std::vector<Cidr> local_subnets{*Cidr::parse("10.0.0.0/24")};
     std::vector<std::string> monitor_interfaces{"enp2s0", "enp3s0"};
@@ -92,6 +132,7 @@ struct Config {
     ListenAddress web_listen{IpAddress::v4(10, 0, 0, 1), 8080};
     std::vector<std::string> web_hostnames;  // the names that may reach the dashboard (Host:)
     std::optional<WebAuth> web_auth;
+    Names names;
     std::string path;  // the file this came from; empty for built-in defaults
 };
 
