@@ -38,4 +38,14 @@ inline constexpr std::string_view remote_hosts_pruned_total = "remote_hosts_prun
 inline constexpr std::string_view history_flushed_at = "history_flushed_at";
 inline constexpr std::string_view history_rows_pruned_total = "history_rows_pruned_total";
 
+// Names (schema/006_names.sql): lease file lines that did not parse; DNS answers observed
+// (NFLOG packets, the answers mapped, packets that were not DNS responses or did not parse, the
+// parser child's restarts, names the in-memory LRU forgot to stay within names.dns.max_names).
+inline constexpr std::string_view lease_lines_skipped_total = "lease_lines_skipped_total";
+inline constexpr std::string_view dns_packets_total = "dns_packets_total";
+inline constexpr std::string_view dns_answers_total = "dns_answers_total";
+inline constexpr std::string_view dns_packets_malformed_total = "dns_packets_malformed_total";
+inline constexpr std::string_view dns_parser_restarts_total = "dns_parser_restarts_total";
+inline constexpr std::string_view dns_names_evicted_total = "dns_names_evicted_total";
+
 }  // namespace netmon::meta
