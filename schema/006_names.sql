@@ -40,13 +40,13 @@ CREATE TABLE remote_names (
 ) WITHOUT ROWID;
 CREATE INDEX remote_names_by_answered_at ON remote_names (answered_at);
 
--- Each remote host's latest name from any device's DNS answer ('dns'), or else from a reverse
--- lookup ('ptr', name null when it has none: the negative cache). For /hosts.json, the host
--- pages, and flows whose own device did not ask (it used DoH, or a hardcoded address).
+-- Each remote host's latest name from any device's DNS answer: for /hosts.json, the host pages,
+-- and flows whose own device did not ask (it used DoH, or a hardcoded address). Reverse (PTR)
+-- names are not kept here: netmon-web looks them up and caches them itself (webui/reverse_dns.h),
+-- since the ingest has no IP socket.
 CREATE TABLE host_names (
     host        BLOB    PRIMARY KEY,
-    name        TEXT,
-    source      TEXT    NOT NULL CHECK (source IN ('dns', 'ptr')),
+    name        TEXT    NOT NULL,
     resolved_at INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
