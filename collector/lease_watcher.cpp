@@ -25,6 +25,7 @@ LeaseWatcher::LeaseWatcher(std::vector<LeaseFile> files, bool given)
     : inotify_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), given_(given) {
     if (!inotify_) throw std::runtime_error(std::string("cannot watch the lease files (inotify): ") + std::strerror(errno));
     set_files(std::move(files), given);
+    reset_ = false;  // nothing was read before: the first refresh tells whether there are leases
 }
 
 void LeaseWatcher::set_files(std::vector<LeaseFile> files, bool given) {

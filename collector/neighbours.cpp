@@ -32,7 +32,7 @@ struct NeighbourTable::Socket {
 };
 
 bool neighbour_state_usable(std::uint16_t state) {
-    return (state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)) == 0;
+    return (state & (NUD_FAILED | NUD_INCOMPLETE)) == 0;
 }
 
 std::optional<Neighbour> parse_neighbour_message(std::span<const std::uint8_t> message) {

@@ -19,13 +19,13 @@ struct Neighbour {
     friend bool operator==(const Neighbour&, const Neighbour&) = default;
 };
 
-// Whether an entry in state (NUD_* bits) says where the address is: not FAILED or INCOMPLETE
-// (the kernel asked and got no answer), and not NOARP (multicast and point-to-point entries,
-// whose link-layer address is computed, not learnt). Pure.
+// Whether an entry in state (NUD_* bits) may say where the address is: not FAILED or
+// INCOMPLETE (the kernel asked and got no answer). Pure.
 bool neighbour_state_usable(std::uint16_t state);
 
 // One RTM_NEWNEIGH message (its netlink header first) as a Neighbour: an IPv4 or IPv6
-// destination, a 6-byte link-layer address that is neither zero nor multicast, and a usable
+// destination, a 6-byte link-layer address that is neither zero nor multicast (which leaves
+// out the NOARP entries the kernel computes for multicast and point-to-point), and a usable
 // state. Nothing for anything else, including a message too short for what it claims. Pure.
 std::optional<Neighbour> parse_neighbour_message(std::span<const std::uint8_t> message);
 
