@@ -103,6 +103,16 @@ TEST_CASE("the shipped config/netmon.yml parses to the defaults", "[config]") {
     CHECK(shipped.retention.flow_log_days == defaults.retention.flow_log_days);
     CHECK(shipped.retention.flow_log_max_rows == defaults.retention.flow_log_max_rows);
     CHECK_FALSE(shipped.web_auth);
+    CHECK(shipped.names.device_by_mac.empty());
+    CHECK(shipped.names.device_by_address.empty());
+    CHECK(shipped.names.dhcp_leases == defaults.names.dhcp_leases);
+    CHECK(shipped.names.dhcp_leases_given == defaults.names.dhcp_leases_given);
+    CHECK(shipped.names.oui_file == defaults.names.oui_file);
+    CHECK(shipped.names.dns_ruleset == defaults.names.dns_ruleset);
+    CHECK(shipped.names.dns_nflog_group == defaults.names.dns_nflog_group);
+    CHECK(shipped.names.dns_grace_seconds == defaults.names.dns_grace_seconds);
+    CHECK(shipped.names.dns_max_names == defaults.names.dns_max_names);
+    CHECK(shipped.names.ptr == defaults.names.ptr);
 }
 
 TEST_CASE("every setting is read", "[config]") {
