@@ -71,3 +71,20 @@ TEST_CASE("the command line's interval still wins after a reload, and says so fi
     fresh.database = running.database;
     CHECK(plan_reload(running, fresh, command).warnings.empty());
 }
+
+TEST_CASE("a reload takes new device names, lease files and OUI file, and says nothing", "[reload]") {
+    Config running;
+    Config fresh = running;
+    fresh.names.device_by_mac = {{*MacAddress::parse("3c:22:fb:00:00:01"), "laptop"}};
+    fresh.names.device_by_address = {{*IpAddress::parse("10.0.0.40"), "printer"}};
+    fresh.names.dhcp_leases = {{"/srv/dnsmasq.leases", LeaseFormat::dnsmasq}};
+    fresh.names.dhcp_leases_given = true;
+    fresh.names.oui_file = "/srv/oui.txt";
+    Reload reload = plan_reload(running, fresh, IngestCommand{});
+    CHECK(reload.warnings.empty());
+    CHECK(reload.config.names.device_by_mac == fresh.names.device_by_mac);
+    CHECK(reload.config.names.device_by_address == fresh.names.device_by_address);
+    CHECK(reload.config.names.dhcp_leases == fresh.names.dhcp_leases);
+    CHECK(reload.config.names.dhcp_leases_given);
+    CHECK(reload.config.names.oui_file == "/srv/oui.txt");
+}
