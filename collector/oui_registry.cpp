@@ -37,25 +37,23 @@ std::string_view next_line(std::string_view& text) {
 }
 
 std::optional<std::string> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) return std::nullopt;
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) return std::nullopt;
+    const std::streamoff size = in.tellg();
+    if (size < 0 || size > (64 << 20)) return std::nullopt;  // oui.txt is 6 MB
+    std::string text(static_cast<std::size_t>(size), '\0');
+    in.seekg(0);
+    if (!in.read(text.data(), size)) return std::nullopt;
     return text;
 }
 
 }  // namespace
 
 std::uint32_t OuiRegistry::intern(std::string_view name) {
-    // The files list a vendor's blocks one after another ("Apple, Inc." many times): the
-    // last few names catch nearly every repeat without a hash table.
-    for (const auto& [at, length] : last_names_)
-        if (std::string_view(names_).substr(at, length) == name) return at;
-    const auto at = static_cast<std::uint32_t>(names_.size());
-    names_.append(name);
-    last_names_.emplace_back(at, static_cast<std::uint16_t>(name.size()));
-    if (last_names_.size() > 8) last_names_.erase(last_names_.begin());
-    return at;
+    // Vendors with many blocks ("Apple, Inc.", "Private") are kept once.
+    auto [it, inserted] = interned_.try_emplace(std::string(name), static_cast<std::uint32_t>(names_.size()));
+    if (inserted) names_.append(name);
+    return it->second;
 }
 
 std::size_t OuiRegistry::add_text(std::string_view text) {
@@ -107,8 +105,7 @@ void OuiRegistry::finish() {
                    entries_.end());
     entries_.shrink_to_fit();
     names_.shrink_to_fit();
-    last_names_.clear();
-    last_names_.shrink_to_fit();
+    interned_ = {};
 }
 
 std::optional<std::string_view> OuiRegistry::vendor(const MacAddress& mac) const {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "netmon/mac.h"
@@ -53,7 +54,7 @@ private:
 
     std::vector<Entry> entries_;  // sorted: the longest prefixes first, then by prefix
     std::string names_;           // the vendors' names, each once, one after another
-    std::vector<std::pair<std::uint32_t, std::uint16_t>> last_names_;  // recent interned names (cheap dedupe)
+    std::unordered_map<std::string, std::uint32_t> interned_;  // while adding: each name's offset
 };
 
 }  // namespace netmon

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -82,12 +83,14 @@ TEST_CASE("the OUI registry from Debian's ieee-data: its size, memory and load t
     }
     std::string warning;
     const auto started = std::chrono::steady_clock::now();
+    const std::clock_t cpu_started = std::clock();
     OuiRegistry registry = OuiRegistry::load(path, warning);
+    const double cpu_ms = 1000.0 * static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     CHECK(warning.empty());
     CHECK(registry.size() > 30000);
     WARN("ieee-data: " << registry.size() << " prefixes, " << registry.memory_bytes() / 1024 << " KiB, loaded in "
-                       << ms << " ms");
+                       << ms << " ms (" << cpu_ms << " ms of CPU)");
     CHECK(registry.memory_bytes() < 4u << 20);
     // 00:00:0C is Cisco's, one of the first OUIs.
     auto vendor = registry.vendor(mac("00:00:0c:12:34:56"));
