@@ -19,9 +19,11 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Shared-library dependencies come from dpkg-shlibdeps (dpkg-dev); the maintainer scripts need
 # adduser; netmon-web serves the history pages' charts from libjs-chart.js's installed file
 # (/usr/share/javascript/chart.js/chart.min.js, webui/history_pages.h); conntrack-tools is
-# handy to look at the table by hand.
+# handy to look at the table by hand; ieee-data's registry gives devices their vendors' names
+# (names.oui_file; without it, devices have none, with one warning).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libjs-chart.js")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ieee-data")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "conntrack")
 
 # Everything under /usr, except /etc/netmon/netmon.yml, which install.cmake puts under DESTDIR:
