@@ -8,6 +8,7 @@ import ipaddress
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ingest_lab_test import Ingest  # noqa: E402
-from netmon_testing import Lab, lab_unavailable, main_or_skip  # noqa: E402
+from netmon_testing import FIXTURES, Lab, ingest_binary, lab_unavailable, main_or_skip  # noqa: E402
 
 LAB_PREFIX = f"nmd{os.getpid()}"
 PRIVACY = "fd00:10::a1b2:c3d4:e5f6:1234"
@@ -118,6 +119,37 @@ class DevicesOfARealLan(unittest.TestCase):
         ingest.wait_for(lambda: name_of(mac1) == ("renamed-laptop", "dhcp", None), timeout=5, what="the new name")
         print(f"renamed after {time.monotonic() - started:.2f} s", file=sys.stderr)
         self.assertNotIn("error", ingest.log().lower())
+
+
+class ReplayReadsLeases(unittest.TestCase):
+    """A replay (CONNTRACK_INPUT_FILE) has no neighbour table of its own: the leases give the
+    MACs, and names.devices the names, as live."""
+
+    def test_a_replay_knows_devices_from_the_leases(self):
+        directory = tempfile.mkdtemp(prefix="netmon-devices-replay-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        leases = os.path.join(directory, "dhcp.leases")
+        with open(leases, "w") as f:
+            f.write("1999999999 3c:22:fb:00:00:11 10.0.0.11 replayed-laptop *\n"
+                    "1999999999 3c:22:fb:00:00:12 10.0.0.12 * *\n")
+        config = os.path.join(directory, "netmon.yml")
+        db = os.path.join(directory, "netmon.db")
+        with open(config, "w") as f:
+            f.write(f"local_subnets: [10.0.0.0/24]\ndatabase: {db}\nnames:\n  dhcp_leases: [{leases}]\n"
+                    "  devices:\n    10.0.0.12: config-name\n")
+        result = subprocess.run([ingest_binary(), "--config", config, "once"], capture_output=True, text=True,
+                                env={"PATH": os.environ["PATH"],
+                                     "CONNTRACK_INPUT_FILE": os.path.join(FIXTURES, "router_mixed.txt")},
+                                timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        self.addCleanup(connection.close)
+        self.assertEqual(connection.execute("SELECT address, mac FROM lan_addresses ORDER BY address").fetchall(),
+                         [(blob("10.0.0.11"), mac_blob("3c:22:fb:00:00:11")),
+                          (blob("10.0.0.12"), mac_blob("3c:22:fb:00:00:12"))])
+        names = dict((d, (n, s)) for d, n, s in connection.execute("SELECT device, name, source FROM device_names"))
+        self.assertEqual(names[mac_blob("3c:22:fb:00:00:11")][0:2], ("replayed-laptop", "dhcp"))
+        self.assertEqual(names[mac_blob("3c:22:fb:00:00:12")][0:2], ("config-name", "config"))
 
 
 if __name__ == "__main__":
