@@ -8,6 +8,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -118,6 +119,13 @@ class DevicesOfARealLan(unittest.TestCase):
         started = time.monotonic()
         ingest.wait_for(lambda: name_of(mac1) == ("renamed-laptop", "dhcp", None), timeout=5, what="the new name")
         print(f"renamed after {time.monotonic() - started:.2f} s", file=sys.stderr)
+
+        # SIGHUP takes new names.devices: the admin's name wins over the lease's.
+        with open(ingest.config, "a") as f:
+            f.write(f"    \"{mac1}\": admin-laptop\n")
+        ingest.process.send_signal(signal.SIGHUP)
+        ingest.wait_for(lambda: name_of(mac1) == ("admin-laptop", "config", None), timeout=5,
+                        what="the name of the reloaded configuration")
         self.assertNotIn("error", ingest.log().lower())
 
 
