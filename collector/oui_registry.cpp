@@ -50,10 +50,20 @@ std::optional<std::string> read_file(const std::string& path) {
 }  // namespace
 
 std::uint32_t OuiRegistry::intern(std::string_view name) {
-    // Vendors with many blocks ("Apple, Inc.", "Private") are kept once.
-    auto [it, inserted] = interned_.try_emplace(std::string(name), static_cast<std::uint32_t>(names_.size()));
-    if (inserted) names_.append(name);
-    return it->second;
+    // Vendors with many blocks ("Apple, Inc.", "Private") are kept once. The map's keys are
+    // views into names_, so that no name is allocated twice; they move with it when it grows.
+    if (auto it = interned_.find(name); it != interned_.end()) return it->second;
+    if (names_.size() + name.size() > names_.capacity()) {
+        names_.reserve(2 * names_.capacity() + name.size() + 4096);
+        std::unordered_map<std::string_view, std::uint32_t> moved;
+        moved.reserve(interned_.size() * 2);
+        for (const auto& [view, at] : interned_) moved.emplace(std::string_view(names_).substr(at, view.size()), at);
+        interned_ = std::move(moved);
+    }
+    const auto at = static_cast<std::uint32_t>(names_.size());
+    names_.append(name);
+    interned_.emplace(std::string_view(names_).substr(at, name.size()), at);
+    return at;
 }
 
 std::size_t OuiRegistry::add_text(std::string_view text) {
@@ -136,6 +146,10 @@ OuiRegistry OuiRegistry::load(const std::string& oui_path, std::string& warning)
         warning = oui_path + " cannot be read: devices get no vendor names (install ieee-data, or set names.oui_file)";
         return registry;
     }
+    // About what Debian's files need: few reallocations of either.
+    registry.entries_.reserve(64 * 1024);
+    registry.names_.reserve(1 << 20);
+    registry.interned_.reserve(64 * 1024);
     registry.add_text(*text);
     text.reset();
     const std::size_t slash = oui_path.rfind('/');

@@ -54,7 +54,7 @@ private:
 
     std::vector<Entry> entries_;  // sorted: the longest prefixes first, then by prefix
     std::string names_;           // the vendors' names, each once, one after another
-    std::unordered_map<std::string, std::uint32_t> interned_;  // while adding: each name's offset
+    std::unordered_map<std::string_view, std::uint32_t> interned_;  // while adding: each name's offset
 };
 
 }  // namespace netmon
