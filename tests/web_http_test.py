@@ -26,6 +26,9 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 CONNECTION_FIELDS = {"proto", "src_ip", "src_port", "dst_ip", "dst_port", "state", "flags", "uplink_bytes",
                      "downlink_bytes", "total_bytes", "last_seen_at", "seen_before", "uplink_packets",
                      "downlink_packets", "first_seen_at", "uplink_rate", "downlink_rate"}
+# The names of issue 13 (docs/API.md), on every LAN side and every remote side.
+DEVICE_NAME_FIELDS = {"mac", "device_name", "device_name_source", "vendor", "mac_random"}
+REMOTE_NAME_FIELDS = {"remote_name", "remote_name_source"}
 ENDPOINTS = ["/", "/connections.json", "/hosts.json", "/metrics.json", "/healthz", "/metrics", "/static/app.js",
              "/static/app.css", "/static/icon.svg", "/devices.json", "/history.json", "/flows.json",
              "/hosts.json?device=10.0.0.11"]
@@ -118,7 +121,7 @@ class WebOverDatabase(unittest.TestCase):
         totals = [r["total_bytes"] for r in rows]
         self.assertEqual(totals, sorted(totals, reverse=True))
         for row in rows:
-            self.assertEqual(set(row), CONNECTION_FIELDS)
+            self.assertEqual(set(row), CONNECTION_FIELDS | DEVICE_NAME_FIELDS | REMOTE_NAME_FIELDS)
             self.assertIsInstance(row["flags"], list)
             self.assertTrue(all(isinstance(f, str) and f.isupper() for f in row["flags"]))
             self.assertTrue(row["state"] is None or isinstance(row["state"], str))
@@ -193,7 +196,7 @@ class WebOverDatabase(unittest.TestCase):
         for host in hosts:
             self.assertEqual(set(host), {"ip", "family", "first_seen_at", "last_seen_at", "seen_before",
                                          "active_connections", "active_bytes", "connections_seen", "uplink_bytes",
-                                         "downlink_bytes"})
+                                         "downlink_bytes"} | REMOTE_NAME_FIELDS)
             self.assertEqual(host["active_connections"], active.get(host["ip"], 0))
             self.assertRegex(host["first_seen_at"], ISO)
         firsts = [h["first_seen_at"] for h in hosts]
@@ -405,7 +408,8 @@ class History(unittest.TestCase):
         devices = body["devices"]
         self.assertEqual([d["device"] for d in devices], ["10.0.0.11", "fd00:10::11"])
         self.assertEqual(set(devices[0]), {"device", "uplink_bytes", "downlink_bytes", "total_bytes", "flows",
-                                           "remote_hosts", "active_connections", "first_seen_at", "last_seen_at"})
+                                           "remote_hosts", "active_connections", "first_seen_at", "last_seen_at",
+                                           "addresses"} | DEVICE_NAME_FIELDS)
         self.assertEqual((devices[0]["uplink_bytes"], devices[0]["downlink_bytes"], devices[0]["total_bytes"]),
                          (5_000, 256_000, 261_000))
         self.assertEqual((devices[0]["flows"], devices[0]["remote_hosts"], devices[0]["active_connections"]),
@@ -459,7 +463,8 @@ class History(unittest.TestCase):
                          [("fd00:10::11", 443), ("10.0.0.11", 5060), ("10.0.0.11", 443)])
         self.assertEqual(set(flows[0]), {"proto", "device", "src_port", "host", "dst_port", "state", "flags",
                                          "first_seen_at", "last_seen_at", "ended_at", "uplink_bytes",
-                                         "downlink_bytes", "uplink_packets", "downlink_packets", "ended_by"})
+                                         "downlink_bytes", "uplink_packets", "downlink_packets", "ended_by"}
+                         | DEVICE_NAME_FIELDS | REMOTE_NAME_FIELDS)
         self.assertEqual((flows[0]["proto"], flows[0]["flags"], flows[0]["ended_by"]), ("tcp", ["ASSURED"], "gone"))
         self.assertEqual(flows[1]["ended_by"], "destroyed")
         self.assertEqual(get_json(self.server, "/flows.json?limit=1")[2]["flows"], flows[:1])
@@ -477,7 +482,7 @@ class History(unittest.TestCase):
         self.assertEqual([(h["host"], h["total_bytes"]) for h in hosts], [("192.0.2.10", 251_000),
                                                                          ("203.0.113.7", 10_000)])
         self.assertEqual(set(hosts[0]), {"host", "uplink_bytes", "downlink_bytes", "total_bytes", "flows",
-                                         "first_seen_at", "last_seen_at"})
+                                         "first_seen_at", "last_seen_at"} | REMOTE_NAME_FIELDS)
         self.assertRegex(hosts[0]["first_seen_at"], ISO)
         self.assertEqual(get_json(self.server, "/hosts.json?device=10.0.0.11&limit=1")[2]["hosts"], hosts[:1])
         self.assertEqual(get_json(self.server, "/hosts.json?device=fd00:10::11&window=1h")[2]["hosts"][0]["host"],
