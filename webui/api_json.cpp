@@ -164,6 +164,17 @@ std::string metrics_json(const SystemSample& system, const IngestView& ingest, s
         netmon["last_cycle_ms"] = integer_or_null(ingest.status.last_cycle_ms);
         netmon["accounting"] = ingest.status.accounting.empty() ? json(nullptr) : json(ingest.status.accounting);
         netmon["notices"] = notices_json(ingest.health.notices);
+        // The names' counters (issue 13), those the ingest keeps.
+        json names = json::object();
+        const IngestStatus& st = ingest.status;
+        for (const auto& [key, value] :
+             {std::pair{"lease_lines_skipped_total", st.lease_lines_skipped_total},
+              std::pair{"dns_packets_total", st.dns_packets_total}, std::pair{"dns_answers_total", st.dns_answers_total},
+              std::pair{"dns_packets_malformed_total", st.dns_packets_malformed_total},
+              std::pair{"dns_parser_restarts_total", st.dns_parser_restarts_total},
+              std::pair{"dns_names_evicted_total", st.dns_names_evicted_total}})
+            if (value) names[key] = *value;
+        netmon["names"] = std::move(names);
     }
     netmon["now"] = format_time(now_ms);
     document["netmon"] = std::move(netmon);

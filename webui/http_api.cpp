@@ -379,7 +379,15 @@ Response HttpApi::prometheus(const QueryParams& params) {
     input.health = ingest.health;
     if (input.database_up) {
         const std::string devices_error =
-            with_reader([&](Reader& reader) { input.devices = reader.history().device_totals(); });
+            with_reader([&](Reader& reader) {
+                Transaction snapshot(reader.database(), Transaction::Kind::deferred);
+                input.devices = reader.history().device_totals();
+                NameLookup names(reader.names());
+                for (const DeviceTotalsRow& row : input.devices) {
+                    auto address = IpAddress::parse(row.device);
+                    if (address) input.device_names.emplace(row.device, names.device_of(*address).name);
+                }
+            });
         input.database_up = devices_error.empty();
     }
     return reply(200, render_prometheus(input), prometheus_content_type);
