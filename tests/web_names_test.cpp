@@ -7,10 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "api_json.h"
+#include "dashboard.h"
 #include "db_support.h"
 #include "history_json.h"
 #include "host_page_queries.h"
 #include "names.h"
+#include "prometheus.h"
 #include "netmon/database.h"
 #include "netmon/schema.h"
 #include "queries.h"
@@ -493,4 +495,66 @@ TEST_CASE("names: the device and host records of the history pages") {
     CHECK(host["devices"][0]["uplink_bytes"] == 150);
     CHECK(host["devices"][0]["addresses"] == json::array({"10.0.0.11", "fd00:10::2:1"}));
     CHECK(host["devices"][1]["device_name"] == "printer");
+}
+
+TEST_CASE("names: the dashboard shows the names, the address muted below and in the title, all escaped") {
+    ConnectionRow row;
+    row.proto = "tcp";
+    row.src_ip = "10.0.0.11";
+    row.src_port = 40000;
+    row.dst_ip = "192.0.2.10";
+    row.dst_port = 443;
+    row.first_seen_at = row.last_seen_at = row.host_first_seen_at = now - hour;
+    row.device_name = {mac("00:1b:63:aa:bb:cc"), hostile, "dhcp", "Apple <Inc>"};
+    row.remote_name = {"video.example.net", "dns"};
+    ConnectionRow random = row;
+    random.src_ip = "10.0.0.12";
+    random.device_name = {mac("da:a1:19:00:00:01"), std::nullopt, std::nullopt, std::nullopt};
+    random.remote_name = {};
+    DashboardView view;
+    view.now_ms = now;
+    view.rows = {row, random};
+    const std::string page = render_dashboard(view);
+    CHECK(page.find("<img src=x") == std::string::npos);
+    CHECK(page.find("<span class=\"name\">&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;</span>"
+                    "<span class=\"address\"><span class=\"addr\">10.0.0.11</span><span class=\"port\">:40000</span>"
+                    "</span>") != std::string::npos);
+    CHECK(page.find("<a class=\"history-link named\" title=\"10.0.0.11 port 40000 \u00b7 MAC 00:1b:63:aa:bb:cc"
+                    " \u00b7 Apple &lt;Inc&gt;\" href=\"/device/10.0.0.11\">") != std::string::npos);
+    CHECK(page.find("<span class=\"vendor\">Apple &lt;Inc&gt;</span>") != std::string::npos);
+    CHECK(page.find("<span class=\"name\">video.example.net</span><span class=\"address\"><span class=\"addr\">"
+                    "192.0.2.10</span>") != std::string::npos);
+    CHECK(page.find("title=\"192.0.2.10 port 443 \u00b7 name from DNS\"") != std::string::npos);
+    // Without a name, the address as before, with its MAC on hover; a random MAC says so.
+    CHECK(page.find("title=\"10.0.0.12 port 40000 \u00b7 MAC da:a1:19:00:00:01 (random)\" href=\"/device/10.0.0.12\">"
+                    "<span class=\"addr\">10.0.0.12</span>") != std::string::npos);
+    CHECK(page.find(">random MAC</span>") != std::string::npos);
+    CHECK(page.find("<a class=\"history-link\" href=\"/host/192.0.2.10\"><span class=\"addr\">192.0.2.10</span>") !=
+          std::string::npos);
+}
+
+TEST_CASE("names: /metrics has each device's names as an info metric, escaped, and the names' counters kept") {
+    MetricsInput input;
+    input.database_up = true;
+    input.devices = {{"10.0.0.11", 1, 2}, {"10.0.0.12", 3, 4}, {"10.0.0.13", 5, 6}};
+    input.device_names["10.0.0.11"] = {mac("00:1b:63:aa:bb:cc"), "laptop \"x\"\\\n<b>", "dhcp", "Apple, Inc."};
+    input.device_names["10.0.0.12"] = {};  // no MAC, no name: no info
+    input.ingest.dns_answers_total = 42;
+    input.ingest.lease_lines_skipped_total = 3;
+    const std::string text = render_prometheus(input);
+    CHECK(text.find("netmon_device_info{device=\"10.0.0.11\",mac=\"00:1b:63:aa:bb:cc\","
+                    "name=\"laptop \\\"x\\\"\\\\\\n<b>\",source=\"dhcp\",vendor=\"Apple, Inc.\"} 1\n") != std::string::npos);
+    CHECK(text.find("netmon_device_info{device=\"10.0.0.12\"") == std::string::npos);
+    CHECK(text.find("netmon_device_info{device=\"10.0.0.13\"") == std::string::npos);
+    CHECK(text.find("# TYPE netmon_device_info gauge\n") != std::string::npos);
+    CHECK(text.find("netmon_dns_answers_total 42\n") != std::string::npos);
+    CHECK(text.find("netmon_lease_lines_skipped_total 3\n") != std::string::npos);
+    CHECK(text.find("netmon_dns_packets_total") == std::string::npos);  // not in meta: not shown
+    // The device counters keep their labels: a name that changes does not reset them.
+    CHECK(text.find("netmon_device_bytes_total{device=\"10.0.0.11\",direction=\"uplink\"} 1\n") != std::string::npos);
+
+    IngestView view;
+    view.status.dns_packets_malformed_total = 7;
+    const json metrics = json::parse(metrics_json({}, view, now));
+    CHECK(metrics["netmon"]["names"] == json{{"dns_packets_malformed_total", 7}});
 }
