@@ -305,7 +305,7 @@ TEST_CASE("names: q matches device names, vendors, MACs and remote names, case-i
     CHECK(keys(rows_of(reader, filter("pr"))) == std::vector<std::string>{"10.0.0.13>192.0.2.10"});
 }
 
-TEST_CASE("names: src= a MAC, or any of its addresses, is the whole device; a MAC nobody knows, nothing") {
+TEST_CASE("names: src= a MAC, or any of its addresses, is the whole device, and a MAC nobody knows is nothing") {
     NamesDatabase t;
     t.fill();
     Reader reader = t.reader();
