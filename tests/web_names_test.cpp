@@ -323,7 +323,7 @@ TEST_CASE("names: the statements of names are lookups by key, or the small table
     t.fill();
     Reader reader = t.reader();
     auto plans = reader.name_plans();
-    REQUIRE(plans.size() == 11);
+    REQUIRE(plans.size() == 14);
     auto text_of = [](const std::vector<std::string>& plan) {
         std::string text;
         for (const auto& line : plan) text += line + "\n";
@@ -340,6 +340,12 @@ TEST_CASE("names: the statements of names are lookups by key, or the small table
     CHECK(plans[4].at(0).starts_with("SEARCH device_names USING PRIMARY KEY (device=?)"));
     CHECK(plans[5].at(0).starts_with("SEARCH remote_names USING PRIMARY KEY (device=? AND host=?)"));
     CHECK(plans[6].at(0).starts_with("SEARCH host_names USING PRIMARY KEY (host=?)"));
+    // A search read again reads only what was written since, from the time indexes.
+    CHECK(plans[11].at(0).starts_with("SEARCH remote_names USING INDEX remote_names_by_answered_at (answered_at>?)"));
+    CHECK(plans[12].at(0).starts_with("SEARCH host_names USING INDEX host_names_by_resolved_at (resolved_at>?)"));
+    CHECK(all.find("SCAN remote_names\n--\nSCAN host_names\n--\nSEARCH") != std::string::npos);
+    CHECK(text_of(plans[13]).find("SCAN remote_names") == std::string::npos);
+    CHECK(text_of(plans[13]).find("SCAN host_names") == std::string::npos);
     // The filter's plans keep their shape with names in them (web_queries_test checks them all).
     for (const auto& f : {filter("laptop"), filter("la"), filter("", "00:1b:63:aa:bb:cc")}) {
         auto connections = reader.connections_plans(f);
@@ -557,4 +563,27 @@ TEST_CASE("names: /metrics has each device's names as an info metric, escaped, a
     view.status.dns_packets_malformed_total = 7;
     const json metrics = json::parse(metrics_json({}, view, now));
     CHECK(metrics["netmon"]["names"] == json{{"dns_packets_malformed_total", 7}});
+}
+
+TEST_CASE("names: a search of remote names reads only what was written since, and all again after a minute") {
+    NamesDatabase t;
+    t.fill();
+    Reader reader = t.reader();
+    NameQueries& names = reader.names();
+    CHECK(names.matching("example.net", now).hosts == std::vector<std::string>{"192.0.2.10"});
+    // A new answer and a new host name: found by the next search, from the indexes.
+    t.answer("10.0.0.12", "198.51.100.30", "news.example.net", now + 1000, now + hour);
+    t.host_name("2001:db8::1", "v6.example.net");
+    NameMatches later = names.matching("example.net", now + 1000);
+    CHECK(later.pairs == std::vector<std::string>{"10.0.0.11 192.0.2.10", "10.0.0.12 198.51.100.30",
+                                                  "fd00:10::2:1 192.0.2.10"});
+    CHECK(later.hosts == std::vector<std::string>{"192.0.2.10", "2001:db8::1"});
+    // A row gone (pruned) still matches until the next full read, a minute on.
+    t.db.execute("DELETE FROM host_names");
+    CHECK(names.matching("example.net", now + 2000).hosts.size() == 2);
+    CHECK(names.matching("example.net", now + NameQueries::rescan_after_ms).hosts.empty());
+    // Each q its own.
+    CHECK(names.matching("cdn", now + NameQueries::rescan_after_ms).hosts.empty());
+    CHECK(names.matching("news", now + NameQueries::rescan_after_ms).pairs ==
+          std::vector<std::string>{"10.0.0.12 198.51.100.30"});
 }

@@ -20,6 +20,15 @@ constexpr std::string_view matching_devices_sql =
     "SELECT device FROM device_names WHERE name LIKE ?1 ESCAPE '\\' OR vendor LIKE ?1 ESCAPE '\\'";
 constexpr std::string_view matching_pairs_sql = "SELECT device, host FROM remote_names WHERE name LIKE ?1 ESCAPE '\\'";
 constexpr std::string_view matching_hosts_sql = "SELECT host FROM host_names WHERE name LIKE ?1 ESCAPE '\\'";
+// What was written from ?2 on (remote_names_by_answered_at, host_names_by_resolved_at): a range
+// of an index, a cycle's answers. From, not after: a row written later in the same ms is read.
+constexpr std::string_view newer_matching_pairs_sql =
+    "SELECT device, host FROM remote_names WHERE answered_at >= ?2 AND name LIKE ?1 ESCAPE '\\'";
+constexpr std::string_view newer_matching_hosts_sql =
+    "SELECT host FROM host_names WHERE resolved_at >= ?2 AND name LIKE ?1 ESCAPE '\\'";
+// The newest of each, from the end of each index.
+constexpr std::string_view newest_times_sql =
+    "SELECT (SELECT max(answered_at) FROM remote_names), (SELECT max(resolved_at) FROM host_names)";
 
 std::optional<std::string> text_or_none(const Statement& s, int index) {
     if (s.column_is_null(index)) return std::nullopt;
@@ -51,7 +60,10 @@ NameQueries::NameQueries(const Database& db)
       all_lan_addresses_(db.prepare(all_lan_addresses_sql)),
       matching_devices_(db.prepare(matching_devices_sql)),
       matching_pairs_(db.prepare(matching_pairs_sql)),
-      matching_hosts_(db.prepare(matching_hosts_sql)) {}
+      matching_hosts_(db.prepare(matching_hosts_sql)),
+      newer_matching_pairs_(db.prepare(newer_matching_pairs_sql)),
+      newer_matching_hosts_(db.prepare(newer_matching_hosts_sql)),
+      newest_times_(db.prepare(newest_times_sql)) {}
 
 std::optional<MacAddress> NameQueries::mac_of(const IpAddress& address) {
     Statement& s = mac_of_;
@@ -129,7 +141,50 @@ std::optional<std::string> NameQueries::host_name(const IpAddress& host) {
     return name;
 }
 
-NameMatches NameQueries::matching(std::string_view q) {
+NameQueries::RemoteMatches& NameQueries::remote_matches(std::string_view q, std::int64_t now_ms) {
+    const std::string pattern = like_pattern(q);
+    // The newest times first: what a read after this one must include.
+    Statement& t = newest_times_;
+    t.reset();
+    std::int64_t answered_newest = INT64_MIN, resolved_newest = INT64_MIN;
+    if (t.step()) {
+        if (!t.column_is_null(0)) answered_newest = t.column_int(0);
+        if (!t.column_is_null(1)) resolved_newest = t.column_int(1);
+    }
+    t.reset();
+    auto found = std::find_if(remote_matches_.begin(), remote_matches_.end(),
+                              [&](const RemoteMatches& m) { return m.q == q; });
+    const bool fresh = found != remote_matches_.end() && now_ms >= found->scanned_at &&
+                       now_ms - found->scanned_at < rescan_after_ms;
+    if (!fresh) {
+        if (found != remote_matches_.end()) remote_matches_.erase(found);
+        if (remote_matches_.size() >= max_kept_matches) remote_matches_.erase(remote_matches_.begin());
+        found = remote_matches_.insert(remote_matches_.end(), RemoteMatches{std::string(q), now_ms, 0, 0, {}, {}});
+    }
+    RemoteMatches& m = *found;
+    // All rows on a full read, else those written since the last read.
+    Statement& p = fresh ? newer_matching_pairs_ : matching_pairs_;
+    p.reset();
+    p.bind(1, std::string_view(pattern));
+    if (fresh) p.bind(2, m.answered_from);
+    while (p.step()) m.pairs.emplace_back(p.column_blob(0), p.column_blob(1));
+    p.reset();
+    Statement& h = fresh ? newer_matching_hosts_ : matching_hosts_;
+    h.reset();
+    h.bind(1, std::string_view(pattern));
+    if (fresh) h.bind(2, m.resolved_from);
+    while (h.step()) m.hosts.emplace_back(h.column_blob(0));
+    h.reset();
+    std::sort(m.pairs.begin(), m.pairs.end());
+    m.pairs.erase(std::unique(m.pairs.begin(), m.pairs.end()), m.pairs.end());
+    std::sort(m.hosts.begin(), m.hosts.end());
+    m.hosts.erase(std::unique(m.hosts.begin(), m.hosts.end()), m.hosts.end());
+    m.answered_from = answered_newest;
+    m.resolved_from = resolved_newest;
+    return m;
+}
+
+NameMatches NameQueries::matching(std::string_view q, std::int64_t now_ms) {
     NameMatches matches;
     if (q.empty()) return matches;
     const std::string pattern = like_pattern(q);
@@ -166,25 +221,18 @@ NameMatches NameQueries::matching(std::string_view q) {
     d.bind(1, std::string_view(pattern));
     while (d.step()) add_addresses(matches.devices, d.column_blob(0));
     d.reset();
-    Statement& h = matching_hosts_;
-    h.reset();
-    h.bind(1, std::string_view(pattern));
-    while (h.step())
-        if (auto host = IpAddress::from_blob(h.column_blob(0))) matches.hosts.push_back(host->to_string());
-    h.reset();
-    Statement& p = matching_pairs_;
-    p.reset();
-    p.bind(1, std::string_view(pattern));
+    const RemoteMatches& remote = remote_matches(q, now_ms);
+    for (const std::string& blob : remote.hosts)
+        if (auto host = IpAddress::from_blob(blob)) matches.hosts.push_back(host->to_string());
     std::vector<std::string> devices;
-    while (p.step()) {
-        auto host = IpAddress::from_blob(p.column_blob(1));
+    for (const auto& [device_blob, host_blob] : remote.pairs) {
+        auto host = IpAddress::from_blob(host_blob);
         if (!host) continue;
         devices.clear();
-        add_addresses(devices, p.column_blob(0));
+        add_addresses(devices, device_blob);
         const std::string host_text = host->to_string();
         for (const std::string& device : devices) matches.pairs.push_back(device + " " + host_text);
     }
-    p.reset();
     for (auto* list : {&matches.devices, &matches.hosts, &matches.pairs}) {
         std::sort(list->begin(), list->end());
         list->erase(std::unique(list->begin(), list->end()), list->end());
@@ -195,7 +243,8 @@ NameMatches NameQueries::matching(std::string_view q) {
 std::vector<std::vector<std::string>> NameQueries::plans(const Database& db) {
     std::vector<std::vector<std::string>> plans;
     for (std::string_view sql : {mac_of_sql, addresses_of_sql, device_name_sql, answer_sql, host_name_sql,
-                                 all_lan_addresses_sql, matching_devices_sql, matching_pairs_sql, matching_hosts_sql}) {
+                                 all_lan_addresses_sql, matching_devices_sql, matching_pairs_sql, matching_hosts_sql,
+                                 newer_matching_pairs_sql, newer_matching_hosts_sql, newest_times_sql}) {
         Statement plan = db.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
         std::vector<std::string> lines;
         while (plan.step()) lines.push_back(plan.column_text(3));

@@ -59,7 +59,11 @@ public:
     std::vector<AnswerRow> answers(const std::vector<IpAddress>& devices, const IpAddress& host);
     // The host's latest name from any device's answer.
     std::optional<std::string> host_name(const IpAddress& host);
-    NameMatches matching(std::string_view q);
+    // What q matches. The remote names' part is kept for q: a later call reads only the answers
+    // and host names written since (through their time indexes), and all of them again once
+    // rescan_after_ms have passed, so that a pruned or renamed row stops matching by then.
+    NameMatches matching(std::string_view q, std::int64_t now_ms);
+    static constexpr std::int64_t rescan_after_ms = 60'000;
 
     // SQLite's plans of every statement, for the test that none reads a big table whole.
     static std::vector<std::vector<std::string>> plans(const Database& db);
@@ -74,6 +78,21 @@ private:
     Statement matching_devices_;
     Statement matching_pairs_;
     Statement matching_hosts_;
+    Statement newer_matching_pairs_;
+    Statement newer_matching_hosts_;
+    Statement newest_times_;
+    // The remote names q matched, as stored (addresses' bytes).
+    struct RemoteMatches {
+        std::string q;
+        std::int64_t scanned_at = 0;   // the last full read
+        std::int64_t answered_from = 0;  // what a read since must include: the newest times seen
+        std::int64_t resolved_from = 0;
+        std::vector<std::pair<std::string, std::string>> pairs;  // (device, host)
+        std::vector<std::string> hosts;
+    };
+    RemoteMatches& remote_matches(std::string_view q, std::int64_t now_ms);
+    std::vector<RemoteMatches> remote_matches_;  // the last few q, at most max_kept_matches
+    static constexpr std::size_t max_kept_matches = 4;
 };
 
 // Reverse (PTR) names: the name of a host, or nothing (not known yet, or none). netmon-web's
