@@ -259,7 +259,9 @@ int fill_names(const std::string& db_path) {
         if (!device || !remote) continue;
         const std::string site = "host-" + std::to_string(pair_count) + ".example.net";
         answer.reset();
-        answer.bind_blob(1, device->blob()).bind_blob(2, remote->blob()).bind(3, std::string_view(site)).bind(4, now);
+        // Answered over the last day, as a LAN's are: the newest few a cycle.
+        const std::int64_t at = now - static_cast<std::int64_t>(pair_count) * 400;
+        answer.bind_blob(1, device->blob()).bind_blob(2, remote->blob()).bind(3, std::string_view(site)).bind(4, at);
         answer.run();
         ++pair_count;
     }
@@ -269,7 +271,7 @@ int fill_names(const std::string& db_path) {
         if (!remote) continue;
         host.reset();
         host.bind_blob(1, remote->blob()).bind(2, std::string_view("site-" + std::to_string(host_count++) + ".example.org"));
-        host.bind(3, now);
+        host.bind(3, now - static_cast<std::int64_t>(host_count) * 400);
         host.run();
     }
     transaction.commit();
