@@ -20,7 +20,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netmon_testing import BUILD, SKIP  # noqa: E402
-from web_testing import WebServer, make_database, write_config  # noqa: E402
+from web_testing import HOSTILE_NAME, WebServer, add_names, make_database, write_config  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -255,6 +255,55 @@ class Dashboard(unittest.TestCase):
         self.assertEqual(b.evaluate(f"{ROWS}.every(r => r.children[0].textContent === 'udp')"), True)
         self.assertEqual(b.evaluate("document.querySelector('select[name=proto]').value"), "udp")
         self.assertEqual(self.violations(), [])
+
+    def test_names_in_the_table_addresses_on_hover(self):
+        """Names (issue 13): the device's and the remote host's names where the addresses were, the
+        addresses visible below them and in the link's title; a hostile lease hostname is text."""
+        b = self.browser
+        make_database(self.db, "router_mixed.txt")
+        add_names(self.db,
+                  macs=[("10.0.0.11", "00:1b:63:aa:bb:cc"), ("fd00:10::11", "00:1b:63:aa:bb:cc"),
+                        ("10.0.0.12", "da:a1:19:00:00:01")],
+                  device_names=[("00:1b:63:aa:bb:cc", "alices-laptop", "dhcp", "Apple, Inc."),
+                                ("da:a1:19:00:00:01", HOSTILE_NAME, "dhcp", None),
+                                ("10.0.0.13", "printer", "config", None)],
+                  answers=[("10.0.0.11", "192.0.2.10", "video.example.net")],
+                  host_names=[("203.0.113.20", "cdn.example.org")])
+        b.navigate(self.url)
+        for rendered_by in ("the server", "the script"):
+            if rendered_by == "the script":
+                b.evaluate("document.getElementById('connections').dataset.stamp = 'server'")
+                b.wait_for("!document.getElementById('connections').dataset.stamp", timeout=5, what="a poll")
+            first = f"{ROWS}[0]"
+            self.assertEqual(b.evaluate(f"{first}.children[1].querySelector('.name').textContent"), "alices-laptop")
+            self.assertEqual(b.evaluate(f"{first}.children[1].querySelector('.address').textContent"),
+                             "10.0.0.11:35410")
+            self.assertIn("10.0.0.11 port 35410", b.evaluate(f"{first}.children[1].querySelector('a').title"))
+            self.assertIn("MAC 00:1b:63:aa:bb:cc", b.evaluate(f"{first}.children[1].querySelector('a').title"))
+            self.assertEqual(b.evaluate(f"{first}.children[1].querySelector('.vendor').textContent"), "Apple, Inc.")
+            self.assertEqual(b.evaluate(f"{first}.children[2].querySelector('.name').textContent"),
+                             "video.example.net")
+            self.assertEqual(b.evaluate(f"{first}.children[2].querySelector('.address').textContent"),
+                             "192.0.2.10:443")
+            self.assertIn("192.0.2.10 port 443", b.evaluate(f"{first}.children[2].querySelector('a').title"))
+            # The address is on screen, not only on hover.
+            self.assertGreater(b.evaluate(f"{first}.children[2].querySelector('.address').getBoundingClientRect()"
+                                          ".height"), 0)
+            # The hostile name: text, no element, no script run; the random MAC says so.
+            hostile = b.evaluate(f"{ROWS}.map(r => r.children[1].querySelector('.name'))"
+                                 ".filter(n => n && n.textContent.startsWith('<img')).length")
+            self.assertEqual(hostile, 6, rendered_by)  # 10.0.0.12's six flows
+            self.assertEqual(b.evaluate(f"{ROWS}.filter(r => r.children[1].textContent.includes('random MAC'))"
+                                        ".length"), 6)
+            self.assertEqual(b.evaluate("document.querySelectorAll('#connections img').length"), 0)
+            self.assertIsNone(b.evaluate("window.netmonPwned || null"))
+        # The filter box finds names.
+        b.navigate(self.url + "?q=laptop")
+        self.assertEqual(b.evaluate(f"{ROWS}.every(r => r.children[1].querySelector('.name')"
+                                    ".textContent === 'alices-laptop')"), True)
+        b.navigate(self.url)
+        self.assertEqual(self.violations(), [])
+        b.screenshot(os.path.join(BUILD, "web_browser_test_names.png"))
 
 
 if __name__ == "__main__":

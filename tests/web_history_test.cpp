@@ -563,7 +563,8 @@ TEST_CASE("hosts of a device: bytes in the window, first and last contact, order
     CHECK(document["to"] == format_time(week.to_ms));
     CHECK(document["hosts"][1] == json::parse(R"({"host":"192.0.2.10","uplink_bytes":500,"downlink_bytes":500,
         "total_bytes":1000,"flows":1,"first_seen_at":")" + format_time(now - 40 * day) +
-                                              R"(","last_seen_at":")" + format_time(now - 2 * hour) + "\"}"));
+                                              R"(","last_seen_at":")" + format_time(now - 2 * hour) +
+                                              R"(","remote_name":null,"remote_name_source":null})"));
 }
 
 TEST_CASE("windows of pairs: the pairs' retention, 30 days in days with today's hours") {
@@ -800,7 +801,8 @@ TEST_CASE("devices JSON: every field") {
     CHECK(document["devices"][0] == json::parse(R"({"device":"fd00:10::11","uplink_bytes":100,"downlink_bytes":200,
         "total_bytes":300,"flows":1,"remote_hosts":1,"active_connections":4,"first_seen_at":")" +
                                                 format_time(now - 5 * minute) + R"(","last_seen_at":")" +
-                                                format_time(now - 5 * minute) + "\"}"));
+                                                format_time(now - 5 * minute) + R"(","addresses":["fd00:10::11"],
+        "mac":null,"device_name":null,"device_name_source":null,"vendor":null,"mac_random":false})"));
 }
 
 TEST_CASE("flows: newest first, filters, time bounds, limit") {
@@ -849,7 +851,9 @@ TEST_CASE("flows: newest first, filters, time bounds, limit") {
         "host":"203.0.113.7","dst_port":80,"state":"TIME_WAIT","flags":["ASSURED"],
         "first_seen_at":")" + format_time(now - 6000) + R"(","last_seen_at":")" + format_time(now - 2000) +
                                               R"(","ended_at":")" + format_time(now - 1000) + R"(",
-        "uplink_bytes":300,"downlink_bytes":4000,"uplink_packets":3,"downlink_packets":4,"ended_by":"gone"})"));
+        "uplink_bytes":300,"downlink_bytes":4000,"uplink_packets":3,"downlink_packets":4,"ended_by":"gone",
+        "mac":null,"device_name":null,"device_name_source":null,"vendor":null,"mac_random":false,"remote_name":null,
+        "remote_name_source":null})"));
     CHECK(document["flows"][0]["ended_by"] == "destroyed");
     FlowLogJson empty;
     CHECK(empty.finish() == R"({"flows":[]})");

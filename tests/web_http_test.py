@@ -17,8 +17,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netmon_testing import FIXTURES, SOURCE, ingest_binary  # noqa: E402
-from web_testing import (LAB_SUBNETS, WebServer, start_auth_server, free_port, make_database, now_ms, request,  # noqa: E402
-                         temporary_directory, web_binary, write_config)
+from web_testing import (HOSTILE_NAME, LAB_SUBNETS, WebServer, add_names, start_auth_server, free_port,  # noqa: E402
+                         make_database, now_ms, request, temporary_directory, web_binary, write_config)
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -26,6 +26,9 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 CONNECTION_FIELDS = {"proto", "src_ip", "src_port", "dst_ip", "dst_port", "state", "flags", "uplink_bytes",
                      "downlink_bytes", "total_bytes", "last_seen_at", "seen_before", "uplink_packets",
                      "downlink_packets", "first_seen_at", "uplink_rate", "downlink_rate"}
+# The names of issue 13 (docs/API.md), on every LAN side and every remote side.
+DEVICE_NAME_FIELDS = {"mac", "device_name", "device_name_source", "vendor", "mac_random"}
+REMOTE_NAME_FIELDS = {"remote_name", "remote_name_source"}
 ENDPOINTS = ["/", "/connections.json", "/hosts.json", "/metrics.json", "/healthz", "/metrics", "/static/app.js",
              "/static/app.css", "/static/icon.svg", "/devices.json", "/history.json", "/flows.json",
              "/hosts.json?device=10.0.0.11"]
@@ -118,7 +121,7 @@ class WebOverDatabase(unittest.TestCase):
         totals = [r["total_bytes"] for r in rows]
         self.assertEqual(totals, sorted(totals, reverse=True))
         for row in rows:
-            self.assertEqual(set(row), CONNECTION_FIELDS)
+            self.assertEqual(set(row), CONNECTION_FIELDS | DEVICE_NAME_FIELDS | REMOTE_NAME_FIELDS)
             self.assertIsInstance(row["flags"], list)
             self.assertTrue(all(isinstance(f, str) and f.isupper() for f in row["flags"]))
             self.assertTrue(row["state"] is None or isinstance(row["state"], str))
@@ -193,7 +196,7 @@ class WebOverDatabase(unittest.TestCase):
         for host in hosts:
             self.assertEqual(set(host), {"ip", "family", "first_seen_at", "last_seen_at", "seen_before",
                                          "active_connections", "active_bytes", "connections_seen", "uplink_bytes",
-                                         "downlink_bytes"})
+                                         "downlink_bytes"} | REMOTE_NAME_FIELDS)
             self.assertEqual(host["active_connections"], active.get(host["ip"], 0))
             self.assertRegex(host["first_seen_at"], ISO)
         firsts = [h["first_seen_at"] for h in hosts]
@@ -405,7 +408,8 @@ class History(unittest.TestCase):
         devices = body["devices"]
         self.assertEqual([d["device"] for d in devices], ["10.0.0.11", "fd00:10::11"])
         self.assertEqual(set(devices[0]), {"device", "uplink_bytes", "downlink_bytes", "total_bytes", "flows",
-                                           "remote_hosts", "active_connections", "first_seen_at", "last_seen_at"})
+                                           "remote_hosts", "active_connections", "first_seen_at", "last_seen_at",
+                                           "addresses"} | DEVICE_NAME_FIELDS)
         self.assertEqual((devices[0]["uplink_bytes"], devices[0]["downlink_bytes"], devices[0]["total_bytes"]),
                          (5_000, 256_000, 261_000))
         self.assertEqual((devices[0]["flows"], devices[0]["remote_hosts"], devices[0]["active_connections"]),
@@ -459,7 +463,8 @@ class History(unittest.TestCase):
                          [("fd00:10::11", 443), ("10.0.0.11", 5060), ("10.0.0.11", 443)])
         self.assertEqual(set(flows[0]), {"proto", "device", "src_port", "host", "dst_port", "state", "flags",
                                          "first_seen_at", "last_seen_at", "ended_at", "uplink_bytes",
-                                         "downlink_bytes", "uplink_packets", "downlink_packets", "ended_by"})
+                                         "downlink_bytes", "uplink_packets", "downlink_packets", "ended_by"}
+                         | DEVICE_NAME_FIELDS | REMOTE_NAME_FIELDS)
         self.assertEqual((flows[0]["proto"], flows[0]["flags"], flows[0]["ended_by"]), ("tcp", ["ASSURED"], "gone"))
         self.assertEqual(flows[1]["ended_by"], "destroyed")
         self.assertEqual(get_json(self.server, "/flows.json?limit=1")[2]["flows"], flows[:1])
@@ -477,7 +482,7 @@ class History(unittest.TestCase):
         self.assertEqual([(h["host"], h["total_bytes"]) for h in hosts], [("192.0.2.10", 251_000),
                                                                          ("203.0.113.7", 10_000)])
         self.assertEqual(set(hosts[0]), {"host", "uplink_bytes", "downlink_bytes", "total_bytes", "flows",
-                                         "first_seen_at", "last_seen_at"})
+                                         "first_seen_at", "last_seen_at"} | REMOTE_NAME_FIELDS)
         self.assertRegex(hosts[0]["first_seen_at"], ISO)
         self.assertEqual(get_json(self.server, "/hosts.json?device=10.0.0.11&limit=1")[2]["hosts"], hosts[:1])
         self.assertEqual(get_json(self.server, "/hosts.json?device=fd00:10::11&window=1h")[2]["hosts"][0]["host"],
@@ -533,6 +538,117 @@ class History(unittest.TestCase):
             'netmon_device_bytes_total{device="fd00:10::11",direction="uplink"}': "70",
             'netmon_device_bytes_total{device="fd00:10::11",direction="downlink"}': "30",
         })
+
+
+class Names(unittest.TestCase):
+    """Names (issue 13) over HTTP: the names tables filled here as the ingest fills them, over a
+    database of router_mixed.txt; every endpoint names both sides, device= and src= take a MAC,
+    q= matches names, and a hostile lease hostname stays text."""
+
+    LAPTOP = "00:1b:63:aa:bb:cc"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="netmon-web-names-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.db = os.path.join(cls.dir, "netmon.db")
+        make_database(cls.db)
+        add_names(cls.db,
+                  macs=[("10.0.0.11", cls.LAPTOP), ("fd00:10::11", cls.LAPTOP), ("10.0.0.12", "da:a1:19:00:00:01")],
+                  device_names=[(cls.LAPTOP, "alices-laptop", "dhcp", "Apple, Inc."),
+                                ("da:a1:19:00:00:01", HOSTILE_NAME, "dhcp", None),
+                                ("10.0.0.13", "printer", "config", None)],
+                  answers=[("fd00:10::11", "192.0.2.10", "video.example.net")],
+                  host_names=[("203.0.113.20", "cdn.example.org")])
+        cls.server = WebServer(write_config(cls.dir, cls.db))
+        cls.addClassCleanup(cls.server.stop)
+
+    def test_connections_name_both_sides(self):
+        rows = get_json(self.server, "/connections.json")[2]
+        by_key = {(r["src_ip"], r["dst_ip"], r["dst_port"]): r for r in rows}
+        top = by_key[("10.0.0.11", "192.0.2.10", 443)]
+        self.assertEqual((top["mac"], top["device_name"], top["device_name_source"], top["vendor"], top["mac_random"]),
+                         (self.LAPTOP, "alices-laptop", "dhcp", "Apple, Inc.", False))
+        # Asked for over IPv6, used over IPv4: one device.
+        self.assertEqual((top["remote_name"], top["remote_name_source"]), ("video.example.net", "dns"))
+        phone = by_key[("10.0.0.12", "203.0.113.20", 0)]
+        self.assertEqual((phone["device_name"], phone["mac_random"], phone["vendor"]), (HOSTILE_NAME, True, None))
+        self.assertEqual(phone["remote_name"], "cdn.example.org")
+        printer = by_key[("10.0.0.13", "198.51.100.30", 53)]
+        self.assertEqual((printer["mac"], printer["device_name"], printer["remote_name"]), (None, "printer", None))
+
+    def test_q_matches_names_and_src_takes_a_mac(self):
+        laptop = get_json(self.server, "/connections.json?q=LAPTOP")[2]
+        self.assertEqual({r["src_ip"] for r in laptop}, {"10.0.0.11", "fd00:10::11"})
+        self.assertEqual(len(laptop), 7)
+        named = get_json(self.server, "/connections.json?q=example.net")[2]
+        self.assertEqual([(r["src_ip"], r["dst_ip"]) for r in named], [("10.0.0.11", "192.0.2.10"),
+                                                                       ("10.0.0.11", "192.0.2.10")])
+        self.assertEqual(len(get_json(self.server, "/connections.json?q=cdn.example")[2]), 5)
+        self.assertEqual(len(get_json(self.server, "/connections.json?q=1b:63")[2]), 7)
+        self.assertEqual(get_json(self.server, "/connections.json?src=00-1B-63-AA-BB-CC")[2], laptop)
+        self.assertEqual(get_json(self.server, "/connections.json?src=fd00:10::11")[2], laptop)
+        self.assertEqual(get_json(self.server, "/connections.json?src=02:00:00:00:00:09")[2], [])
+        for query in ("q=%3Cimg%3E", "q=a%20b", "src=laptop", "src=aa:bb:cc:dd:ee:gg"):
+            status, _, body = get_json(self.server, "/connections.json?" + query)
+            self.assertEqual(status, 400, query)
+            self.assertTrue(body["error"].startswith(query.split("=")[0] + ":"), body)
+
+    def test_hosts_and_history_endpoints_name_and_group(self):
+        hosts = {h["ip"]: h for h in get_json(self.server, "/hosts.json")[2]}
+        self.assertEqual((hosts["203.0.113.20"]["remote_name"], hosts["203.0.113.20"]["remote_name_source"]),
+                         ("cdn.example.org", "dns"))
+        self.assertIsNone(hosts["198.51.100.30"]["remote_name"])
+        devices = get_json(self.server, "/devices.json")[2]["devices"]
+        laptop = [d for d in devices if d["mac"] == self.LAPTOP]
+        self.assertEqual(len(laptop), 1)
+        self.assertEqual((laptop[0]["device"], laptop[0]["addresses"], laptop[0]["device_name"]),
+                         (self.LAPTOP, ["10.0.0.11", "fd00:10::11"], "alices-laptop"))
+        for device in ("00:1b:63:aa:bb:cc", "10.0.0.11", "fd00:10::11"):
+            status, _, body = get_json(self.server, "/history.json?device=" + device)
+            self.assertEqual(status, 200, body)
+            self.assertEqual((body["addresses"], body["device_name"]), (["10.0.0.11", "fd00:10::11"], "alices-laptop"))
+            status, _, body = get_json(self.server, "/hosts.json?device=" + device)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["device_name"], "alices-laptop")
+            self.assertEqual(get_json(self.server, "/flows.json?device=" + device)[0], 200)
+            record = get_json(self.server, "/device.json?device=" + device)[2]
+            self.assertEqual((record["device"], record["device_name"]), (self.LAPTOP, "alices-laptop"))
+        host = get_json(self.server, "/history.json?host=203.0.113.20")[2]
+        self.assertEqual(host["remote_name"], "cdn.example.org")
+        host = get_json(self.server, "/host.json?host=203.0.113.20")[2]
+        self.assertEqual(host["remote_name"], "cdn.example.org")
+        # A MAC nobody knows: what an unknown device gives.
+        unknown = get_json(self.server, "/history.json?device=02:00:00:00:00:09")[2]
+        self.assertTrue(all(p["uplink_bytes"] == 0 for p in unknown["points"]))
+        self.assertEqual(unknown["addresses"], [])
+        self.assertEqual(get_json(self.server, "/flows.json?device=02:00:00:00:00:09")[2], {"flows": []})
+        self.assertEqual(get_json(self.server, "/device.json?device=02:00:00:00:00:09")[2]["first_seen_at"], None)
+        for path in ("/history.json?device=aa:bb:cc:dd:ee:gg", "/flows.json?device=laptop",
+                     "/hosts.json?device=aa-bb", "/device.json?device=aa:bb:cc:dd:ee:gg"):
+            status, _, body = get_json(self.server, path)
+            self.assertEqual(status, 400, path)
+            self.assertTrue(body["error"].startswith("device:"), body)
+
+    def test_pages_escape_a_hostile_name(self):
+        status, _, body = self.server.get("/?src=10.0.0.12")
+        self.assertEqual(status, 200)
+        page = body.decode()
+        self.assertNotIn("<img src=x", page)
+        self.assertIn("&lt;img src=x onerror=&quot;window.netmonPwned=1&quot;&gt;&amp;amp;&#39;", page)
+        self.assertIn("random MAC", page)
+        status, _, body = self.server.get("/device/00:1B:63:AA:BB:CC")
+        self.assertEqual(status, 200)
+        self.assertIn('data-address="00:1b:63:aa:bb:cc"', body.decode())
+        raw = self.server.get("/connections.json?src=10.0.0.12")[2]
+        self.assertNotIn(b"<img", raw)  # JSON escapes '<' (\u003c)
+
+    def test_metrics_label_device_names(self):
+        text = self.server.get("/metrics")[2].decode()
+        self.assertIn('netmon_device_info{device="10.0.0.11",mac="00:1b:63:aa:bb:cc",name="alices-laptop",'
+                      'source="dhcp",vendor="Apple, Inc."} 1', text)
+        self.assertIn('netmon_device_info{device="10.0.0.12",mac="da:a1:19:00:00:01",'
+                      'name="<img src=x onerror=\\"window.netmonPwned=1\\">&amp;\'\u202e"', text)
 
 
 class SeenBefore(unittest.TestCase):

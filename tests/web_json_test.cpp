@@ -82,7 +82,9 @@ TEST_CASE("a connection's fields, names and types") {
     CHECK(names == std::vector<std::string>{"proto", "src_ip", "src_port", "dst_ip", "dst_port", "state", "flags",
                                             "uplink_packets", "uplink_bytes", "downlink_packets", "downlink_bytes",
                                             "total_bytes", "uplink_rate", "downlink_rate", "first_seen_at",
-                                            "last_seen_at", "seen_before"});
+                                            "last_seen_at", "seen_before", "mac", "device_name",
+                                            "device_name_source", "vendor", "mac_random", "remote_name",
+                                            "remote_name_source"});
     CHECK(row["proto"] == "tcp");
     CHECK(row["src_port"] == 35410);
     CHECK(row["state"] == "ESTABLISHED");
@@ -266,5 +268,5 @@ TEST_CASE("a row of /connections.json starts with print-outbound's flow, member 
         CHECK(member.value() == it.value());
     }
     // What only the web knows follows: rates, times and seen_before.
-    CHECK(row.size() == flow.size() + 5);
+    CHECK(row.size() == flow.size() + 5 + 7);  // and the names
 }

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netmon_testing import BUILD, SKIP  # noqa: E402
 from web_browser_test import CHROMIUM, DevTools  # noqa: E402
-from web_testing import WebServer, make_database, write_config  # noqa: E402
+from web_testing import HOSTILE_NAME, WebServer, add_names, make_database, write_config  # noqa: E402
 
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 # Default retention (netmon.yml): how long each step's rows are kept.
@@ -404,6 +404,49 @@ class Pages(unittest.TestCase):
         self.assertNotIn("unsafe", headers["content-security-policy"])
         status, _, body = self.server.get("/static/chart.js", headers={"If-None-Match": headers["etag"]})
         self.assertEqual((status, body), (304, b""))
+
+    def test_names_on_the_device_and_host_pages(self):
+        """Names (issue 13): a device's page by its MAC is all of its addresses, named; its remote
+        hosts and a host's devices show their names, the addresses muted beside them."""
+        mac = "00:1b:63:aa:bb:cc"
+        add_names(self.db, macs=[(DEVICE, mac), (DEVICE6, mac)],
+                  device_names=[(mac, HOSTILE_NAME, "dhcp", "Apple, Inc.")],
+                  host_names=[(HOST, "video.example.net")])
+
+        def forget():
+            with sqlite3.connect(self.db) as db:
+                for table in ("lan_addresses", "device_names", "remote_names", "host_names"):
+                    db.execute(f"DELETE FROM {table}")
+        self.addCleanup(forget)
+        b = self.browser
+        h = self.history
+        for path in (f"/device/{mac.upper()}", f"/device/{DEVICE6}"):
+            with self.subTest(path=path):
+                self.open(path)
+                self.assertEqual(b.evaluate("document.querySelector('.subject').textContent"), HOSTILE_NAME)
+                beside = b.evaluate("document.getElementById('subject-address').textContent")
+                self.assertIn(f"{DEVICE}, {DEVICE6}", beside)
+                self.assertIn("Apple, Inc.", beside)
+                self.assertEqual(b.evaluate("document.querySelectorAll('header img').length"), 1)  # the logo only
+                self.assertIsNone(b.evaluate("window.netmonPwned || null"))
+                # Both addresses' traffic, one device.
+                month = h.now - 30 * DAY
+                self.assertEqual(self.tile_bytes("total-30d"),
+                                 sum(h.sums(DEVICE, since=month)) + sum(h.sums(DEVICE6, since=month)))
+                first_host = "document.querySelector('#hosts tr a')"
+                self.assertEqual(b.evaluate(f"{first_host}.querySelector('.name').textContent"), "video.example.net")
+                self.assertEqual(b.evaluate(f"{first_host}.querySelector('.address').textContent"), HOST)
+                self.assertEqual(b.evaluate(f"{first_host}.title"), HOST)
+        b.screenshot(os.path.join(BUILD, "web_pages_test_names_device.png"))
+        self.open(f"/host/{HOST}")
+        self.assertEqual(b.evaluate("document.querySelector('.subject').textContent"), "video.example.net")
+        self.assertIn(HOST, b.evaluate("document.getElementById('subject-address').textContent"))
+        device = "document.querySelector('#devices tr a')"
+        self.assertEqual(b.evaluate(f"{device}.getAttribute('href')"), f"/device/{mac}")
+        self.assertEqual(b.evaluate(f"{device}.querySelector('.name').textContent"), HOSTILE_NAME)
+        self.assertIn(DEVICE, b.evaluate(f"{device}.querySelector('.address').textContent"))
+        self.assertIsNone(b.evaluate("window.netmonPwned || null"))
+        b.screenshot(os.path.join(BUILD, "web_pages_test_names_host.png"))
 
     def test_dashboard_addresses_link_to_their_pages(self):
         # As the server renders them, and as app.js renders them once it polls.

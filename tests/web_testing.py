@@ -39,6 +39,38 @@ def make_database(path, capture="router_mixed.txt"):
         raise RuntimeError("netmon-ingest once failed: " + result.stderr)
 
 
+HOSTILE_NAME = "<img src=x onerror=\"window.netmonPwned=1\">&amp;'\u202e"
+
+
+def _address_blob(text):
+    import ipaddress
+    return ipaddress.ip_address(text).packed
+
+
+def add_names(path, macs=(), device_names=(), answers=(), host_names=()):
+    """Writes the names tables (schema/006_names.sql) as the ingest leaves them: macs as
+    (address, "aa:bb:..."), device_names as (MAC or address, name, source, vendor), answers as
+    (device address, host, name) answered now and valid an hour, host_names as (host, name)."""
+    import sqlite3
+    now = now_ms()
+    key = lambda text: bytes.fromhex(text.replace(":", "")) if text.count(":") == 5 and "." not in text \
+        and len(text) == 17 else _address_blob(text)
+    with sqlite3.connect(path) as db:
+        for address, mac in macs:
+            db.execute("INSERT OR REPLACE INTO lan_addresses VALUES (?, ?, ?, ?)",
+                       (_address_blob(address), key(mac), now - 60_000, now))
+        for device, name, source, vendor in device_names:
+            db.execute("INSERT OR REPLACE INTO device_names VALUES (?, ?, ?, ?, ?)",
+                       (key(device), name, source, vendor, now))
+        # Answered a day ago, valid until an hour from now: the captures' flows began in between.
+        for device, host, name in answers:
+            db.execute("INSERT OR REPLACE INTO remote_names VALUES (?, ?, ?, ?, ?)",
+                       (_address_blob(device), _address_blob(host), name, now - 86_400_000, now + 3_600_000))
+        for host, name in host_names:
+            db.execute("INSERT OR REPLACE INTO host_names VALUES (?, ?, ?, ?)",
+                       (_address_blob(host), name, now - 60_000, now + 3_600_000))
+
+
 def write_config(directory, database, extra=""):
     path = os.path.join(directory, "netmon.yml")
     with open(path, "w") as f:

@@ -43,7 +43,7 @@ json notices_json(const std::vector<Notice>& notices) {
 }  // namespace
 
 ConnectionsJson::ConnectionsJson(std::int64_t now_ms, std::size_t expected_rows) : now_ms_(now_ms) {
-    out_.reserve(64 + expected_rows * 420);
+    out_.reserve(64 + expected_rows * 560);
     writer_.begin_array();
 }
 
@@ -69,6 +69,8 @@ void ConnectionsJson::add(const ConnectionRow& row) {
     write_time(writer_, "last_seen_at", row.last_seen_at);
     const bool seen = seen_before(row.host_first_seen_at, now_ms_);
     writer_.field("seen_before", seen);
+    write_device_name_members(writer_, row.device_name);
+    write_remote_name_members(writer_, row.remote_name);
     writer_.end_object();
     if (!seen && row.host_first_seen_at + new_host_window_ms < valid_until_)
         valid_until_ = row.host_first_seen_at + new_host_window_ms;
@@ -96,6 +98,7 @@ std::string hosts_json(const std::vector<HostRow>& rows, std::int64_t now_ms) {
         w.field("connections_seen", h.connections_seen);
         w.field("uplink_bytes", h.uplink_bytes);
         w.field("downlink_bytes", h.downlink_bytes);
+        write_remote_name_members(w, h.remote_name);
         w.end_object();
     }
     w.end_array();
@@ -161,6 +164,17 @@ std::string metrics_json(const SystemSample& system, const IngestView& ingest, s
         netmon["last_cycle_ms"] = integer_or_null(ingest.status.last_cycle_ms);
         netmon["accounting"] = ingest.status.accounting.empty() ? json(nullptr) : json(ingest.status.accounting);
         netmon["notices"] = notices_json(ingest.health.notices);
+        // The names' counters (issue 13), those the ingest keeps.
+        json names = json::object();
+        const IngestStatus& st = ingest.status;
+        for (const auto& [key, value] :
+             {std::pair{"lease_lines_skipped_total", st.lease_lines_skipped_total},
+              std::pair{"dns_packets_total", st.dns_packets_total}, std::pair{"dns_answers_total", st.dns_answers_total},
+              std::pair{"dns_packets_malformed_total", st.dns_packets_malformed_total},
+              std::pair{"dns_parser_restarts_total", st.dns_parser_restarts_total},
+              std::pair{"dns_names_evicted_total", st.dns_names_evicted_total}})
+            if (value) names[key] = *value;
+        netmon["names"] = std::move(names);
     }
     netmon["now"] = format_time(now_ms);
     document["netmon"] = std::move(netmon);

@@ -32,12 +32,19 @@ private:
 // table shows it; assets/app.js does the same. It opens a link to its history page
 // (history_pages.h), the LAN side's to /device/, the remote side's to /host/, which the caller
 // closes (after the NEW/SEEN badge of a remote host).
-void endpoint(Page& page, std::string_view ip, std::int64_t port, std::string_view label, bool remote) {
+//
+// With a name (the device's, or the one the remote host was asked for), the name comes first
+// and the address follows in a muted line of its own (class "named"); the link's title says the
+// address, and a device's MAC. Names are the ingest's text from leases and DNS answers:
+// escaped like all data.
+void endpoint(Page& page, std::string_view ip, std::int64_t port, std::string_view label, bool remote,
+              const std::optional<std::string>& name = std::nullopt, std::string_view title = {}) {
     const bool v6 = ip.find(':') != std::string_view::npos;
     const std::uint8_t proto = parse_protocol_label(label).value_or(0);
-    page.raw(remote ? "<a class=\"history-link\" href=\"/host/" : "<a class=\"history-link\" href=\"/device/")
-        .text(ip)
-        .raw("\">");
+    page.raw(name ? "<a class=\"history-link named\"" : "<a class=\"history-link\"");
+    if (!title.empty()) page.raw(" title=\"").text(title).raw("\"");
+    page.raw(remote ? " href=\"/host/" : " href=\"/device/").text(ip).raw("\">");
+    if (name) page.raw("<span class=\"name\">").text(*name).raw("</span><span class=\"address\">");
     page.raw("<span class=\"addr\">");
     if (has_ports(proto) && v6) page.raw("[").text(ip).raw("]");
     else page.text(ip);
@@ -50,6 +57,30 @@ void endpoint(Page& page, std::string_view ip, std::int64_t port, std::string_vi
             .raw(" code ")
             .text(std::to_string(port & 255))
             .raw("</span>");
+    }
+    if (name) page.raw("</span>");
+}
+
+// The hover text of a side: its address (and port), then a device's MAC and vendor.
+std::string endpoint_title(std::string_view ip, std::int64_t port, bool ports, const DeviceName* device) {
+    std::string title(ip);
+    if (ports) title += " port " + std::to_string(port);
+    if (device != nullptr && device->mac) {
+        title += " \u00b7 MAC " + device->mac->to_string();
+        if (device->mac_random()) title += " (random)";
+        if (device->vendor) title += " \u00b7 " + *device->vendor;
+    }
+    return title;
+}
+
+// What the device's cell says below its address: the vendor, or that its MAC is random.
+void device_details(Page& page, const DeviceName& device) {
+    if (device.mac_random()) {
+        page.raw(" <span class=\"vendor random\" title=\"a locally administered (random) MAC: no vendor\">"
+                 "random MAC</span>");
+    } else if (device.vendor && device.source != std::optional<std::string>("oui")) {
+        // A name from the OUI is the vendor already.
+        page.raw(" <span class=\"vendor\">").text(*device.vendor).raw("</span>");
     }
 }
 
@@ -75,10 +106,17 @@ void connection_row(Page& page, const ConnectionRow& row, std::int64_t now) {
     const bool is_new = !seen_before(row.host_first_seen_at, now);
     page.raw(is_new ? "<tr class=\"new\">" : "<tr>");
     page.raw("<td class=\"proto\">").text(row.proto).raw("</td>");
+    const bool ports = has_ports(parse_protocol_label(row.proto).value_or(0));
     page.raw("<td class=\"endpoint\">");
-    endpoint(page, row.src_ip, row.src_port, row.proto, false);
-    page.raw("</a></td><td class=\"endpoint\">");
-    endpoint(page, row.dst_ip, row.dst_port, row.proto, true);
+    endpoint(page, row.src_ip, row.src_port, row.proto, false, row.device_name.name,
+             endpoint_title(row.src_ip, row.src_port, ports, &row.device_name));
+    page.raw("</a>");
+    device_details(page, row.device_name);
+    page.raw("</td><td class=\"endpoint\">");
+    endpoint(page, row.dst_ip, row.dst_port, row.proto, true, row.remote_name.name,
+             row.remote_name.name ? endpoint_title(row.dst_ip, row.dst_port, ports, nullptr) +
+                                        " \u00b7 name from " + (row.remote_name.source == "ptr" ? "reverse DNS" : "DNS")
+                                  : std::string());
     page.raw(is_new ? " <span class=\"badge new\" title=\"first seen less than 60 s ago\">NEW</span>"
                     : " <span class=\"badge seen\" title=\"first seen more than 60 s ago\">SEEN</span>");
     page.raw("</a></td><td class=\"state\">");
@@ -196,7 +234,7 @@ void summary(Page& page, const DashboardView& view) {
 void filter_form(Page& page, const DashboardView& view) {
     const ConnectionFilter& f = view.filter;
     page.raw("<form class=\"filter\" method=\"get\" action=\"/\" role=\"search\">");
-    page.raw("<label>Address or port <input type=\"search\" name=\"q\" maxlength=\"45\" "
+    page.raw("<label>Address, port or name <input type=\"search\" name=\"q\" maxlength=\"45\" "
              "placeholder=\"e.g. 443 or 192.0.2\" value=\"")
         .text(f.q)
         .raw("\"></label>");
@@ -214,7 +252,7 @@ void filter_form(Page& page, const DashboardView& view) {
     if (!listed) page.raw("<option selected>").text(f.proto).raw("</option>");
     page.raw("</select></label>");
     page.raw("<label>LAN device <input type=\"text\" name=\"src\" maxlength=\"45\" "
-             "placeholder=\"e.g. 10.0.0.23\" value=\"")
+             "placeholder=\"an address or a MAC\" value=\"")
         .text(f.src)
         .raw("\"></label>");
     if (f.limit != default_limit)

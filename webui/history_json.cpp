@@ -31,6 +31,13 @@ void write_address_or_null(JsonWriter& w, std::string_view name, const std::opti
     else w.null();
 }
 
+void write_addresses(JsonWriter& w, const std::vector<IpAddress>& addresses) {
+    w.key("addresses");
+    w.begin_array();
+    for (const IpAddress& address : addresses) w.value(std::string_view(address.to_string()));
+    w.end_array();
+}
+
 void write_bytes(JsonWriter& w, const TrafficSums& t) {
     w.field("uplink_bytes", t.uplink_bytes);
     w.field("downlink_bytes", t.downlink_bytes);
@@ -58,12 +65,16 @@ std::string devices_json(const HistoryWindow& window, const WindowPlan& plan, co
     w.begin_array();
     for (const DeviceRow& row : rows) {
         w.begin_object();
-        w.field("device", row.device.to_string());
+        w.field("device", row.mac ? row.mac->to_string() : row.device.to_string());
         write_bytes(w, row.traffic);
         w.field("remote_hosts", row.remote_hosts);
         w.field("active_connections", row.active_connections);
         write_time(w, "first_seen_at", row.first_seen_at);
         write_time(w, "last_seen_at", row.last_seen_at);
+        write_addresses(w, row.addresses.empty() ? std::vector<IpAddress>{row.device} : row.addresses);
+        DeviceName name = row.name;
+        if (!name.mac) name.mac = row.mac;
+        write_device_name_members(w, name);
         w.end_object();
     }
     w.end_array();
@@ -72,14 +83,21 @@ std::string devices_json(const HistoryWindow& window, const WindowPlan& plan, co
 }
 
 std::string history_json(const HistoryRequest& request, const HistoryRange& range,
-                         const std::vector<HistoryPoint>& points) {
+                         const std::vector<HistoryPoint>& points, const Device* device, const RemoteName& host_name) {
     std::string out;
     out.reserve(160 + points.size() * 150);
     JsonWriter w(out);
     w.begin_object();
     w.field("step", range.step);
-    write_address_or_null(w, "device", request.device);
+    w.key("device");
+    if (request.device) w.value(std::string_view(request.device->to_string()));
+    else w.null();
     write_address_or_null(w, "host", request.host);
+    if (request.device && device != nullptr) {
+        write_addresses(w, device->addresses);
+        write_device_name_members(w, device->name);
+    }
+    if (request.host) write_remote_name_members(w, host_name);
     write_time(w, "from", range.first_bucket);
     write_time(w, "to", range.last_bucket);
     w.key("points");
@@ -100,12 +118,16 @@ std::string history_json(const HistoryRequest& request, const HistoryRange& rang
 }
 
 std::string device_hosts_json(const DeviceHostsRequest& request, const WindowPlan& plan,
-                              const std::vector<DeviceHostRow>& rows) {
+                              const std::vector<DeviceHostRow>& rows, const Device* device) {
     std::string out;
-    out.reserve(160 + rows.size() * 200);
+    out.reserve(160 + rows.size() * 260);
     JsonWriter w(out);
     w.begin_object();
     w.field("device", request.device.to_string());
+    if (device != nullptr) {
+        write_addresses(w, device->addresses);
+        write_device_name_members(w, device->name);
+    }
     w.field("window", request.window.name);
     write_time(w, "from", plan.from_ms);
     write_time(w, "to", plan.to_ms);
@@ -117,6 +139,7 @@ std::string device_hosts_json(const DeviceHostsRequest& request, const WindowPla
         write_bytes(w, row.traffic);
         write_time_or_null(w, "first_seen_at", row.first_seen_at);
         write_time_or_null(w, "last_seen_at", row.last_seen_at);
+        write_remote_name_members(w, row.remote_name);
         w.end_object();
     }
     w.end_array();
@@ -131,7 +154,7 @@ FlowLogJson::FlowLogJson() {
     writer_.begin_array();
 }
 
-void FlowLogJson::add(const FlowLogRow& row) {
+void FlowLogJson::add(const FlowLogRow& row, const DeviceName& device, const RemoteName& host) {
     JsonWriter& w = writer_;
     w.begin_object();
     w.field("proto", protocol_label(static_cast<std::uint8_t>(row.proto)));
@@ -152,6 +175,8 @@ void FlowLogJson::add(const FlowLogRow& row) {
     w.field("uplink_packets", row.uplink_packets);
     w.field("downlink_packets", row.downlink_packets);
     w.field("ended_by", ended_by_text(row.ended_by));
+    write_device_name_members(w, device);
+    write_remote_name_members(w, host);
     w.end_object();
 }
 

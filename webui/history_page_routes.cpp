@@ -28,6 +28,10 @@ constexpr const char* json_type = "application/json";
 
 // The query is the page script's (?window=7d picks the chart's window): the server ignores it.
 Response page(const PageRequest& asked) {
+    // A device's page is also its MAC's: /device/aa:bb:cc:dd:ee:ff.
+    if (asked.page == HistoryPage::device) {
+        if (auto mac = parse_page_mac(asked.address_text)) return reply(200, render_device_page(*mac), html_type);
+    }
     auto address = parse_page_address(asked.address_text);
     if (!address) return reply(400, render_bad_address_page(asked.page, asked.address_text), html_type);
     return reply(200, render_history_page(asked.page, *address), html_type);
@@ -75,15 +79,26 @@ std::optional<Response> route_history_pages(const Request& request, const ReadJs
     if (auto asked = match_history_page(path)) return page(*asked);
     if (path == "/static/chart.js") return chart_library(request, std::string(chart_library_path));
     if (path == "/device.json") {
-        return address_json(request, "device", read_json, [](Reader& reader, const IpAddress& device) {
-            return device_record_json(device, read_device_record(reader.database(), device));
+        std::string error;
+        std::optional<QueryParams> params = parse_query_string(request.query(), error);
+        std::optional<DeviceRef> ref;
+        if (params) ref = parse_device_parameter(*params, error);
+        if (!ref) return reply(400, error_json(error), json_type);
+        return read_json([&](Reader& reader) {
+            Transaction snapshot(reader.database(), Transaction::Kind::deferred);
+            const Device device = reader.names().resolve(*ref);
+            return device_record_json(device, read_device_record(reader.database(), device.addresses));
         });
     }
     if (path == "/host.json") {
         return address_json(request, "host", read_json, [](Reader& reader, const IpAddress& host) {
             // Both tables from one snapshot.
             Transaction snapshot(reader.database(), Transaction::Kind::deferred);
-            return host_record_json(host, read_host_record(reader.database(), host));
+            HostRecord record = read_host_record(reader.database(), host);
+            NameLookup names(reader.names());
+            group_host_devices(record, names);
+            record.remote_name = names.host(host);
+            return host_record_json(host, record);
         });
     }
     return std::nullopt;

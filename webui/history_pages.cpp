@@ -36,7 +36,7 @@ void header(std::string& out, std::string_view what, std::string_view address) {
     out += what;
     out += " <strong class=\"subject\">";
     append_html(out, address);
-    out += "</strong></p><p class=\"live\" id=\"live\">"
+    out += "</strong> <span class=\"subject-address\" id=\"subject-address\"></span></p><p class=\"live\" id=\"live\">"
            "<noscript>This page shows its figures with JavaScript only.</noscript></p></header>\n";
 }
 
@@ -164,7 +164,9 @@ std::optional<PageRequest> match_history_page(std::string_view path) {
     return std::nullopt;
 }
 
-std::optional<IpAddress> parse_page_address(std::string_view segment) {
+namespace {
+
+std::optional<std::string> decode_segment(std::string_view segment) {
     // Longer than any address's text, escaped: not one.
     if (segment.empty() || segment.size() > 3 * 45) return std::nullopt;
     std::string text;
@@ -180,7 +182,28 @@ std::optional<IpAddress> parse_page_address(std::string_view segment) {
         text += static_cast<char>(high * 16 + low);
         i += 2;
     }
-    return IpAddress::parse(text);
+    return text;
+}
+
+}  // namespace
+
+std::optional<IpAddress> parse_page_address(std::string_view segment) {
+    auto text = decode_segment(segment);
+    if (!text) return std::nullopt;
+    return IpAddress::parse(*text);
+}
+
+std::optional<MacAddress> parse_page_mac(std::string_view segment) {
+    auto text = decode_segment(segment);
+    if (!text) return std::nullopt;
+    return MacAddress::parse(*text);
+}
+
+std::string render_device_page(const MacAddress& mac) {
+    std::string out;
+    out.reserve(6000);
+    device_page(out, mac.to_string());
+    return out;
 }
 
 std::string render_history_page(HistoryPage page, const IpAddress& address) {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "netmon/address.h"
+#include "netmon/mac.h"
 
 namespace netmon::web {
 
@@ -30,9 +31,14 @@ std::optional<PageRequest> match_history_page(std::string_view path);
 // IpAddress::parse. Nothing for anything else (an empty segment, a '/', a bad escape).
 std::optional<IpAddress> parse_page_address(std::string_view segment);
 
+// The same for a device page's MAC ("aa:bb:cc:dd:ee:ff", '-' too, percent-encoded or not).
+std::optional<MacAddress> parse_page_mac(std::string_view segment);
+
 // The whole page for a well-formed address (any address: whether it has history is the
 // script's to say, from the data).
 std::string render_history_page(HistoryPage page, const IpAddress& address);
+// A device's page by its MAC.
+std::string render_device_page(const MacAddress& mac);
 // The 400 page for a segment that is not an address: says so, and links to the dashboard.
 std::string render_bad_address_page(HistoryPage page, std::string_view segment);
 

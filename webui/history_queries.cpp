@@ -109,6 +109,36 @@ void sort_devices(std::vector<DeviceRow>& rows) {
     });
 }
 
+std::vector<DeviceRow> group_devices(std::vector<DeviceRow> rows,
+                                     const std::function<std::optional<MacAddress>(const IpAddress&)>& mac_of) {
+    std::vector<DeviceRow> grouped;
+    std::unordered_map<std::string, std::size_t> by_key;  // a MAC's bytes or an address's -> index
+    for (DeviceRow& row : rows) {
+        std::optional<MacAddress> mac = mac_of(row.device);
+        std::string key(mac ? mac->blob() : row.device.blob());
+        if (row.addresses.empty()) row.addresses = {row.device};
+        auto [found, added] = by_key.emplace(std::move(key), grouped.size());
+        if (added) {
+            row.mac = mac;
+            grouped.push_back(std::move(row));
+            continue;
+        }
+        DeviceRow& device = grouped[found->second];
+        device.traffic += row.traffic;
+        device.remote_hosts = saturating_add(device.remote_hosts, row.remote_hosts);
+        device.active_connections = saturating_add(device.active_connections, row.active_connections);
+        device.first_seen_at = std::min(device.first_seen_at, row.first_seen_at);
+        device.last_seen_at = std::max(device.last_seen_at, row.last_seen_at);
+        device.addresses.insert(device.addresses.end(), row.addresses.begin(), row.addresses.end());
+    }
+    for (DeviceRow& device : grouped) {
+        std::sort(device.addresses.begin(), device.addresses.end());
+        device.device = device.addresses.front();
+    }
+    sort_devices(grouped);
+    return grouped;
+}
+
 namespace {
 
 // A sum that cannot fail: sum() stops with "integer overflow" past 2^63 - 1, so each column is
@@ -389,6 +419,7 @@ std::vector<DeviceRow> HistoryQueries::devices(const WindowPlan& plan) {
         if (traffic == sums.traffic.end() && active <= 0) continue;
         DeviceRow& row = rows.emplace_back();
         row.device = *address;
+        row.addresses = {*address};
         if (traffic != sums.traffic.end()) row.traffic = traffic->second;
         row.active_connections = active;
         row.first_seen_at = d.column_int(2);
@@ -402,7 +433,19 @@ std::vector<DeviceRow> HistoryQueries::devices(const WindowPlan& plan) {
     return rows;
 }
 
-std::vector<HistoryPoint> HistoryQueries::history(const HistoryRequest& request, const HistoryRange& range) {
+namespace {
+
+// The addresses a device ref stands for, when the caller resolved none: an address's own.
+std::vector<IpAddress> device_addresses(const std::optional<DeviceRef>& device, std::span<const IpAddress> devices) {
+    if (!devices.empty()) return {devices.begin(), devices.end()};
+    if (device && !device->mac) return {device->address};
+    return {};
+}
+
+}  // namespace
+
+std::vector<HistoryPoint> HistoryQueries::history(const HistoryRequest& request, const HistoryRange& range,
+                                                  std::span<const IpAddress> devices) {
     std::vector<HistoryPoint> rows;
     if (request.host && !request.device) {
         Statement& s = host_series_;
@@ -411,25 +454,32 @@ std::vector<HistoryPoint> HistoryQueries::history(const HistoryRequest& request,
         while (s.step()) rows.push_back({s.column_int(0), read_summed_traffic(s, 1)});
         s.reset();
     } else {
+        // The LAN (X''), or each address of the device: fill_points adds up their rows.
+        std::vector<std::string> keys;
+        if (!request.device) keys.emplace_back();
+        for (const IpAddress& address : device_addresses(request.device, devices)) keys.emplace_back(address.blob());
         Statement& s = request.host ? pair_series_ : series_;
-        s.reset();
-        s.bind_blob(1, request.device ? request.device->blob() : std::string_view());
-        s.bind(2, range.step).bind(3, range.first_bucket).bind(4, range.last_bucket);
-        if (request.host) s.bind_blob(5, request.host->blob());
-        while (s.step()) rows.push_back({s.column_int(0), read_plain_traffic(s, 1)});
-        s.reset();
+        for (const std::string& key : keys) {
+            s.reset();
+            s.bind_blob(1, key);
+            s.bind(2, range.step).bind(3, range.first_bucket).bind(4, range.last_bucket);
+            if (request.host) s.bind_blob(5, request.host->blob());
+            while (s.step()) rows.push_back({s.column_int(0), read_plain_traffic(s, 1)});
+            s.reset();
+        }
     }
     return fill_points(range, rows);
 }
 
-std::vector<DeviceHostRow> HistoryQueries::device_hosts(const IpAddress& device, const WindowPlan& plan,
-                                                        std::size_t limit) {
+std::vector<DeviceHostRow> HistoryQueries::device_hosts(std::span<const IpAddress> addresses,
+                                                        const WindowPlan& plan, std::size_t limit) {
     // A busy device's 30 days are some 850,000 pair rows of 270,000 hosts. A hash table of the
     // hosts cost 0.8 us a row in cache misses and allocations; rows kept flat, sorted and added
     // up whenever they are as many again as the hosts so far, a tenth of that, and less memory.
     std::vector<HostSums> hosts;
     std::size_t added_up = 0;  // hosts[0, added_up) are sorted, one per host
     Statement& s = host_traffic_;
+    for (const IpAddress& device : addresses)
     for (const BucketRun& run : plan.runs) {
         s.reset();
         s.bind_blob(1, device.blob()).bind(2, run.step).bind(3, run.first_bucket).bind(4, run.last_bucket);
@@ -458,34 +508,51 @@ std::vector<DeviceHostRow> HistoryQueries::device_hosts(const IpAddress& device,
     }
     std::vector<DeviceHostRow> rows;
     rows.reserve(hosts.size());
-    for (const HostSums& host : hosts) rows.push_back({host.host, host.traffic, std::nullopt, std::nullopt});
+    for (const HostSums& host : hosts) rows.push_back({host.host, host.traffic, std::nullopt, std::nullopt, {}});
     // First and last contact for the rows shown only.
     Statement& h = device_host_;
     for (DeviceHostRow& row : rows) {
-        h.reset();
-        h.bind_blob(1, device.blob()).bind_blob(2, row.host.blob());
-        if (h.step()) {
-            row.first_seen_at = h.column_int(0);
-            row.last_seen_at = h.column_int(1);
+        for (const IpAddress& device : addresses) {
+            h.reset();
+            h.bind_blob(1, device.blob()).bind_blob(2, row.host.blob());
+            if (h.step()) {
+                const std::int64_t first = h.column_int(0), last = h.column_int(1);
+                row.first_seen_at = row.first_seen_at ? std::min(*row.first_seen_at, first) : first;
+                row.last_seen_at = row.last_seen_at ? std::max(*row.last_seen_at, last) : last;
+            }
+            h.reset();
         }
-        h.reset();
     }
     return rows;
 }
 
-void HistoryQueries::flows(const FlowLogRequest& request, const std::function<void(const FlowLogRow&)>& row) {
+void HistoryQueries::flows(const FlowLogRequest& request, const std::function<void(const FlowLogRow&)>& row,
+                           std::span<const IpAddress> devices) {
     Statement& s = request.host ? flows_by_host_ : request.device ? flows_by_device_ : flows_by_end_;
-    s.reset();
-    s.bind(1, request.from_ms.value_or(INT64_MIN)).bind(2, request.to_ms.value_or(INT64_MAX));
-    s.bind(3, static_cast<std::int64_t>(request.limit));
-    if (request.host || request.device) bind_address(s, 4, request.device);
-    if (request.host) bind_address(s, 5, request.host);
-    FlowLogRow r;
-    while (s.step()) {
-        read_columns(s, flow_columns, r);
-        row(r);
-    }
-    s.reset();
+    const std::vector<IpAddress> addresses = device_addresses(request.device, devices);
+    auto run = [&](const std::optional<IpAddress>& device, const std::function<void(const FlowLogRow&)>& each) {
+        s.reset();
+        s.bind(1, request.from_ms.value_or(INT64_MIN)).bind(2, request.to_ms.value_or(INT64_MAX));
+        s.bind(3, static_cast<std::int64_t>(request.limit));
+        if (request.host || request.device) bind_address(s, 4, device);
+        if (request.host) bind_address(s, 5, request.host);
+        FlowLogRow r;
+        while (s.step()) {
+            read_columns(s, flow_columns, r);
+            each(r);
+        }
+        s.reset();
+    };
+    if (!request.device) return run(std::nullopt, row);
+    if (addresses.size() == 1) return run(addresses.front(), row);
+    // Several addresses: the newest of each, merged. Each walk stops at the limit, so the
+    // newest limit of all are among them; ties keep the addresses' order.
+    std::vector<FlowLogRow> found;
+    for (const IpAddress& address : addresses) run(address, [&](const FlowLogRow& r) { found.push_back(r); });
+    std::stable_sort(found.begin(), found.end(),
+                     [](const FlowLogRow& a, const FlowLogRow& b) { return a.ended_at > b.ended_at; });
+    if (found.size() > request.limit) found.resize(request.limit);
+    for (const FlowLogRow& r : found) row(r);
 }
 
 std::vector<DeviceTotalsRow> HistoryQueries::device_totals() {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -67,6 +68,12 @@ std::vector<HistoryPoint> fill_points(const HistoryRange& range, const std::vect
 
 // Sorted as /devices.json lists them: total bytes descending, then by address.
 void sort_devices(std::vector<DeviceRow>& rows);
+// One row per device: the rows of addresses with the same MAC (mac_of) added up (traffic,
+// remote hosts, active connections; the first first_seen_at, the last last_seen_at), their
+// addresses listed, device the lowest of them; sorted. A remote host two addresses of one
+// device talked to counts twice in its remote_hosts.
+std::vector<DeviceRow> group_devices(std::vector<DeviceRow> rows,
+                                     const std::function<std::optional<MacAddress>(const IpAddress&)>& mac_of);
 
 class HistoryQueries {
 public:
@@ -84,13 +91,22 @@ public:
     // device; zero-filled. A host's series from every device is the sum of its pairs' rows in each
     // pair's span of contact (device_hosts' first_seen_at to last_seen_at, where the ingest books
     // all of them): a pair row outside it, or one whose device_hosts row is gone, is not counted.
-    std::vector<HistoryPoint> history(const HistoryRequest& request, const HistoryRange& range);
-    // The remote hosts of one device with traffic in the plan's buckets (a plan_host_window), by
-    // total bytes descending, at most limit.
-    std::vector<DeviceHostRow> device_hosts(const IpAddress& device, const WindowPlan& plan, std::size_t limit);
+    // A device is the sum of its addresses' series: devices are request.device's addresses
+    // (NameQueries::resolve: a MAC's, which may be none); when empty, an address's own.
+    std::vector<HistoryPoint> history(const HistoryRequest& request, const HistoryRange& range,
+                                      std::span<const IpAddress> devices = {});
+    // The remote hosts of one device (all of its addresses) with traffic in the plan's buckets (a
+    // plan_host_window), by total bytes descending, at most limit; first and last contact over
+    // all of its addresses.
+    std::vector<DeviceHostRow> device_hosts(std::span<const IpAddress> device, const WindowPlan& plan,
+                                            std::size_t limit);
+    std::vector<DeviceHostRow> device_hosts(const IpAddress& device, const WindowPlan& plan, std::size_t limit) {
+        return device_hosts(std::span<const IpAddress>(&device, 1), plan, limit);
+    }
     // Calls row for each ended flow that matches, newest (ended_at, then id) first. The row is
-    // only valid during the call.
-    void flows(const FlowLogRequest& request, const std::function<void(const FlowLogRow&)>& row);
+    // only valid during the call. devices as for history().
+    void flows(const FlowLogRequest& request, const std::function<void(const FlowLogRow&)>& row,
+               std::span<const IpAddress> devices = {});
     // Every device's counters since its first contact, by address.
     std::vector<DeviceTotalsRow> device_totals();
 

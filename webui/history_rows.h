@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
+#include "names.h"
 #include "netmon/address.h"
 #include "netmon/counters.h"
 
@@ -41,7 +44,10 @@ struct HistoryPoint {
 
 // A LAN device of /devices.json: its traffic in the window and its row of devices.
 struct DeviceRow {
-    IpAddress device;
+    IpAddress device;  // the lowest of addresses
+    std::vector<IpAddress> addresses;  // the device's (group_devices: all of its MAC's with traffic)
+    std::optional<MacAddress> mac;
+    DeviceName name;
     TrafficSums traffic;
     std::int64_t remote_hosts = 0;  // device_hosts rows with contact in the window
     std::int64_t active_connections = 0;
@@ -56,6 +62,7 @@ struct DeviceHostRow {
     TrafficSums traffic;
     std::optional<std::int64_t> first_seen_at;
     std::optional<std::int64_t> last_seen_at;
+    RemoteName remote_name;
 };
 
 // A flow_log row.

@@ -89,6 +89,70 @@ std::optional<IpAddress> parse_address_parameter(const QueryParams& params, std:
     return address;
 }
 
+std::optional<DeviceRef> parse_device_parameter(const QueryParams& params, std::string& error) {
+    // A MAC alone is one; anything else is parse_address_parameter's to check, and to refuse.
+    if (params.size() == 1 && params[0].first == "device") {
+        if (auto mac = MacAddress::parse(params[0].second)) return DeviceRef(*mac);
+    }
+    auto address = parse_address_parameter(params, "device", error);
+    if (!address) return std::nullopt;
+    return DeviceRef(*address);
+}
+
+namespace {
+
+void add_totals(ContactTotals& sum, const ContactTotals& more) {
+    sum.first_seen_at = std::min(sum.first_seen_at, more.first_seen_at);
+    sum.last_seen_at = std::max(sum.last_seen_at, more.last_seen_at);
+    sum.connections_seen = saturating_add(sum.connections_seen, more.connections_seen);
+    sum.uplink_bytes = saturating_add(sum.uplink_bytes, more.uplink_bytes);
+    sum.downlink_bytes = saturating_add(sum.downlink_bytes, more.downlink_bytes);
+}
+
+void write_addresses(JsonWriter& w, const std::vector<IpAddress>& addresses) {
+    w.key("addresses");
+    w.begin_array();
+    for (const IpAddress& address : addresses) w.value(std::string_view(address.to_string()));
+    w.end_array();
+}
+
+}  // namespace
+
+std::optional<DeviceRecord> read_device_record(Database& db, const std::vector<IpAddress>& addresses) {
+    std::optional<DeviceRecord> sum;
+    for (const IpAddress& address : addresses) {
+        auto record = read_device_record(db, address);
+        if (!record) continue;
+        if (!sum) {
+            sum = record;
+            continue;
+        }
+        add_totals(sum->totals, record->totals);
+        sum->active_connections = saturating_add(sum->active_connections, record->active_connections);
+    }
+    return sum;
+}
+
+void group_host_devices(HostRecord& record, NameLookup& lookup) {
+    std::vector<HostDevice> grouped;
+    for (HostDevice& d : record.devices) {
+        const Device& device = lookup.device_of(d.device);
+        auto same = std::find_if(grouped.begin(), grouped.end(),
+                                 [&](const HostDevice& g) { return g.names.id() == device.id(); });
+        if (same == grouped.end()) {
+            d.names = device;
+            grouped.push_back(std::move(d));
+        } else {
+            add_totals(same->totals, d.totals);
+        }
+    }
+    std::stable_sort(grouped.begin(), grouped.end(), [](const HostDevice& a, const HostDevice& b) {
+        return saturating_add(a.totals.uplink_bytes, a.totals.downlink_bytes) >
+               saturating_add(b.totals.uplink_bytes, b.totals.downlink_bytes);
+    });
+    record.devices = std::move(grouped);
+}
+
 std::optional<DeviceRecord> read_device_record(Database& db, const IpAddress& device) {
     Statement s = db.prepare(device_sql);
     s.bind_blob(1, device.blob());
@@ -110,7 +174,7 @@ HostRecord read_host_record(Database& db, const IpAddress& host) {
     while (devices.step()) {
         // A blob that is no address (not 4 or 16 bytes) is not the ingest's: left out.
         auto device = IpAddress::from_blob(devices.column_blob(0));
-        if (device) record.devices.push_back({*device, read_totals(devices, 1)});
+        if (device) record.devices.push_back({*device, read_totals(devices, 1), {}});
     }
     return record;
 }
@@ -120,6 +184,19 @@ std::string device_record_json(const IpAddress& device, const std::optional<Devi
     JsonWriter w(out);
     w.begin_object();
     w.field("device", std::string_view(device.to_string()));
+    write_totals(w, record ? &record->totals : nullptr);
+    w.field("active_connections", record ? counter(record->active_connections) : 0);
+    w.end_object();
+    return out;
+}
+
+std::string device_record_json(const Device& device, const std::optional<DeviceRecord>& record) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object();
+    w.field("device", std::string_view(device.id()));
+    write_addresses(w, device.addresses);
+    write_device_name_members(w, device.name);
     write_totals(w, record ? &record->totals : nullptr);
     w.field("active_connections", record ? counter(record->active_connections) : 0);
     w.end_object();
@@ -150,13 +227,18 @@ std::string host_record_json(const IpAddress& host, const HostRecord& record) {
     JsonWriter w(out);
     w.begin_object();
     w.field("host", std::string_view(host.to_string()));
+    write_remote_name_members(w, record.remote_name);
     write_totals(w, totals ? &*totals : nullptr);
     w.key("devices");
     w.begin_array();
     for (const HostDevice& d : record.devices) {
         w.begin_object();
-        w.field("device", std::string_view(d.device.to_string()));
+        // Grouped (group_host_devices): the device's id, else the address of the row.
+        const bool named = !d.names.addresses.empty();
+        w.field("device", std::string_view(named ? d.names.id() : d.device.to_string()));
         write_totals(w, &d.totals);
+        write_addresses(w, named ? d.names.addresses : std::vector<IpAddress>{d.device});
+        write_device_name_members(w, d.names.name);
         w.end_object();
     }
     w.end_array();

@@ -278,7 +278,12 @@ Response HttpApi::device_hosts(const QueryParams& params) {
     const WindowPlan plan = plan_host_window(request->window, unix_ms_now(), history_retention_);
     return json_from_reader([&](Reader& reader) {
         Transaction snapshot(reader.database(), Transaction::Kind::deferred);
-        return device_hosts_json(*request, plan, reader.history().device_hosts(request->device, plan, request->limit));
+        NameLookup names(reader.names());
+        const Device device = reader.names().resolve(request->device);
+        std::vector<DeviceHostRow> rows = reader.history().device_hosts(device.addresses, plan, request->limit);
+        for (DeviceHostRow& row : rows)
+            row.remote_name = names.remote(device, row.host, row.first_seen_at.value_or(INT64_MIN));
+        return device_hosts_json(*request, plan, rows, &device);
     });
 }
 
@@ -290,7 +295,13 @@ Response HttpApi::devices(const QueryParams& params) {
     return json_from_reader([&](Reader& reader) {
         // The traffic and the devices' rows from one snapshot.
         Transaction snapshot(reader.database(), Transaction::Kind::deferred);
-        return devices_json(request->window, plan, reader.history().devices(plan));
+        NameQueries& names = reader.names();
+        // One entry per device: a MAC's addresses together.
+        std::vector<DeviceRow> rows = group_devices(reader.history().devices(plan),
+                                                    [&](const IpAddress& address) { return names.mac_of(address); });
+        for (DeviceRow& row : rows)
+            row.name = names.device_name(row.mac, row.mac ? std::nullopt : std::optional<IpAddress>(row.device));
+        return devices_json(request->window, plan, rows);
     });
 }
 
@@ -300,8 +311,19 @@ Response HttpApi::history(const QueryParams& params) {
     if (!request) return reply_error(400, error);
     auto range = resolve_history_range(*request, unix_ms_now(), error);
     if (!range) return reply_error(400, error);
-    return json_from_reader(
-        [&](Reader& reader) { return history_json(*request, *range, reader.history().history(*request, *range)); });
+    return json_from_reader([&](Reader& reader) {
+        Transaction snapshot(reader.database(), Transaction::Kind::deferred);
+        std::optional<Device> device;
+        if (request->device) device = reader.names().resolve(*request->device);
+        RemoteName host_name;
+        NameLookup names(reader.names());
+        if (request->host) {
+            host_name = device ? names.remote(*device, *request->host, INT64_MIN) : names.host(*request->host);
+        }
+        std::vector<HistoryPoint> points =
+            device ? reader.history().history(*request, *range, device->addresses) : reader.history().history(*request, *range);
+        return history_json(*request, *range, points, device ? &*device : nullptr, host_name);
+    });
 }
 
 Response HttpApi::flows(const QueryParams& params) {
@@ -309,8 +331,18 @@ Response HttpApi::flows(const QueryParams& params) {
     auto request = parse_flow_log_request(params, error);
     if (!request) return reply_error(400, error);
     return json_from_reader([&](Reader& reader) {
+        Transaction snapshot(reader.database(), Transaction::Kind::deferred);
+        std::vector<IpAddress> addresses;
+        if (request->device) addresses = reader.names().resolve(*request->device).addresses;
         FlowLogJson json;
-        reader.history().flows(*request, [&](const FlowLogRow& row) { json.add(row); });
+        NameLookup names(reader.names());
+        reader.history().flows(
+            *request,
+            [&](const FlowLogRow& row) {
+                const Device& device = names.device_of(row.device);
+                json.add(row, device.name, names.remote(device, row.host, row.first_seen_at));
+            },
+            addresses);
         return json.finish();
     });
 }
@@ -347,7 +379,15 @@ Response HttpApi::prometheus(const QueryParams& params) {
     input.health = ingest.health;
     if (input.database_up) {
         const std::string devices_error =
-            with_reader([&](Reader& reader) { input.devices = reader.history().device_totals(); });
+            with_reader([&](Reader& reader) {
+                Transaction snapshot(reader.database(), Transaction::Kind::deferred);
+                input.devices = reader.history().device_totals();
+                NameLookup names(reader.names());
+                for (const DeviceTotalsRow& row : input.devices) {
+                    auto address = IpAddress::parse(row.device);
+                    if (address) input.device_names.emplace(row.device, names.device_of(*address).name);
+                }
+            });
         input.database_up = devices_error.empty();
     }
     return reply(200, render_prometheus(input), prometheus_content_type);

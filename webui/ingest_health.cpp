@@ -42,6 +42,12 @@ void IngestStatus::set(std::string_view key, std::optional<std::int64_t> integer
         {meta::event_overruns_total, &IngestStatus::event_overruns_total},
         {meta::resyncs_total, &IngestStatus::resyncs_total},
         {meta::remote_hosts_pruned_total, &IngestStatus::remote_hosts_pruned_total},
+        {meta::lease_lines_skipped_total, &IngestStatus::lease_lines_skipped_total},
+        {meta::dns_packets_total, &IngestStatus::dns_packets_total},
+        {meta::dns_answers_total, &IngestStatus::dns_answers_total},
+        {meta::dns_packets_malformed_total, &IngestStatus::dns_packets_malformed_total},
+        {meta::dns_parser_restarts_total, &IngestStatus::dns_parser_restarts_total},
+        {meta::dns_names_evicted_total, &IngestStatus::dns_names_evicted_total},
         {meta::last_error_at, &IngestStatus::last_error_at},
     };
     for (const auto& entry : integers) {

@@ -25,6 +25,13 @@ struct IngestStatus {
     std::optional<std::int64_t> event_overruns_total;
     std::optional<std::int64_t> resyncs_total;
     std::optional<std::int64_t> remote_hosts_pruned_total;
+    // Names (issue 13): whichever the ingest writes.
+    std::optional<std::int64_t> lease_lines_skipped_total;
+    std::optional<std::int64_t> dns_packets_total;
+    std::optional<std::int64_t> dns_answers_total;
+    std::optional<std::int64_t> dns_packets_malformed_total;
+    std::optional<std::int64_t> dns_parser_restarts_total;
+    std::optional<std::int64_t> dns_names_evicted_total;
     std::optional<std::int64_t> last_error_at;
     std::string last_error;
     std::string accounting;  // "on", "off", "unknown" or ""

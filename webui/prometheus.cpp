@@ -105,6 +105,12 @@ void append_counter(PrometheusText& p, std::string_view name, std::string_view h
     p.sample(name, static_cast<double>(value.value_or(0)));
 }
 
+// A counter of the ingest's that only some ingests keep: nothing when meta has none.
+void append_counter_if_kept(PrometheusText& p, std::string_view name, std::string_view help,
+                            std::optional<std::int64_t> value) {
+    if (value) append_counter(p, name, help, value);
+}
+
 std::optional<double> in_seconds(std::optional<std::int64_t> ms) {
     if (!ms) return std::nullopt;
     return seconds(*ms);
@@ -142,10 +148,42 @@ void append_ingest(PrometheusText& p, const IngestStatus& ingest, const IngestHe
     append_counter(p, "netmon_remote_hosts_pruned_total",
                    "Remote hosts forgotten by the retention (retention.remote_hosts_days, remote_hosts_max).",
                    ingest.remote_hosts_pruned_total);
+    // Names (issue 13), when the ingest keeps them.
+    append_counter_if_kept(p, "netmon_lease_lines_skipped_total", "DHCP lease file lines the ingest could not read.",
+                   ingest.lease_lines_skipped_total);
+    append_counter_if_kept(p, "netmon_dns_packets_total", "DNS response packets observed (NFLOG).", ingest.dns_packets_total);
+    append_counter_if_kept(p, "netmon_dns_answers_total", "Addresses in the DNS answers observed, each with its name.",
+                   ingest.dns_answers_total);
+    append_counter_if_kept(p, "netmon_dns_packets_malformed_total", "DNS packets skipped as malformed.",
+                   ingest.dns_packets_malformed_total);
+    append_counter_if_kept(p, "netmon_dns_parser_restarts_total", "Times the DNS parser's child process was restarted.",
+                   ingest.dns_parser_restarts_total);
+    append_counter_if_kept(p, "netmon_dns_names_evicted_total",
+                   "Names the ingest's memory of DNS answers forgot to stay within names.dns.max_names.",
+                   ingest.dns_names_evicted_total);
 }
 
 // Each LAN device's bytes since its first contact (the devices table): one pair of series per
 // device the ingest keeps, so the LAN's size bounds them.
+// Each LAN device's names, as an info metric (value 1) to join on device: a name that changes
+// starts a new info series, not a new counter. Only devices with a MAC or a name have one.
+void append_device_info(PrometheusText& p, const std::vector<DeviceTotalsRow>& devices,
+                        const std::map<std::string, DeviceName, std::less<>>& names) {
+    p.family("netmon_device_info", "gauge",
+             "A LAN device's MAC, name (netmon.yml, DHCP lease or vendor) and vendor, by its address; always 1.");
+    for (const DeviceTotalsRow& device : devices) {
+        auto found = names.find(device.device);
+        if (found == names.end()) continue;
+        const DeviceName& name = found->second;
+        if (!name.mac && !name.name) continue;
+        const std::string mac = name.mac ? name.mac->to_string() : std::string();
+        p.sample("netmon_device_info",
+                 {{"device", device.device}, {"mac", mac}, {"name", name.name.value_or("")},
+                  {"source", name.source.value_or("")}, {"vendor", name.vendor.value_or("")}},
+                 1);
+    }
+}
+
 void append_devices(PrometheusText& p, const std::vector<DeviceTotalsRow>& devices) {
     p.family("netmon_device_bytes_total", "counter",
              "Bytes of a LAN device's outbound flows since netmon first saw it: sent (direction=\"uplink\") "
@@ -212,6 +250,7 @@ std::string render_prometheus(const MetricsInput& input) {
         append_summary(p, input.summary, input.health);
         append_ingest(p, input.ingest, input.health);
         append_devices(p, input.devices);
+        append_device_info(p, input.devices, input.device_names);
     }
     append_load_and_memory(p, input.system);
     append_interfaces(p, input.system.interfaces);

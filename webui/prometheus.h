@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <map>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -46,6 +47,8 @@ struct MetricsInput {
     SystemSample system;
     std::int64_t now_ms = 0;
     std::vector<DeviceTotalsRow> devices;  // the devices table, by address
+    // Their names (netmon_device_info), by device's text; a device without a MAC or a name has none.
+    std::map<std::string, DeviceName, std::less<>> device_names;
 };
 
 std::string render_prometheus(const MetricsInput& input);

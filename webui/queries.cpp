@@ -41,8 +41,14 @@ constexpr std::array<Column<ConnectionRow>, 17> connection_columns = {{
      }},
 }};
 
+// ?2: the LAN device's addresses (a JSON array; NULL for any device: json_each(NULL) is empty).
+// q matches the text of the row, or a name (?7 the devices it matches, ?8 the hosts, ?9 the
+// pairs "device host", JSON arrays: see NameMatches), each list read once per statement.
 constexpr std::string_view connection_filter =
-    " (?1 = '' OR c.proto = ?1) AND (?2 = '' OR c.src_ip = ?2) AND (?3 = '' OR instr(c.search, ?3) > 0)";
+    " (?1 = '' OR c.proto = ?1) AND (?2 IS NULL OR c.src_ip IN (SELECT value FROM json_each(?2)))"
+    " AND (?3 = '' OR instr(c.search, ?3) > 0 OR c.src_ip IN (SELECT value FROM json_each(?7))"
+    "      OR c.dst_ip IN (SELECT value FROM json_each(?8))"
+    "      OR c.src_ip || ' ' || c.dst_ip IN (SELECT value FROM json_each(?9)))";
 
 // /connections.json is the top of connections_by_total_bytes, filtered. The index holds only
 // the order (a counter update rewrites its entry: every byte in it costs the ingest), so a
@@ -85,11 +91,23 @@ constexpr std::string_view unindexed_matching_ids_sql =
     "SELECT c.id FROM search_added AS a CROSS JOIN connections AS c ON c.id = a.id WHERE instr(c.search, ?1) > 0";
 
 // The cheap tests first: a device or a protocol leaves few rows for the substring.
+// ?4, ?5, ?6: the names q matches, as in connection_filter's ?7, ?8, ?9.
 constexpr std::string_view matching_ids_by_key_sql =
     "SELECT id FROM connections AS c INDEXED BY connections_by_key"
-    " WHERE (?1 = '' OR c.proto = ?1) AND (?2 = '' OR c.src_ip = ?2)"
+    " WHERE (?1 = '' OR c.proto = ?1) AND (?2 IS NULL OR c.src_ip IN (SELECT value FROM json_each(?2)))"
     " AND (?3 = '' OR instr(c.dst_ip, ?3) > 0 OR instr(c.src_ip, ?3) > 0 OR instr(c.dst_port, ?3) > 0"
-    "      OR instr(c.src_port, ?3) > 0)";
+    "      OR instr(c.src_port, ?3) > 0 OR c.src_ip IN (SELECT value FROM json_each(?4))"
+    "      OR c.dst_ip IN (SELECT value FROM json_each(?5))"
+    "      OR c.src_ip || ' ' || c.dst_ip IN (SELECT value FROM json_each(?6)))";
+
+// The connections of the names a q of three characters or more matched, beside its trigrams:
+// those of the remote hosts (of host_names and of the pairs: ?1) down connections_by_key,
+// remote host first; those of the LAN devices (?1) from the whole of that index, which holds
+// the LAN device too (no table rows are read either way).
+constexpr std::string_view ids_of_hosts_sql =
+    "SELECT id FROM connections INDEXED BY connections_by_key WHERE dst_ip IN (SELECT value FROM json_each(?1))";
+constexpr std::string_view ids_of_devices_sql =
+    "SELECT id FROM connections INDEXED BY connections_by_key WHERE src_ip IN (SELECT value FROM json_each(?1))";
 
 constexpr std::string_view ordered_ids_sql =
     "SELECT id FROM connections INDEXED BY connections_by_total_bytes ORDER BY total_bytes DESC, id";
@@ -194,7 +212,7 @@ Database checked(Database db) {
 
 }  // namespace
 
-Reader::Reader(Database db) : db_(checked(std::move(db))), history_(db_) {
+Reader::Reader(Database db) : db_(checked(std::move(db))), history_(db_), names_(db_) {
     // 1 MiB of page cache per connection (SQLite's default is 2): the pages a dashboard reads
     // stay in the kernel's cache anyway, and RSS counts every connection's.
     db_.execute("PRAGMA cache_size = -1024");
@@ -204,6 +222,8 @@ Reader::Reader(Database db) : db_(checked(std::move(db))), history_(db_) {
     matching_ids_ = db_.prepare(matching_ids_sql);
     unindexed_matching_ids_ = db_.prepare(unindexed_matching_ids_sql);
     matching_ids_by_key_ = db_.prepare(matching_ids_by_key_sql);
+    ids_of_hosts_ = db_.prepare(ids_of_hosts_sql);
+    ids_of_devices_ = db_.prepare(ids_of_devices_sql);
     ordered_ids_ = db_.prepare(ordered_ids_sql);
     rows_by_id_ = db_.prepare(rows_by_id_sql());
     hosts_ = db_.prepare(hosts_sql());
@@ -241,12 +261,36 @@ IngestStatus Reader::ingest_status() {
     return status;
 }
 
-void Reader::bind_filter(Statement& statement, const ConnectionFilter& filter, std::int64_t now_ms) {
+Reader::BoundFilter Reader::bound(const ConnectionFilter& filter, std::int64_t now_ms) {
+    BoundFilter b{filter, std::nullopt, {}};
+    if (!filter.src.empty()) {
+        // A MAC, or an address (its MAC's device when the MAC is known): parse_connection_filter
+        // let nothing else through.
+        std::vector<std::string> addresses;
+        if (auto ref = DeviceRef::parse(filter.src))
+            for (const IpAddress& address : names_.resolve(*ref).addresses) addresses.push_back(address.to_string());
+        b.src_addresses = json_strings(addresses);
+    }
+    if (!filter.q.empty()) {
+        b.names = names_.matching(filter.q, now_ms);
+        b.devices = json_strings(b.names.devices);
+        b.hosts = json_strings(b.names.hosts);
+        b.pairs = json_strings(b.names.pairs);
+    }
+    return b;
+}
+
+void Reader::bind_filter(Statement& statement, const BoundFilter& b, std::int64_t now_ms) {
+    const ConnectionFilter& filter = b.filter;
     statement.bind(1, std::string_view(filter.proto));
-    statement.bind(2, std::string_view(filter.src));
+    if (b.src_addresses) statement.bind(2, std::string_view(*b.src_addresses));
+    else statement.bind_null(2);
     statement.bind(3, std::string_view(filter.q));
     statement.bind(4, static_cast<std::int64_t>(filter.limit));
     statement.bind(5, now_ms - new_host_window_ms);
+    statement.bind(7, std::string_view(b.devices));
+    statement.bind(8, std::string_view(b.hosts));
+    statement.bind(9, std::string_view(b.pairs));
 }
 
 namespace {
@@ -298,25 +342,38 @@ void emit_rows(Statement& s, const std::function<void(const ConnectionRow&)>& ro
 }  // namespace
 
 void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
-                         const std::function<void(const ConnectionRow&)>& row) {
+                         const std::function<void(const ConnectionRow&)>& row, const ReverseLookup& reverse) {
+    Snapshot snapshot(db_);
+    // Each row's names: primary-key lookups, each device and pair once per answer.
+    NameLookup lookup(names_, reverse);
+    ConnectionRow named;
+    const std::function<void(const ConnectionRow&)> with_names = [&](const ConnectionRow& found) {
+        named = found;
+        auto src = IpAddress::parse(found.src_ip);
+        auto dst = IpAddress::parse(found.dst_ip);
+        if (src) named.device_name = lookup.device_of(*src).name;
+        if (src && dst) named.remote_name = lookup.remote(*src, *dst, found.first_seen_at);
+        else if (dst) named.remote_name = lookup.host(*dst);
+        row(named);
+    };
+    const BoundFilter b = bound(filter, now_ms);
     if (filter.proto.empty() && filter.src.empty() && filter.q.empty()) {
         connections_.reset();
-        bind_filter(connections_, filter, now_ms);
+        bind_filter(connections_, b, now_ms);
         connections_.bind(6, INT64_MIN);
-        emit_rows(connections_, row);
+        emit_rows(connections_, with_names);
         return;
     }
-    Snapshot snapshot(db_);
     // 1. The first rows of the order.
-    if (filter.limit * 4 <= first_rows && answered_by_first_rows(filter, now_ms, row)) return;
+    if (filter.limit * 4 <= first_rows && answered_by_first_rows(b, now_ms, with_names)) return;
     // 2. Every matching id, and perhaps a few more.
-    std::vector<std::int64_t> ids = matching_ids(filter);
+    std::vector<std::int64_t> ids = matching_ids(b);
     if (ids.empty()) return;
     // 3. Their rows.
-    rows_of_ids(filter, now_ms, std::move(ids), row);
+    rows_of_ids(b, now_ms, std::move(ids), with_names);
 }
 
-bool Reader::answered_by_first_rows(const ConnectionFilter& filter, std::int64_t now_ms,
+bool Reader::answered_by_first_rows(const BoundFilter& filter, std::int64_t now_ms,
                                     const std::function<void(const ConnectionRow&)>& row) {
     nth_total_.reset();
     nth_total_.bind(1, static_cast<std::int64_t>(first_rows));
@@ -330,12 +387,13 @@ bool Reader::answered_by_first_rows(const ConnectionFilter& filter, std::int64_t
     s.bind(6, lowest);
     while (s.step()) read_row(s, rows.emplace_back());
     s.reset();
-    if (rows.size() != filter.limit && more) return false;
+    if (rows.size() != filter.filter.limit && more) return false;
     for (const ConnectionRow& found : rows) row(found);
     return true;
 }
 
-std::vector<std::int64_t> Reader::matching_ids(const ConnectionFilter& filter) {
+std::vector<std::int64_t> Reader::matching_ids(const BoundFilter& b) {
+    const ConnectionFilter& filter = b.filter;
     // Trigrams whenever q has three characters: what they find beyond the filter (another
     // device, protocol, or text) rows_of_ids drops, as it drops their false matches.
     const std::string trigrams = trigram_query(filter.q);
@@ -345,8 +403,12 @@ std::vector<std::int64_t> Reader::matching_ids(const ConnectionFilter& filter) {
         matching.bind(1, std::string_view(trigrams));
     } else {
         matching.bind(1, std::string_view(filter.proto));
-        matching.bind(2, std::string_view(filter.src));
+        if (b.src_addresses) matching.bind(2, std::string_view(*b.src_addresses));
+        else matching.bind_null(2);
         matching.bind(3, std::string_view(filter.q));
+        matching.bind(4, std::string_view(b.devices));
+        matching.bind(5, std::string_view(b.hosts));
+        matching.bind(6, std::string_view(b.pairs));
     }
     std::vector<std::int64_t> ids;
     while (matching.step()) ids.push_back(matching.column_int(0));
@@ -356,17 +418,33 @@ std::vector<std::int64_t> Reader::matching_ids(const ConnectionFilter& filter) {
         unindexed_matching_ids_.bind(1, std::string_view(filter.q));
         while (unindexed_matching_ids_.step()) ids.push_back(unindexed_matching_ids_.column_int(0));
         unindexed_matching_ids_.reset();
+        // The connections of the names q matched.
+        auto add_ids = [&](Statement& s, const std::string& list) {
+            s.reset();
+            s.bind(1, std::string_view(list));
+            while (s.step()) ids.push_back(s.column_int(0));
+            s.reset();
+        };
+        if (!b.names.hosts.empty() || !b.names.pairs.empty()) {
+            std::vector<std::string> hosts = b.names.hosts;
+            for (const std::string& pair : b.names.pairs) hosts.push_back(pair.substr(pair.find(' ') + 1));
+            std::sort(hosts.begin(), hosts.end());
+            hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
+            add_ids(ids_of_hosts_, json_strings(hosts));
+        }
+        if (!b.names.devices.empty()) add_ids(ids_of_devices_, b.devices);
     }
     return ids;
 }
 
-void Reader::rows_of_ids(const ConnectionFilter& filter, std::int64_t now_ms, std::vector<std::int64_t> ids,
+void Reader::rows_of_ids(const BoundFilter& b, std::int64_t now_ms, std::vector<std::int64_t> ids,
                          const std::function<void(const ConnectionRow&)>& row) {
+    const ConnectionFilter& filter = b.filter;
     Statement& s = rows_by_id_;
     // All at once when they are few.
     if (ids.size() <= std::max(fetch_all_up_to, filter.limit * 2)) {
         s.reset();
-        bind_filter(s, filter, now_ms);
+        bind_filter(s, b, now_ms);
         s.bind(6, std::string_view(json_array(ids)));
         emit_rows(s, row);
         return;
@@ -388,7 +466,7 @@ void Reader::rows_of_ids(const ConnectionFilter& filter, std::int64_t now_ms, st
         }
         if (batch.empty()) break;
         s.reset();
-        bind_filter(s, filter, now_ms);
+        bind_filter(s, b, now_ms);
         s.bind(4, static_cast<std::int64_t>(wanted));
         s.bind(6, std::string_view(json_array(batch)));
         while (s.step()) {
@@ -401,7 +479,8 @@ void Reader::rows_of_ids(const ConnectionFilter& filter, std::int64_t now_ms, st
     ordered_ids_.reset();
 }
 
-std::vector<HostRow> Reader::hosts(const HostFilter& filter, std::int64_t now_ms) {
+std::vector<HostRow> Reader::hosts(const HostFilter& filter, std::int64_t now_ms, const ReverseLookup& reverse) {
+    Snapshot snapshot(db_);
     Statement& s = hosts_;
     s.reset();
     s.bind(1, filter.since_seconds ? now_ms - *filter.since_seconds * 1000 : INT64_MIN);
@@ -409,6 +488,9 @@ std::vector<HostRow> Reader::hosts(const HostFilter& filter, std::int64_t now_ms
     std::vector<HostRow> rows;
     while (s.step()) read_columns(s, host_columns, rows.emplace_back());
     s.reset();
+    NameLookup lookup(names_, reverse);
+    for (HostRow& row : rows)
+        if (auto host = IpAddress::parse(row.ip)) row.remote_name = lookup.host(*host);
     return rows;
 }
 
@@ -442,20 +524,31 @@ std::vector<std::string> plan_lines(Statement& plan) {
 
 std::vector<std::vector<std::string>> Reader::connections_plans(const ConnectionFilter& filter) {
     std::vector<std::vector<std::string>> plans;
+    const BoundFilter b = bound(filter, 0);
     Statement connections = db_.prepare("EXPLAIN QUERY PLAN " + connections_sql());
-    bind_filter(connections, filter, 0);
+    bind_filter(connections, b, 0);
     connections.bind(6, INT64_MIN);
     plans.push_back(plan_lines(connections));
     Statement nth_total = db_.prepare("EXPLAIN QUERY PLAN " + std::string(nth_total_sql));
     plans.push_back(plan_lines(nth_total));
     Statement rows_by_id = db_.prepare("EXPLAIN QUERY PLAN " + rows_by_id_sql());
-    bind_filter(rows_by_id, filter, 0);
+    bind_filter(rows_by_id, b, 0);
     plans.push_back(plan_lines(rows_by_id));
     for (std::string_view sql :
          {matching_ids_sql, matching_ids_by_key_sql, ordered_ids_sql, unindexed_matching_ids_sql}) {
         Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
         plans.push_back(plan_lines(plan));
     }
+    return plans;
+}
+
+std::vector<std::vector<std::string>> Reader::name_plans() {
+    std::vector<std::vector<std::string>> plans;
+    for (std::string_view sql : {ids_of_hosts_sql, ids_of_devices_sql}) {
+        Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
+        plans.push_back(plan_lines(plan));
+    }
+    for (auto& plan : NameQueries::plans(db_)) plans.push_back(std::move(plan));
     return plans;
 }
 

@@ -74,14 +74,22 @@ bool parse_proto(std::string_view text, std::string& proto, std::string& error) 
     return false;
 }
 
+// What q may hold: an address's or a port's characters, and a name's (a host name's letters,
+// digits, '-' and '_', and any letter beyond ASCII, which a device's name may have). Never a
+// quote, a space or markup: q goes into FTS5 queries (trigram_query) and LIKE patterns, bound.
+bool q_character(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '.' || c == ':' || c == '-' || c == '_' ||
+           c >= 0x80;
+}
+
 bool parse_q(std::string_view text, std::string& q, std::string& error) {
     std::string lower;
     for (char c : text) {
-        char l = c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c;
-        bool ok = (l >= '0' && l <= '9') || (l >= 'a' && l <= 'f') || l == '.' || l == ':';
-        if (!ok || text.size() > max_q_length) {
+        char l = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        if (!q_character(static_cast<unsigned char>(l)) || text.size() > max_q_length) {
             error = "q: " + quoted(text) +
-                    " is not part of an address or a port (digits, a-f, '.' and ':', at most 45)";
+                    " is not part of an address or a port, or of a name (letters, digits, '.', ':', '-' and '_',"
+                    " at most 45)";
             return false;
         }
         lower += l;
@@ -90,13 +98,20 @@ bool parse_q(std::string_view text, std::string& q, std::string& error) {
     return true;
 }
 
+// What a device= or src= that is neither says: a MAC's shape (17 characters, ':' or '-' after
+// the first two) was meant as one.
+std::string not_a_device(std::string_view name, std::string_view text) {
+    const bool mac_like = text.size() == 17 && (text[2] == '-' || (text[2] == ':' && text[5] == text[2]));
+    return std::string(name) + ": " + quoted(text) + (mac_like ? " is not a MAC" : " is not an IP address");
+}
+
 bool parse_src(std::string_view text, std::string& src, std::string& error) {
-    auto address = IpAddress::parse(text);
-    if (!address) {
-        error = "src: " + quoted(text) + " is not an IP address";
+    auto device = DeviceRef::parse(text);
+    if (!device) {
+        error = not_a_device("src", text);
         return false;
     }
-    src = address->to_string();  // the stored form: "fd00:10::2", not "fd00:10:0:0::2"
+    src = device->to_string();  // the stored form: "fd00:10::2", not "fd00:10:0:0::2"
     return true;
 }
 
@@ -123,6 +138,15 @@ bool parse_address(std::string_view name, std::string_view text, std::optional<I
     address = IpAddress::parse(text);
     if (!address) {
         error = std::string(name) + ": " + quoted(text) + " is not an IP address";
+        return false;
+    }
+    return true;
+}
+
+bool parse_device(std::string_view name, std::string_view text, std::optional<DeviceRef>& device, std::string& error) {
+    device = DeviceRef::parse(text);
+    if (!device) {
+        error = not_a_device(name, text);
         return false;
     }
     return true;
@@ -370,10 +394,10 @@ bool names_device(const QueryParams& params) {
 std::optional<DeviceHostsRequest> parse_device_hosts_request(const QueryParams& params, std::string& error) {
     if (!check_names(params, {"device", "window", "limit"}, error)) return std::nullopt;
     DeviceHostsRequest request;
-    std::optional<IpAddress> device;
+    std::optional<DeviceRef> device;
     for (const auto& [name, value] : params) {
         if (value.empty()) continue;
-        bool ok = name == "device"   ? parse_address(name, value, device, error)
+        bool ok = name == "device"   ? parse_device(name, value, device, error)
                   : name == "window" ? parse_window(value, request.window, error)
                                      : parse_limit(value, request.limit, error);
         if (!ok) return std::nullopt;
@@ -393,7 +417,7 @@ std::optional<HistoryRequest> parse_history_request(const QueryParams& params, s
         if (value.empty()) continue;
         bool ok = true;
         if (name == "device") {
-            ok = parse_address(name, value, request.device, error);
+            ok = parse_device(name, value, request.device, error);
         } else if (name == "host") {
             ok = parse_address(name, value, request.host, error);
         } else if (name == "from") {
@@ -446,7 +470,7 @@ std::optional<FlowLogRequest> parse_flow_log_request(const QueryParams& params, 
     FlowLogRequest request;
     for (const auto& [name, value] : params) {
         if (value.empty()) continue;
-        bool ok = name == "device" ? parse_address(name, value, request.device, error)
+        bool ok = name == "device" ? parse_device(name, value, request.device, error)
                   : name == "host" ? parse_address(name, value, request.host, error)
                   : name == "from" ? parse_time_param(name, value, request.from_ms, error)
                   : name == "to"   ? parse_time_param(name, value, request.to_ms, error)

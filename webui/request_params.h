@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "names.h"
 #include "netmon/address.h"
 
 namespace netmon::web {
@@ -30,9 +31,11 @@ inline constexpr std::size_t max_limit = 10'000;
 // Which connections to list: /connections.json and the dashboard's table.
 struct ConnectionFilter {
     std::size_t limit = default_limit;
-    std::string q;      // a substring of either address or of either port, lower case; "" for any
+    // A substring of either address or of either port, or of a name (the device's name, vendor
+    // or MAC, the remote host's name), lower case; "" for any.
+    std::string q;
     std::string proto;  // conntrack's name ("tcp") or the number for unnamed ones; "" for any
-    std::string src;    // one LAN device, canonical text; "" for any
+    std::string src;    // one LAN device, canonical text of its MAC or of an address; "" for any
 
     // The parameters that reproduce this filter, defaults left out: "q=443&proto=tcp".
     std::string query_string() const;
@@ -61,7 +64,7 @@ struct DevicesRequest {
 
 // /hosts.json?device=ADDR: the remote hosts of one device.
 struct DeviceHostsRequest {
-    IpAddress device;
+    DeviceRef device;
     HistoryWindow window;
     std::size_t limit = default_limit;
 };
@@ -70,7 +73,7 @@ inline constexpr std::size_t max_history_points = 10'000;
 
 // /history.json, as given; resolve_history_range fills in the defaults.
 struct HistoryRequest {
-    std::optional<IpAddress> device;
+    std::optional<DeviceRef> device;
     std::optional<IpAddress> host;
     std::int64_t step = 3600;  // seconds: 60, 3600 or 86400
     std::optional<std::int64_t> from_ms;
@@ -91,7 +94,7 @@ inline constexpr std::size_t max_flow_limit = 1000;
 
 // /flows.json: ended flows, from and to bound ended_at (both included).
 struct FlowLogRequest {
-    std::optional<IpAddress> device;
+    std::optional<DeviceRef> device;
     std::optional<IpAddress> host;
     std::optional<std::int64_t> from_ms;
     std::optional<std::int64_t> to_ms;
@@ -105,6 +108,7 @@ std::optional<std::int64_t> parse_time(std::string_view text);
 
 // Parameter window.
 std::optional<DevicesRequest> parse_devices_request(const QueryParams& params, std::string& error);
+// A device= (and src=) is a MAC ("aa:bb:cc:dd:ee:ff", any case, '-' too) or an IP address.
 // Parameters device (required), window and limit. Call it when device= is given: without it,
 // /hosts.json is parse_host_filter's.
 std::optional<DeviceHostsRequest> parse_device_hosts_request(const QueryParams& params, std::string& error);

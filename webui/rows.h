@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "names.h"
+
 namespace netmon::web {
 
 // A remote host is new for this long after its first_seen_at (seed step 8).
@@ -37,6 +39,9 @@ struct ConnectionRow {
     // The remote host's first_seen_at (see Reader::connections); the connection's own when
     // the host has no row.
     std::int64_t host_first_seen_at = 0;
+    // The names of both sides (Reader::connections looks them up for the rows it gives).
+    DeviceName device_name;
+    RemoteName remote_name;
 };
 
 // A remote_hosts row with what its active connections add up to.
@@ -50,6 +55,7 @@ struct HostRow {
     std::int64_t downlink_bytes = 0;
     std::int64_t active_connections = 0;
     std::int64_t active_bytes = 0;  // total_bytes of its active connections
+    RemoteName remote_name;
 };
 
 // The summary line's figures.

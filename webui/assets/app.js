@@ -27,19 +27,52 @@
 
   // The endpoint as a link to its history page: the LAN side to /device/, the remote side to
   // /host/ (webui/history_pages.h). Returns the link, for the badge to go in too.
-  function endpoint(cell, ip, port, proto, remote) {
+  // With a name (the device's, or the one the remote host was asked for: names.h), the name
+  // comes first and the address follows, muted, on a line of its own; title says the address
+  // (and a device's MAC). Names are text from leases and DNS answers: textContent only.
+  function endpoint(cell, ip, port, proto, remote, name, title) {
     const v6 = ip.indexOf(":") >= 0;
     const ports = PORT_PROTOCOLS.has(proto);
-    const link = element("a", "history-link");
+    const link = element("a", name ? "history-link named" : "history-link");
+    if (title) link.title = title;
     link.href = (remote ? "/host/" : "/device/") + ip;
-    link.appendChild(element("span", "addr", ports && v6 ? "[" + ip + "]" : ip));
+    let into = link;
+    if (name) {
+      link.appendChild(element("span", "name", name));
+      into = element("span", "address");
+      link.appendChild(into);
+    }
+    into.appendChild(element("span", "addr", ports && v6 ? "[" + ip + "]" : ip));
     if (ports) {
-      link.appendChild(element("span", "port", ":" + port));
+      into.appendChild(element("span", "port", ":" + port));
     } else if ((proto === "icmp" || proto === "icmpv6") && remote) {
-      link.appendChild(element("span", "port", " type " + (port >> 8) + " code " + (port & 255)));
+      into.appendChild(element("span", "port", " type " + (port >> 8) + " code " + (port & 255)));
     }
     cell.appendChild(link);
     return link;
+  }
+
+  // The hover text of a side, as the server writes it (webui/dashboard.cpp).
+  function endpointTitle(ip, port, ports, c) {
+    let title = ip + (ports ? " port " + port : "");
+    if (c && c.mac) {
+      title += " \u00b7 MAC " + c.mac + (c.mac_random ? " (random)" : "");
+      if (c.vendor) title += " \u00b7 " + c.vendor;
+    }
+    return title;
+  }
+
+  // The vendor below a device, or that its MAC is random.
+  function deviceDetails(cell, c) {
+    if (c.mac_random) {
+      cell.appendChild(document.createTextNode(" "));
+      const random = element("span", "vendor random", "random MAC");
+      random.title = "a locally administered (random) MAC: no vendor";
+      cell.appendChild(random);
+    } else if (c.vendor && c.device_name_source !== "oui") {
+      cell.appendChild(document.createTextNode(" "));
+      cell.appendChild(element("span", "vendor", c.vendor));
+    }
   }
 
   function bytesCell(bytes, packets) {
@@ -61,11 +94,18 @@
     const row = document.createElement("tr");
     if (!c.seen_before) row.className = "new";
     row.appendChild(element("td", "proto", c.proto));
+    const ports = PORT_PROTOCOLS.has(c.proto);
     const device = element("td", "endpoint");
-    endpoint(device, c.src_ip, c.src_port, c.proto, false);
+    endpoint(device, c.src_ip, c.src_port, c.proto, false, c.device_name,
+             endpointTitle(c.src_ip, c.src_port, ports, c));
+    deviceDetails(device, c);
     row.appendChild(device);
     const remote = element("td", "endpoint");
-    const remoteLink = endpoint(remote, c.dst_ip, c.dst_port, c.proto, true);
+    const remoteTitle = c.remote_name
+      ? endpointTitle(c.dst_ip, c.dst_port, ports, null) + " \u00b7 name from " +
+        (c.remote_name_source === "ptr" ? "reverse DNS" : "DNS")
+      : "";
+    const remoteLink = endpoint(remote, c.dst_ip, c.dst_port, c.proto, true, c.remote_name, remoteTitle);
     remoteLink.appendChild(document.createTextNode(" "));
     const badge = c.seen_before
       ? element("span", "badge seen", "SEEN")

@@ -15,7 +15,7 @@
   const HOSTS_SHOWN = 50;  // the top remote hosts listed (of thousands, for a busy device in 30 days)
   const CONNECTIONS_EVERY_MS = 5000;
   const PORT_PROTOCOLS = new Set(["tcp", "udp", "udplite", "sctp", "dccp"]);
-  const state = { address, known: null, totals: {}, chart: null, hosts: null, connections: null, flows: null,
+  const state = { address, known: null, record: null, totals: {}, chart: null, hosts: null, connections: null, flows: null,
                   errors: [], ready: false };
   window.netmonPage = state;
   const chart = H.trafficChart("chart", "chart-note");
@@ -24,7 +24,15 @@
 
   async function loadRecord() {
     const record = await H.fetchJson("/device.json?device=" + device);
+    state.record = record;
     state.known = record.first_seen_at !== null;
+    // Its name, and what else says which device it is: its addresses, its MAC, its vendor.
+    const addresses = (record.addresses || []).filter((a) => a !== address || record.device_name);
+    H.showSubject(record.device_name, [
+      addresses.join(", "),
+      record.mac && record.mac !== address ? "MAC " + record.mac : "",
+      record.mac_random ? "random MAC" : (record.device_name_source !== "oui" ? record.vendor : ""),
+    ]);
     if (state.known) {
       H.setText("seen", formatLocalTime(Date.parse(record.first_seen_at)), record.first_seen_at);
       H.setText("seen-sub", "last traffic " + formatLocalTime(Date.parse(record.last_seen_at)) + " \u00b7 " +
@@ -45,7 +53,9 @@
       H.fetchJson("/devices.json?window=30d"),
     ]);
     const none = { uplink_bytes: 0, downlink_bytes: 0, total_bytes: 0 };
-    const entry = (list) => list.devices.find((d) => d.device === address) || none;
+    // The device's entry: by its MAC, or by any of its addresses (a MAC's are one entry).
+    const entry = (list) => list.devices.find((d) => d.device === address ||
+      (d.addresses || []).indexOf(address) >= 0) || none;
     state.totals = { today: H.sumPoints(history.points), "7d": entry(week), "30d": entry(month) };
     H.showTotals("total-today", state.totals.today);
     H.setText("total-today-sub", document.getElementById("total-today-sub").textContent + " \u00b7 since " +
@@ -65,7 +75,7 @@
     state.hosts = hosts.hosts;
     H.setText("hosts-window", "in the last " + name);
     H.fillTable("hosts", hosts.hosts, (h) => [
-      [H.addressLink("host", h.host), false],
+      [H.addressLink("host", h.host, h.remote_name), false],
       [H.bytesNode(h.uplink_bytes), true],
       [H.bytesNode(h.downlink_bytes), true],
       [H.bytesNode(h.total_bytes), true],
@@ -84,10 +94,9 @@
       const since = element("span", "", formatDuration(now - Date.parse(c.first_seen_at)) + " ago");
       since.title = c.first_seen_at;
       // With its port, as the dashboard writes it.
-      const remote = H.addressLink("host", c.dst_ip);
-      if (PORT_PROTOCOLS.has(c.proto)) {
-        remote.textContent = (c.dst_ip.indexOf(":") >= 0 ? "[" + c.dst_ip + "]" : c.dst_ip) + ":" + c.dst_port;
-      }
+      const shown = PORT_PROTOCOLS.has(c.proto)
+        ? (c.dst_ip.indexOf(":") >= 0 ? "[" + c.dst_ip + "]" : c.dst_ip) + ":" + c.dst_port : c.dst_ip;
+      const remote = H.addressLink("host", c.dst_ip, c.remote_name, shown);
       return [
         [c.proto, false, "proto"], [remote, false], [connectionState, false],
         [H.bytesNode(c.uplink_bytes), true], [H.bytesNode(c.downlink_bytes), true], [H.bytesNode(c.total_bytes), true],

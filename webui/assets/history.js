@@ -57,11 +57,35 @@ window.netmonHistory = (function () {
     live.textContent = text;
   }
 
-  // "/device/10.0.0.11" or "/host/2001:db8::1", as a link showing the address.
-  function addressLink(kind, address) {
-    const link = element("a", "history-link addr", address);
+  // "/device/10.0.0.11" or "/host/2001:db8::1", as a link showing the address; with a name
+  // (names.h), the name, and the address muted below it and on hover. Names are text from
+  // leases and DNS answers: textContent only.
+  function addressLink(kind, address, name, shown) {
+    const text = shown || address;
+    if (!name) {
+      const plain = element("a", "history-link addr", text);
+      plain.href = "/" + kind + "/" + address;
+      return plain;
+    }
+    const link = element("a", "history-link named");
     link.href = "/" + kind + "/" + address;
+    link.title = text;
+    link.appendChild(element("span", "name", name));
+    link.appendChild(element("span", "address addr", text));
     return link;
+  }
+
+  // The page's subject: its name when it has one, with its addresses (and a device's MAC and
+  // vendor) beside it, muted.
+  function showSubject(name, details) {
+    const subject = document.querySelector(".subject");
+    const beside = document.getElementById("subject-address");
+    if (!subject || !beside) return;
+    if (name) {
+      subject.textContent = name;
+      document.title = name + " \u00b7 netmon";
+    }
+    beside.textContent = details.filter((d) => d).join(" \u00b7 ");
   }
 
   function timeNode(iso) {
@@ -303,7 +327,7 @@ window.netmonHistory = (function () {
     state.flows = body.flows;
     fillTable("flows", body.flows, (f) => [
       [f.proto, false, "proto"],
-      [addressLink(other, f[other]), false],
+      [addressLink(other, f[other], other === "host" ? f.remote_name : f.device_name), false],
       [bytesNode(f.uplink_bytes), true],
       [bytesNode(f.downlink_bytes), true],
       [timeNode(f.first_seen_at), false],
@@ -313,7 +337,7 @@ window.netmonHistory = (function () {
   }
 
   return {
-    WINDOWS, fetchJson, guard, loadFlows, setText, notice, setLive, addressLink, timeNode, bytesNode, fillTable, tableError,
+    WINDOWS, fetchJson, guard, loadFlows, setText, notice, setLive, addressLink, showSubject, timeNode, bytesNode, fillTable, tableError,
     windowPicker, trafficChart, windowRange, today, sumPoints, showTotals, endedBy, localTicks, byteStep,
   };
 })();

@@ -21,6 +21,10 @@
     const record = await H.fetchJson("/host.json?host=" + host);
     state.record = record;
     state.known = record.first_seen_at !== null;
+    if (record.remote_name) {
+      H.showSubject(record.remote_name, [address, record.remote_name_source === "ptr" ? "name from reverse DNS"
+                                                                                      : "name from DNS"]);
+    }
     if (state.known) {
       H.setText("seen", formatLocalTime(Date.parse(record.first_seen_at)), record.first_seen_at);
       H.setText("seen-sub", record.connections_seen + " connections in all");
@@ -36,7 +40,7 @@
     H.setText("device-count-sub", record.devices.length === 1 ? "device talked to it" : "devices talked to it");
     H.showTotals("total", record);
     H.fillTable("devices", record.devices, (d) => [
-      [H.addressLink("device", d.device), false],
+      [H.addressLink("device", d.device, d.device_name, (d.addresses || [d.device]).join(", ")), false],
       [H.bytesNode(d.uplink_bytes), true],
       [H.bytesNode(d.downlink_bytes), true],
       [H.bytesNode(d.total_bytes), true],
