@@ -64,7 +64,7 @@ struct NamesDatabase {
     // key: a MAC's text or an address's.
     void device_name(std::string_view key, const char* name, const char* source, const char* vendor) {
         Statement s = db.prepare(
-            "INSERT INTO device_names (device, name, source, vendor, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+            "INSERT OR REPLACE INTO device_names (device, name, source, vendor, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)");
         auto m = MacAddress::parse(key);
         s.bind_blob(1, m ? std::string(m->blob()) : std::string(ip(key).blob()));
         if (name) s.bind(2, std::string_view(name));
@@ -303,6 +303,13 @@ TEST_CASE("names: q matches device names, vendors, MACs and remote names, case-i
     }
     // Two characters: no trigrams, connections_by_key read whole.
     CHECK(keys(rows_of(reader, filter("pr"))) == std::vector<std::string>{"10.0.0.13>192.0.2.10"});
+    // Beyond ASCII: only names can hold it (no FTS5 query of a piece of a character).
+    t.device_name("10.0.0.13", "k\xc3\xbc" "che-drucker", "config", nullptr);
+    for (std::size_t limit : {1, 600}) {
+        CHECK(keys(rows_of(reader, filter("\xc3\xbc" "che", "", limit))) ==
+              std::vector<std::string>{"10.0.0.13>192.0.2.10"});
+        CHECK(rows_of(reader, filter("\xc3\xa9t\xc3\xa9", "", limit)).empty());
+    }
 }
 
 TEST_CASE("names: src= a MAC, or any of its addresses, is the whole device, and a MAC nobody knows is nothing") {
