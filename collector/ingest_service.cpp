@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cli.h"
+#include "device_tracker.h"
 #include "netlink_source.h"
 #include "netmon/clock.h"
 #include "netmon/database.h"
@@ -31,6 +32,7 @@ IngestService::IngestService(Config config, Logger& log, bool with_events)
       source_(make_source(config_)),
       store_(config_.database),
       reconciler_(store_, OutboundFilter(config_.local_subnets)),
+      devices_(std::make_unique<DeviceTracker>(config_, source_->reads_kernel_table(), log)),
       overrun_log_(repeated_warning_every),
       skipped_events_log_(repeated_warning_every) {
     reconciler_.set_retention(config_.retention);
@@ -75,6 +77,7 @@ void IngestService::follow_database_file() {
     reopen_failed_ = true;
     store_.reopen();
     reconciler_.forget();
+    devices_->forget();
     write_start_meta();
     reopen_failed_ = false;
 }
@@ -86,6 +89,10 @@ std::chrono::milliseconds IngestService::interval() const {
 }
 
 int IngestService::event_fd() const { return events_ ? events_->fd() : -1; }
+
+int IngestService::lease_fd() const { return devices_->fd(); }
+
+void IngestService::handle_lease_events() { devices_->handle_events(); }
 
 void IngestService::check_accounting() {
     if (!source_->reads_kernel_table()) return;  // a replayed capture says nothing about this kernel
@@ -113,8 +120,10 @@ std::optional<CycleResult> IngestService::cycle() {
     }
     check_accounting();
     CycleResult result;
+    const DeviceChanges devices = devices_->collect(now);
     try {
-        result = reconciler_.run_cycle(*source_, now);
+        result = reconciler_.run_cycle(*source_, now, [&] { store_.write_devices(devices); });
+        devices_->written(devices);
     } catch (const Interrupted& e) {
         log_.info(std::string(e.what()) + "; nothing of this cycle was written");
         return std::nullopt;
@@ -222,6 +231,7 @@ std::chrono::milliseconds IngestService::reload(const IngestCommand& command, co
     Config fresh = std::move(reload.config);
     reconciler_.set_filter(OutboundFilter(fresh.local_subnets));
     reconciler_.set_retention(fresh.retention);
+    devices_->reload(fresh);
     config_ = std::move(fresh);
     store_.write([&] { store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count())); });
     log_.info("configuration reloaded from " + (config_.path.empty() ? std::string("built-in defaults") : config_.path));

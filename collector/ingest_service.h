@@ -19,6 +19,7 @@
 
 namespace netmon {
 
+class DeviceTracker;
 class Logger;
 class NetlinkEventSource;
 struct IngestCommand;
@@ -61,6 +62,10 @@ public:
 
     std::chrono::milliseconds interval() const;
 
+    // The lease files' watch (DeviceTracker), for poll(), and what to do when it is readable.
+    int lease_fd() const;
+    void handle_lease_events();
+
 private:
     void record_failure(const std::string& error, std::int64_t now);
     void check_accounting();
@@ -79,6 +84,7 @@ private:
     Store store_;
     std::unique_ptr<NetlinkEventSource> events_;
     Reconciler reconciler_;
+    std::unique_ptr<DeviceTracker> devices_;  // the LAN's MACs and names
     std::vector<Entry> event_batch_;
     std::optional<bool> accounting_;  // nf_conntrack_acct as last seen; none for replays
     std::uint64_t last_skipped_ = 0;

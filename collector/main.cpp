@@ -53,6 +53,8 @@ int run_command(const IngestCommand& command, Config config, Logger& log) {
             if (service.handle_events()) loop.request_cycle();
         });
     }
+    // Lease files that change are noted at once and read at the next cycle.
+    loop.watch(service.lease_fd(), [&] { service.handle_lease_events(); });
     loop.run();
     service.finish();
     log.info("stopped after " + std::to_string(loop.cycles()) + " cycles");

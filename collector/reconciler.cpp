@@ -103,7 +103,7 @@ std::uint64_t Reconciler::prune_history(std::int64_t now_ms) {
     return deleted;
 }
 
-CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
+CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms, const std::function<void()>& also_write) {
     const auto started = std::chrono::steady_clock::now();
     if (needs_reload_) reload();
     const bool sample = now_ms - last_sample_ms_ >= sample_period_ms;
@@ -143,6 +143,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms) {
                 store_.add_meta(meta::remote_hosts_pruned_total, static_cast<std::int64_t>(result.hosts_pruned));
             if (sample) store_.prune_samples(now_ms - sample_window_ms);
             store_.index_search(search_rows_per_cycle);
+            if (also_write) also_write();
             const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - started);
             // When the cycle ends, not when it read: the data is as old as its commit, and a slow

@@ -9,6 +9,7 @@
 // read; each batch of events is a write of its own.
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -68,8 +69,9 @@ public:
     // CycleError when a non-empty text gave no entry at all, DatabaseError when SQLite fails)
     // nothing is written, the last good state stays in the database (and is read back into
     // memory before the next use), and the exception propagates. Interrupted from the source
-    // (a stop request) is such a failure too.
-    CycleResult run_cycle(SnapshotSource& source, std::int64_t now_ms);
+    // (a stop request) is such a failure too. also_write, when given, adds its writes to the
+    // cycle's transaction (the names of the LAN's devices).
+    CycleResult run_cycle(SnapshotSource& source, std::int64_t now_ms, const std::function<void()>& also_write = {});
 
     // Events between cycles, in order, in one transaction: NEW inserts the flow at once,
     // UPDATE changes its state and flags (events carry no counters, so those stay), DESTROY

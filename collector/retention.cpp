@@ -45,6 +45,9 @@ HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now
     pruning.device_hosts_before = keep_since(now_ms, pair_age);
     pruning.device_hosts_over = over(rows.device_hosts, pairs ? retention.device_hosts_max : 0);
     pruning.devices_before = keep_since(now_ms, std::max({minute_age, hour_age, day_age, pair_age, log_age}));
+    // A device's MAC and name are kept as long as its daily traffic is, and no less than a day
+    // (a retention of 0 keeps no traffic, but the LAN's devices are still known by name).
+    pruning.lan_addresses_before = keep_since(now_ms, std::max<std::int64_t>(day_age, day_ms));
     pruning.batch = history_pruning_batch;
     return pruning;
 }

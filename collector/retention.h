@@ -47,6 +47,9 @@ struct HistoryPruning {
     std::int64_t device_hosts_before = 0;   // pairs without contact since (the pairs' longest age)
     std::uint64_t device_hosts_over = 0;    // rows past device_hosts_max: the longest without contact go
     std::int64_t devices_before = 0;        // devices without contact since (the longest age), and no connections
+    // LAN addresses not seen since (retention.traffic_per_day_days), and the names of devices
+    // with neither an address nor a devices row, not updated since.
+    std::int64_t lan_addresses_before = 0;
     std::uint64_t batch = 0;                // at most this many rows of each table in one step
 };
 

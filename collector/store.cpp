@@ -103,6 +103,11 @@ struct Store::Open {
     Statement next_contact_device;
     Statement prune_device_hosts;
     Statement prune_devices;
+    // Names (schema/006_names.sql).
+    Statement upsert_lan_address;
+    Statement upsert_device_name;
+    Statement prune_lan_addresses;
+    Statement prune_device_names;
     Statement set_meta;
     Statement add_meta;
     Statement delete_meta;
@@ -240,6 +245,23 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
     prune_devices = db.prepare(
         "DELETE FROM devices WHERE address IN (SELECT address FROM devices WHERE last_seen_at < ?1"
         " AND active_connections = 0 LIMIT ?2)");
+    upsert_lan_address = db.prepare(
+        "INSERT INTO lan_addresses (address, mac, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)"
+        " ON CONFLICT (address) DO UPDATE SET mac = excluded.mac, last_seen_at = excluded.last_seen_at");
+    upsert_device_name = db.prepare(
+        "INSERT INTO device_names (device, name, source, vendor, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+        " ON CONFLICT (device) DO UPDATE SET name = excluded.name, source = excluded.source,"
+        " vendor = excluded.vendor, updated_at = excluded.updated_at");
+    // lan_addresses is small (the LAN's neighbours over the retention): a scan a minute.
+    prune_lan_addresses = db.prepare(
+        "DELETE FROM lan_addresses WHERE address IN (SELECT address FROM lan_addresses WHERE last_seen_at < ?1"
+        " LIMIT ?2)");
+    // A name whose device is gone: no address of it (as a MAC or as an address) and no history.
+    prune_device_names = db.prepare(
+        "DELETE FROM device_names WHERE device IN (SELECT d.device FROM device_names d WHERE d.updated_at < ?1"
+        " AND NOT EXISTS (SELECT 1 FROM lan_addresses l WHERE l.mac = d.device)"
+        " AND NOT EXISTS (SELECT 1 FROM lan_addresses l WHERE l.address = d.device)"
+        " AND NOT EXISTS (SELECT 1 FROM devices v WHERE v.address = d.device) LIMIT ?2)");
     set_meta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     add_meta = db.prepare(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
@@ -676,7 +698,37 @@ std::uint64_t Store::prune_history(const HistoryPruning& pruning) {
     o.prune_devices.bind(1, pruning.devices_before).bind(2, pruning.batch);
     o.prune_devices.run();
     deleted += changed();
+
+    // Names: after the devices, whose rows keep their names.
+    o.prune_lan_addresses.bind(1, pruning.lan_addresses_before).bind(2, pruning.batch);
+    o.prune_lan_addresses.run();
+    deleted += changed();
+    o.prune_device_names.bind(1, pruning.lan_addresses_before).bind(2, pruning.batch);
+    o.prune_device_names.run();
+    deleted += changed();
     return deleted;
+}
+
+void Store::write_devices(const DeviceChanges& changes) {
+    Open& o = open();
+    for (const LanAddressRow& row : changes.addresses) {
+        o.upsert_lan_address.bind_blob(1, row.address.blob()).bind_blob(2, row.mac.blob()).bind(3, row.seen_at);
+        o.upsert_lan_address.run();
+    }
+    for (const DeviceNameRow& row : changes.names) {
+        Statement& s = o.upsert_device_name;
+        s.bind_blob(1, row.device);
+        if (row.name.name) s.bind(2, std::string_view(*row.name.name));
+        else s.bind_null(2);
+        if (row.name.source) s.bind(3, device_name_source_name(*row.name.source));
+        else s.bind_null(3);
+        if (row.name.vendor) s.bind(4, std::string_view(*row.name.vendor));
+        else s.bind_null(4);
+        s.bind(5, row.updated_at);
+        s.run();
+    }
+    if (changes.lease_lines_skipped > 0)
+        add_meta(meta::lease_lines_skipped_total, static_cast<std::int64_t>(changes.lease_lines_skipped));
 }
 
 void Store::update_state(std::int64_t id, std::string_view state, std::uint8_t flags, std::int64_t now) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "checkpointer.h"
+#include "device_directory.h"
 #include "flow_changes.h"
 #include "netmon/counters.h"
 #include "netmon/database.h"
@@ -103,6 +104,11 @@ public:
     // Deletes what pruning says, at most pruning.batch rows of each table (in a write).
     // Returns how many rows went, all tables together.
     std::uint64_t prune_history(const HistoryPruning& pruning);
+
+    // Names (schema/006_names.sql), in a write: each LAN address's MAC (first_seen_at kept
+    // when the row is there) and each device's name as DeviceDirectory decided them, and the
+    // lease lines skipped in meta. Pruned with the history (prune_history).
+    void write_devices(const DeviceChanges& changes);
 
     void prune_samples(std::int64_t before);
     // remote_hosts rows (reads an index: a few ms at 300,000).

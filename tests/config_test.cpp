@@ -103,6 +103,16 @@ TEST_CASE("the shipped config/netmon.yml parses to the defaults", "[config]") {
     CHECK(shipped.retention.flow_log_days == defaults.retention.flow_log_days);
     CHECK(shipped.retention.flow_log_max_rows == defaults.retention.flow_log_max_rows);
     CHECK_FALSE(shipped.web_auth);
+    CHECK(shipped.names.device_by_mac.empty());
+    CHECK(shipped.names.device_by_address.empty());
+    CHECK(shipped.names.dhcp_leases == defaults.names.dhcp_leases);
+    CHECK(shipped.names.dhcp_leases_given == defaults.names.dhcp_leases_given);
+    CHECK(shipped.names.oui_file == defaults.names.oui_file);
+    CHECK(shipped.names.dns_ruleset == defaults.names.dns_ruleset);
+    CHECK(shipped.names.dns_nflog_group == defaults.names.dns_nflog_group);
+    CHECK(shipped.names.dns_grace_seconds == defaults.names.dns_grace_seconds);
+    CHECK(shipped.names.dns_max_names == defaults.names.dns_max_names);
+    CHECK(shipped.names.ptr == defaults.names.ptr);
 }
 
 TEST_CASE("every setting is read", "[config]") {
@@ -353,4 +363,149 @@ TEST_CASE("history is off when every history retention is 0, and the flow log ne
     CHECK(log_only.retention.keeps_flow_log());
     CHECK_FALSE(parse_config("retention: {flow_log_max_rows: 0}", "netmon.yml").retention.keeps_flow_log());
     CHECK_FALSE(parse_config("retention: {flow_log_days: 0}", "netmon.yml").retention.keeps_flow_log());
+}
+
+// -------------------------------------------------------------------------------------------------
+// names.*: where device and remote names come from.
+
+TEST_CASE("names: the defaults", "[config][names]") {
+    const Config config = parse_config("", "netmon.yml");
+    const Names& n = config.names;
+    CHECK(n.device_by_mac.empty());
+    CHECK(n.device_by_address.empty());
+    CHECK(n.dhcp_leases == default_lease_files());
+    CHECK_FALSE(n.dhcp_leases_given);
+    CHECK(n.oui_file == "/usr/share/ieee-data/oui.txt");
+    CHECK(n.dns_ruleset == DnsRuleset::managed);
+    CHECK(n.dns_nflog_group == 5);
+    CHECK(n.dns_grace_seconds == 300);
+    CHECK(n.dns_max_names == 100'000);
+    CHECK(n.ptr);
+    const std::vector<std::string> paths = [] {
+        std::vector<std::string> out;
+        for (const LeaseFile& file : default_lease_files()) out.push_back(file.path);
+        return out;
+    }();
+    CHECK(paths == std::vector<std::string>{"/var/lib/misc/dnsmasq.leases", "/tmp/dhcp.leases",
+                                            "/var/lib/dhcp/dhcpd.leases", "/var/lib/dhcp/dhcpd6.leases",
+                                            "/var/lib/kea/kea-leases4.csv", "/var/lib/kea/kea-leases6.csv",
+                                            "/tmp/hosts/odhcpd"});
+}
+
+TEST_CASE("names.devices: by MAC in any of its forms, or by address", "[config][names]") {
+    const Config config = parse_config(
+        "names:\n"
+        "  devices:\n"
+        "    \"3c:22:fb:12:34:56\": Alice's laptop\n"
+        "    B8-27-EB-AA-BB-CC: Kitchen Pi\n"
+        "    10.0.0.40: Printer\n"
+        "    \"fd00::40\": \"Caf\xc3\xa9 printer\"\n",
+        "netmon.yml");
+    const Names& n = config.names;
+    REQUIRE(n.device_by_mac.size() == 2);
+    CHECK(n.device_by_mac[0] == std::pair{*MacAddress::parse("3c:22:fb:12:34:56"), std::string("Alice's laptop")});
+    CHECK(n.device_by_mac[1] == std::pair{*MacAddress::parse("b8:27:eb:aa:bb:cc"), std::string("Kitchen Pi")});
+    REQUIRE(n.device_by_address.size() == 2);
+    CHECK(n.device_by_address[0] == std::pair{*IpAddress::parse("10.0.0.40"), std::string("Printer")});
+    CHECK(n.device_by_address[1] == std::pair{*IpAddress::parse("fd00::40"), std::string("Caf\xc3\xa9 printer")});
+    CHECK(parse_config("names:\n  devices:\n", "netmon.yml").names.device_by_mac.empty());
+}
+
+TEST_CASE("names.devices: bad keys and names are one-line errors", "[config][names]") {
+    CHECK(error_of("names:\n  devices: [a, b]\n") ==
+          "netmon.yml: names.devices: must be a mapping of MAC or address to name");
+    CHECK(error_of("names:\n  devices:\n    laptop: Alice\n") ==
+          "netmon.yml: names.devices: \"laptop\" is not a MAC (aa:bb:cc:dd:ee:ff) or an address");
+    CHECK(error_of("names:\n  devices:\n    \"3c:22:fb:12:34\": Alice\n") ==
+          "netmon.yml: names.devices: \"3c:22:fb:12:34\" is not a MAC (aa:bb:cc:dd:ee:ff) or an address");
+    CHECK(error_of("names:\n  devices:\n    10.0.0.40: \"\"\n") ==
+          "netmon.yml: names.devices.10.0.0.40: \"\" is not a name (1 to 64 bytes of printable UTF-8)");
+    CHECK(error_of("names:\n  devices:\n    10.0.0.40: \"" + std::string(65, 'x') + "\"\n") ==
+          "netmon.yml: names.devices.10.0.0.40: \"" + std::string(65, 'x') +
+              "\" is not a name (1 to 64 bytes of printable UTF-8)");
+    CHECK(error_of("names:\n  devices:\n    10.0.0.40: \"a\\x1bb\"\n").find("is not a name") != std::string::npos);
+    // Invalid UTF-8 (a raw byte; YAML's "\xff" is U+00FF, which is a printable name).
+    CHECK(error_of("names:\n  devices:\n    10.0.0.40: \"a\xff\"\n").find("is not a name") != std::string::npos);
+    CHECK(parse_config("names:\n  devices:\n    10.0.0.40: \"\\xff\"\n", "netmon.yml").names.device_by_address[0].second ==
+          "\xc3\xbf");
+    CHECK(error_of("names:\n  devices:\n    10.0.0.40: [a]\n").find("names.devices.10.0.0.40") != std::string::npos);
+    const std::string control = error_of("names:\n  devices:\n    10.0.0.40: \"a\\x1bb\"\n");
+    CHECK(control.find('\x1b') == std::string::npos);  // one line, no control character
+}
+
+TEST_CASE("names.dhcp_leases: paths, {path, format}, none, and bad values", "[config][names]") {
+    Config config = parse_config("names:\n  dhcp_leases:\n    - /var/lib/misc/dnsmasq.leases\n"
+                                 "    - {path: /srv/kea.csv, format: kea}\n"
+                                 "    - {path: /srv/odhcpd, format: odhcpd}\n"
+                                 "    - {path: /srv/dhcpd.leases, format: isc}\n"
+                                 "    - {path: /srv/leases, format: dnsmasq}\n"
+                                 "    - {path: /srv/any}\n",
+                                 "netmon.yml");
+    CHECK(config.names.dhcp_leases_given);
+    CHECK(config.names.dhcp_leases == std::vector<LeaseFile>{{"/var/lib/misc/dnsmasq.leases", LeaseFormat::detect},
+                                                             {"/srv/kea.csv", LeaseFormat::kea},
+                                                             {"/srv/odhcpd", LeaseFormat::odhcpd},
+                                                             {"/srv/dhcpd.leases", LeaseFormat::isc},
+                                                             {"/srv/leases", LeaseFormat::dnsmasq},
+                                                             {"/srv/any", LeaseFormat::detect}});
+    config = parse_config("names:\n  dhcp_leases: /tmp/dhcp.leases\n", "netmon.yml");
+    CHECK(config.names.dhcp_leases == std::vector<LeaseFile>{{"/tmp/dhcp.leases", LeaseFormat::detect}});
+    config = parse_config("names:\n  dhcp_leases: []\n", "netmon.yml");
+    CHECK(config.names.dhcp_leases.empty());
+    CHECK(config.names.dhcp_leases_given);
+    config = parse_config("names:\n  dhcp_leases:\n", "netmon.yml");
+    CHECK(config.names.dhcp_leases.empty());
+
+    CHECK(error_of("names:\n  dhcp_leases: [leases.txt]\n") ==
+          "netmon.yml: names.dhcp_leases[0]: \"leases.txt\" is not an absolute path");
+    CHECK(error_of("names:\n  dhcp_leases: [{format: kea}]\n") == "netmon.yml: names.dhcp_leases[0]: needs a path");
+    CHECK(error_of("names:\n  dhcp_leases: [{path: /a, format: csv}]\n") ==
+          "netmon.yml: names.dhcp_leases[0].format: \"csv\" is not one of detect, dnsmasq, isc, kea, odhcpd");
+    CHECK(error_of("names:\n  dhcp_leases: [{path: /a, fromat: kea}]\n").find("fromat") != std::string::npos);
+    CHECK(error_of("names:\n  dhcp_leases: {path: /a}\n") ==
+          "netmon.yml: names.dhcp_leases: must be a list of paths or {path, format}");
+    CHECK(lease_format_name(LeaseFormat::odhcpd) == "odhcpd");
+}
+
+TEST_CASE("names.oui_file: an absolute path, or empty for no vendors", "[config][names]") {
+    CHECK(parse_config("names:\n  oui_file: /srv/oui.txt\n", "netmon.yml").names.oui_file == "/srv/oui.txt");
+    CHECK(parse_config("names:\n  oui_file: \"\"\n", "netmon.yml").names.oui_file.empty());
+    CHECK(parse_config("names:\n  oui_file:\n", "netmon.yml").names.oui_file.empty());
+    CHECK(error_of("names:\n  oui_file: oui.txt\n") == "netmon.yml: names.oui_file: \"oui.txt\" is not an absolute path");
+}
+
+TEST_CASE("names.dns and names.ptr: good values and one-line errors", "[config][names]") {
+    Config config = parse_config("names:\n  dns:\n    ruleset: external\n    nflog_group: 65535\n    grace: 0\n"
+                                 "    max_names: 100\n  ptr: false\n",
+                                 "netmon.yml");
+    CHECK(config.names.dns_ruleset == DnsRuleset::external);
+    CHECK(config.names.dns_nflog_group == 65535);
+    CHECK(config.names.dns_grace_seconds == 0);
+    CHECK(config.names.dns_max_names == 100);
+    CHECK_FALSE(config.names.ptr);
+    config = parse_config("names:\n  dns:\n    ruleset: off\n    nflog_group: 1\n    grace: 86400\n"
+                          "    max_names: 10000000\n  ptr: yes\n",
+                          "netmon.yml");
+    CHECK(config.names.dns_ruleset == DnsRuleset::off);
+    CHECK(config.names.dns_nflog_group == 1);
+    CHECK(config.names.dns_grace_seconds == 86400);
+    CHECK(config.names.dns_max_names == 10'000'000);
+    CHECK(config.names.ptr);
+    CHECK(parse_config("names:\n  dns:\n    ruleset: managed\n", "netmon.yml").names.dns_ruleset == DnsRuleset::managed);
+
+    CHECK(error_of("names:\n  dns:\n    ruleset: auto\n") ==
+          "netmon.yml: names.dns.ruleset: \"auto\" is not one of managed, external, off");
+    CHECK(error_of("names:\n  dns:\n    nflog_group: 0\n") ==
+          "netmon.yml: names.dns.nflog_group: \"0\" is not a group from 1 to 65535");
+    CHECK(error_of("names:\n  dns:\n    nflog_group: 65536\n") ==
+          "netmon.yml: names.dns.nflog_group: \"65536\" is not a group from 1 to 65535");
+    CHECK(error_of("names:\n  dns:\n    grace: -1\n") ==
+          "netmon.yml: names.dns.grace: \"-1\" is not a whole number of seconds from 0 to 86400");
+    CHECK(error_of("names:\n  dns:\n    grace: 1.5\n") ==
+          "netmon.yml: names.dns.grace: \"1.5\" is not a whole number of seconds from 0 to 86400");
+    CHECK(error_of("names:\n  dns:\n    max_names: 99\n") ==
+          "netmon.yml: names.dns.max_names: \"99\" is not a number from 100 to 10000000");
+    CHECK(error_of("names:\n  dns:\n    rules: off\n").find("rules") != std::string::npos);
+    CHECK(error_of("names:\n  ptr: maybe\n") == "netmon.yml: names.ptr: \"maybe\" is not true or false");
+    CHECK(error_of("names:\n  vendors: off\n").find("vendors") != std::string::npos);
 }
