@@ -603,7 +603,7 @@ class Names(unittest.TestCase):
         laptop = [d for d in devices if d["mac"] == self.LAPTOP]
         self.assertEqual(len(laptop), 1)
         self.assertEqual((laptop[0]["device"], laptop[0]["addresses"], laptop[0]["device_name"]),
-                         (self.LAPTOP, ["10.0.0.11", "fd00:10::11"], "alices-laptop"))
+                         ("10.0.0.11", ["10.0.0.11", "fd00:10::11"], "alices-laptop"))
         for device in ("00:1b:63:aa:bb:cc", "10.0.0.11", "fd00:10::11"):
             status, _, body = get_json(self.server, "/history.json?device=" + device)
             self.assertEqual(status, 200, body)
@@ -613,7 +613,8 @@ class Names(unittest.TestCase):
             self.assertEqual(body["device_name"], "alices-laptop")
             self.assertEqual(get_json(self.server, "/flows.json?device=" + device)[0], 200)
             record = get_json(self.server, "/device.json?device=" + device)[2]
-            self.assertEqual((record["device"], record["device_name"]), (self.LAPTOP, "alices-laptop"))
+            self.assertEqual((record["device"], record["device_name"], record["mac"]),
+                             (device, "alices-laptop", self.LAPTOP))
         host = get_json(self.server, "/history.json?host=203.0.113.20")[2]
         self.assertEqual(host["remote_name"], "cdn.example.org")
         host = get_json(self.server, "/host.json?host=203.0.113.20")[2]

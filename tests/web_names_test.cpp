@@ -64,7 +64,7 @@ struct NamesDatabase {
     // key: a MAC's text or an address's.
     void device_name(std::string_view key, const char* name, const char* source, const char* vendor) {
         Statement s = db.prepare(
-            "INSERT INTO device_names (device, name, source, vendor, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+            "INSERT OR REPLACE INTO device_names (device, name, source, vendor, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)");
         auto m = MacAddress::parse(key);
         s.bind_blob(1, m ? std::string(m->blob()) : std::string(ip(key).blob()));
         if (name) s.bind(2, std::string_view(name));
@@ -303,6 +303,13 @@ TEST_CASE("names: q matches device names, vendors, MACs and remote names, case-i
     }
     // Two characters: no trigrams, connections_by_key read whole.
     CHECK(keys(rows_of(reader, filter("pr"))) == std::vector<std::string>{"10.0.0.13>192.0.2.10"});
+    // Beyond ASCII: only names can hold it (no FTS5 query of a piece of a character).
+    t.device_name("10.0.0.13", "k\xc3\xbc" "che-drucker", "config", nullptr);
+    for (std::size_t limit : {1, 600}) {
+        CHECK(keys(rows_of(reader, filter("\xc3\xbc" "che", "", limit))) ==
+              std::vector<std::string>{"10.0.0.13>192.0.2.10"});
+        CHECK(rows_of(reader, filter("\xc3\xa9t\xc3\xa9", "", limit)).empty());
+    }
 }
 
 TEST_CASE("names: src= a MAC, or any of its addresses, is the whole device, and a MAC nobody knows is nothing") {
@@ -408,7 +415,7 @@ TEST_CASE("names: /devices.json is one entry per MAC, its addresses' traffic add
         row.name = names.device_name(row.mac, row.mac ? std::nullopt : std::optional<IpAddress>(row.device));
     const json devices = json::parse(devices_json({"24h", 24 * 3600}, plan, rows))["devices"];
     REQUIRE(devices.size() == 2);
-    CHECK(devices[0]["device"] == "00:1b:63:aa:bb:cc");
+    CHECK(devices[0]["device"] == "10.0.0.11");  // the lowest address: device= takes it for all
     CHECK(devices[0]["addresses"] == json::array({"10.0.0.11", "fd00:10::2:1"}));
     CHECK(devices[0]["uplink_bytes"] == 150);
     CHECK(devices[0]["remote_hosts"] == 2);
@@ -484,7 +491,8 @@ TEST_CASE("names: the device and host records of the history pages") {
     t.device_traffic("10.0.0.13", "192.0.2.10", now - hour, 10);
     Reader reader = t.reader();
     const Device laptop = reader.names().resolve(DeviceRef(mac("00:1b:63:aa:bb:cc")));
-    const json device = json::parse(device_record_json(laptop, read_device_record(reader.database(), laptop.addresses)));
+    const json device = json::parse(device_record_json(DeviceRef(mac("00:1b:63:aa:bb:cc")), laptop,
+                                                       read_device_record(reader.database(), laptop.addresses)));
     CHECK(device["device"] == "00:1b:63:aa:bb:cc");
     CHECK(device["uplink_bytes"] == 150);
     CHECK(device["connections_seen"] == 2);
@@ -497,7 +505,8 @@ TEST_CASE("names: the device and host records of the history pages") {
     const json host = json::parse(host_record_json(ip("192.0.2.10"), record));
     CHECK(host["remote_name"] == "video.example.net");
     REQUIRE(host["devices"].size() == 2);
-    CHECK(host["devices"][0]["device"] == "00:1b:63:aa:bb:cc");
+    CHECK(host["devices"][0]["device"] == "10.0.0.11");
+    CHECK(host["devices"][0]["mac"] == "00:1b:63:aa:bb:cc");
     CHECK(host["devices"][0]["uplink_bytes"] == 150);
     CHECK(host["devices"][0]["addresses"] == json::array({"10.0.0.11", "fd00:10::2:1"}));
     CHECK(host["devices"][1]["device_name"] == "printer");

@@ -442,7 +442,7 @@ class Pages(unittest.TestCase):
         self.assertEqual(b.evaluate("document.querySelector('.subject').textContent"), "video.example.net")
         self.assertIn(HOST, b.evaluate("document.getElementById('subject-address').textContent"))
         device = "document.querySelector('#devices tr a')"
-        self.assertEqual(b.evaluate(f"{device}.getAttribute('href')"), f"/device/{mac}")
+        self.assertEqual(b.evaluate(f"{device}.getAttribute('href')"), f"/device/{DEVICE}")
         self.assertEqual(b.evaluate(f"{device}.querySelector('.name').textContent"), HOSTILE_NAME)
         self.assertIn(DEVICE, b.evaluate(f"{device}.querySelector('.address').textContent"))
         self.assertIsNone(b.evaluate("window.netmonPwned || null"))

@@ -65,7 +65,7 @@ std::string devices_json(const HistoryWindow& window, const WindowPlan& plan, co
     w.begin_array();
     for (const DeviceRow& row : rows) {
         w.begin_object();
-        w.field("device", row.mac ? row.mac->to_string() : row.device.to_string());
+        w.field("device", row.device.to_string());
         write_bytes(w, row.traffic);
         w.field("remote_hosts", row.remote_hosts);
         w.field("active_connections", row.active_connections);

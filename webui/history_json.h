@@ -14,8 +14,9 @@
 
 namespace netmon::web {
 
-// {"window":"24h","from":ISO,"to":ISO,"devices":[...]}: each device's "device" is its MAC when
-// it has one, else its address; then its "addresses" and its names (names.h).
+// {"window":"24h","from":ISO,"to":ISO,"devices":[...]}: each device's "device" is the lowest of
+// its addresses (each of which device= takes for the whole device); then its "addresses" and its
+// names (names.h).
 std::string devices_json(const HistoryWindow& window, const WindowPlan& plan, const std::vector<DeviceRow>& rows);
 // {"step":3600,"device":..|null,"host":..|null,"from":ISO,"to":ISO,"points":[...]}; from and to
 // are the first and the last bucket's starts. With a device, its "addresses" and names after

@@ -87,7 +87,7 @@ std::optional<Response> route_history_pages(const Request& request, const ReadJs
         return read_json([&](Reader& reader) {
             Transaction snapshot(reader.database(), Transaction::Kind::deferred);
             const Device device = reader.names().resolve(*ref);
-            return device_record_json(device, read_device_record(reader.database(), device.addresses));
+            return device_record_json(*ref, device, read_device_record(reader.database(), device.addresses));
         });
     }
     if (path == "/host.json") {

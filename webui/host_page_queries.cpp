@@ -144,6 +144,7 @@ void group_host_devices(HostRecord& record, NameLookup& lookup) {
             grouped.push_back(std::move(d));
         } else {
             add_totals(same->totals, d.totals);
+            same->device = std::min(same->device, d.device);
         }
     }
     std::stable_sort(grouped.begin(), grouped.end(), [](const HostDevice& a, const HostDevice& b) {
@@ -190,11 +191,11 @@ std::string device_record_json(const IpAddress& device, const std::optional<Devi
     return out;
 }
 
-std::string device_record_json(const Device& device, const std::optional<DeviceRecord>& record) {
+std::string device_record_json(const DeviceRef& asked, const Device& device, const std::optional<DeviceRecord>& record) {
     std::string out;
     JsonWriter w(out);
     w.begin_object();
-    w.field("device", std::string_view(device.id()));
+    w.field("device", std::string_view(asked.to_string()));
     write_addresses(w, device.addresses);
     write_device_name_members(w, device.name);
     write_totals(w, record ? &record->totals : nullptr);
@@ -233,9 +234,9 @@ std::string host_record_json(const IpAddress& host, const HostRecord& record) {
     w.begin_array();
     for (const HostDevice& d : record.devices) {
         w.begin_object();
-        // Grouped (group_host_devices): the device's id, else the address of the row.
+        // Grouped (group_host_devices): the lowest of its addresses that talked to the host.
         const bool named = !d.names.addresses.empty();
-        w.field("device", std::string_view(named ? d.names.id() : d.device.to_string()));
+        w.field("device", std::string_view(d.device.to_string()));
         write_totals(w, &d.totals);
         write_addresses(w, named ? d.names.addresses : std::vector<IpAddress>{d.device});
         write_device_name_members(w, d.names.name);

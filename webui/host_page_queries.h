@@ -69,13 +69,15 @@ HostRecord read_host_record(Database& db, const IpAddress& host);
 
 // {"device", "first_seen_at", "last_seen_at" (ISO or null when unknown), "connections_seen",
 // "uplink_bytes", "downlink_bytes", "total_bytes", "active_connections"}
-// With names: its "addresses" and names (names.h) after "device", whose value is names' id.
+// With names: its "addresses" and names (names.h) after "device", which is what was asked for
+// (a MAC, or an address), in canonical form.
 std::string device_record_json(const IpAddress& device, const std::optional<DeviceRecord>& record);
-std::string device_record_json(const Device& device, const std::optional<DeviceRecord>& record);
+std::string device_record_json(const DeviceRef& asked, const Device& device, const std::optional<DeviceRecord>& record);
 // {"host", "first_seen_at", "last_seen_at" (null when unknown), "connections_seen",
 // "uplink_bytes", "downlink_bytes", "total_bytes", "devices": [{"device", "first_seen_at",
 // "last_seen_at", "connections_seen", "uplink_bytes", "downlink_bytes", "total_bytes"}]}
-// Each device's entry, once grouped, has the "device" of its id, its "addresses" and names; the
+// Each device's entry, once grouped, has as "device" the lowest of its addresses that talked to
+// the host, then its "addresses" and names; the
 // host its "remote_name" and "remote_name_source" after "host".
 std::string host_record_json(const IpAddress& host, const HostRecord& record);
 

@@ -394,6 +394,12 @@ bool Reader::answered_by_first_rows(const BoundFilter& filter, std::int64_t now_
 
 std::vector<std::int64_t> Reader::matching_ids(const BoundFilter& b) {
     const ConnectionFilter& filter = b.filter;
+    // A q with a character no address or port has ("laptop", "küche") can only be a name's: no
+    // text to look up (and a piece of a multibyte character is no FTS5 query).
+    const bool text_can_match = std::all_of(filter.q.begin(), filter.q.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '.' || c == ':';
+    });
+    if (!text_can_match) return names_ids(b);
     // Trigrams whenever q has three characters: what they find beyond the filter (another
     // device, protocol, or text) rows_of_ids drops, as it drops their false matches.
     const std::string trigrams = trigram_query(filter.q);
@@ -418,22 +424,28 @@ std::vector<std::int64_t> Reader::matching_ids(const BoundFilter& b) {
         unindexed_matching_ids_.bind(1, std::string_view(filter.q));
         while (unindexed_matching_ids_.step()) ids.push_back(unindexed_matching_ids_.column_int(0));
         unindexed_matching_ids_.reset();
-        // The connections of the names q matched.
-        auto add_ids = [&](Statement& s, const std::string& list) {
-            s.reset();
-            s.bind(1, std::string_view(list));
-            while (s.step()) ids.push_back(s.column_int(0));
-            s.reset();
-        };
-        if (!b.names.hosts.empty() || !b.names.pairs.empty()) {
-            std::vector<std::string> hosts = b.names.hosts;
-            for (const std::string& pair : b.names.pairs) hosts.push_back(pair.substr(pair.find(' ') + 1));
-            std::sort(hosts.begin(), hosts.end());
-            hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
-            add_ids(ids_of_hosts_, json_strings(hosts));
-        }
-        if (!b.names.devices.empty()) add_ids(ids_of_devices_, b.devices);
+        std::vector<std::int64_t> named = names_ids(b);
+        ids.insert(ids.end(), named.begin(), named.end());
     }
+    return ids;
+}
+
+std::vector<std::int64_t> Reader::names_ids(const BoundFilter& b) {
+    std::vector<std::int64_t> ids;
+    auto add_ids = [&](Statement& s, const std::string& list) {
+        s.reset();
+        s.bind(1, std::string_view(list));
+        while (s.step()) ids.push_back(s.column_int(0));
+        s.reset();
+    };
+    if (!b.names.hosts.empty() || !b.names.pairs.empty()) {
+        std::vector<std::string> hosts = b.names.hosts;
+        for (const std::string& pair : b.names.pairs) hosts.push_back(pair.substr(pair.find(' ') + 1));
+        std::sort(hosts.begin(), hosts.end());
+        hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
+        add_ids(ids_of_hosts_, json_strings(hosts));
+    }
+    if (!b.names.devices.empty()) add_ids(ids_of_devices_, b.devices);
     return ids;
 }
 

@@ -78,6 +78,8 @@ private:
     bool answered_by_first_rows(const BoundFilter& filter, std::int64_t now_ms,
                                 const std::function<void(const ConnectionRow&)>& row);
     std::vector<std::int64_t> matching_ids(const BoundFilter& filter);
+    // The ids of the connections of the names the filter's q matched (a superset, as above).
+    std::vector<std::int64_t> names_ids(const BoundFilter& filter);
     void rows_of_ids(const BoundFilter& filter, std::int64_t now_ms, std::vector<std::int64_t> ids,
                      const std::function<void(const ConnectionRow&)>& row);
 

@@ -54,7 +54,7 @@
     ]);
     const none = { uplink_bytes: 0, downlink_bytes: 0, total_bytes: 0 };
     // The device's entry: by its MAC, or by any of its addresses (a MAC's are one entry).
-    const entry = (list) => list.devices.find((d) => d.device === address ||
+    const entry = (list) => list.devices.find((d) => d.device === address || d.mac === address ||
       (d.addresses || []).indexOf(address) >= 0) || none;
     state.totals = { today: H.sumPoints(history.points), "7d": entry(week), "30d": entry(month) };
     H.showTotals("total-today", state.totals.today);
