@@ -53,6 +53,7 @@ int run_command(const IngestCommand& command, Config config, Logger& log) {
             if (service.handle_events()) loop.request_cycle();
         });
     }
+    if (service.dns_fd() >= 0) loop.watch(service.dns_fd(), [&] { service.handle_dns(); });
     loop.run();
     service.finish();
     log.info("stopped after " + std::to_string(loop.cycles()) + " cycles");

@@ -45,6 +45,9 @@ HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now
     pruning.device_hosts_before = keep_since(now_ms, pair_age);
     pruning.device_hosts_over = over(rows.device_hosts, pairs ? retention.device_hosts_max : 0);
     pruning.devices_before = keep_since(now_ms, std::max({minute_age, hour_age, day_age, pair_age, log_age}));
+    pruning.names_before = keep_since(now_ms, retention.host_traffic_per_day_days * day_ms);
+    pruning.remote_names_over = over(rows.remote_names, names_max_rows);
+    pruning.host_names_over = over(rows.host_names, names_max_rows);
     pruning.batch = history_pruning_batch;
     return pruning;
 }

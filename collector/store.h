@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "netmon/database.h"
 #include "netmon/key.h"
 #include "netmon/meta_keys.h"
+#include "remote_name_cache.h"
 #include "retention.h"
 #include "traffic_ledger.h"
 
@@ -103,6 +105,11 @@ public:
     // Deletes what pruning says, at most pruning.batch rows of each table (in a write).
     // Returns how many rows went, all tables together.
     std::uint64_t prune_history(const HistoryPruning& pruning);
+
+    // DNS names (schema/006_names.sql), in a write: each row's pair into remote_names (the latest
+    // answer per device and host) and its host into host_names (the latest name of the host from
+    // any device). A row older than the one stored (answered before it) changes neither.
+    void write_remote_names(std::span<const RemoteNameRow> rows);
 
     void prune_samples(std::int64_t before);
     // remote_hosts rows (reads an index: a few ms at 300,000).
