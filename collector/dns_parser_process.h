@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iosfwd>
 #include <span>
 #include <string>
 #include <vector>
@@ -82,7 +83,8 @@ private:
 // The child's side, called by `netmon-ingest dns-parser`: drops every capability (all sets, the
 // ambient set and, when allowed, the bounding set), sets no_new_privs, closes every descriptor but
 // stderr and dns_parser_fd, then answers each packet message until the socket closes. Returns the
-// exit status: 0 at end of file, 1 when a step of the drop failed (nothing is parsed then).
-int run_dns_parser_child();
+// exit status: 0 at end of file, 1 when a step of the drop failed (nothing is parsed then) or the
+// socket failed; the one line saying why goes to errors.
+int run_dns_parser_child(std::ostream& errors);
 
 }  // namespace netmon

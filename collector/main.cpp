@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "dns_parser_process.h"
 #include "ingest_loop.h"
 #include "ingest_service.h"
 #include "netmon/config.h"
@@ -74,6 +75,9 @@ int main(int argc, char** argv) {
         std::cout << ingest_usage;
         return 0;
     }
+    // The DNS parser child reads no configuration: it has nothing to configure and must not
+    // open files.
+    if (command.action == IngestAction::dns_parser) return run_dns_parser_child(std::cerr);
     if (command.action == IngestAction::version) {
         std::cout << "netmon-ingest " NETMON_VERSION "\n";
         return 0;
