@@ -93,6 +93,7 @@ IngestCommand parse_ingest_command_line(int argc, const char* const* argv) {
             if (arg == "print-outbound") action = IngestAction::print_outbound;
             else if (arg == "once") action = IngestAction::once;
             else if (arg == "run") action = IngestAction::run;
+            else if (arg == "dns-parser") action = IngestAction::dns_parser;
             else if (arg == "help") return only(IngestAction::help);
             else throw UsageError("unknown command \"" + std::string(arg) + "\"");
         } else {

@@ -11,7 +11,9 @@ namespace netmon {
 
 struct Config;
 
-enum class IngestAction { print_outbound, once, run, help, version };
+// dns_parser: the hidden `dns-parser` command, the capability-less child that parses DNS answers
+// for the ingest (dns_parser_process.h); no one runs it by hand.
+enum class IngestAction { print_outbound, once, run, help, version, dns_parser };
 
 struct IngestCommand {
     IngestAction action = IngestAction::help;

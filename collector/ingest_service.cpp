@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "device_tracker.h"
+#include "dns_names.h"
 #include "netlink_source.h"
 #include "netmon/clock.h"
 #include "netmon/database.h"
@@ -48,7 +49,37 @@ IngestService::IngestService(Config config, Logger& log, bool with_events)
             log_.warning(std::string("no conntrack events (") + e.what() + "): new flows show at the next cycle");
         }
     }
+    start_dns_names(with_events);
     write_start_meta();
+}
+
+void IngestService::start_dns_names(bool with_events) {
+    // A replay has no live answers to match, `once` no time to see any.
+    if (!with_events || !source_->reads_kernel_table() || config_.names.dns_ruleset == DnsRuleset::off) return;
+    try {
+        dns_names_ = std::make_unique<DnsNames>(config_.names, config_.local_subnets, log_);
+    } catch (const std::exception& e) {
+        log_.warning(std::string("no names from DNS answers (") + e.what() +
+                     "): remote hosts are shown by address; the ingest goes on");
+        return;
+    }
+    // A flow and the name its device resolved just before commit together.
+    reconciler_.also_write([this] {
+        if (dns_names_) dns_names_->write(store_);
+    });
+    log_.info(std::string("names from DNS answers: NFLOG group ") + std::to_string(config_.names.dns_nflog_group) +
+              (dns_names_->manages_ruleset() ? ", logged by table inet netmon" : ", logged by the admin's ruleset"));
+}
+
+int IngestService::dns_fd() const { return dns_names_ ? dns_names_->fd() : -1; }
+
+void IngestService::handle_dns() {
+    if (!dns_names_) return;
+    try {
+        dns_names_->read(unix_ms_now());
+    } catch (const std::exception& e) {
+        log_.warning(std::string("DNS answers: ") + e.what());
+    }
 }
 
 void IngestService::write_start_meta() {
@@ -119,6 +150,9 @@ std::optional<CycleResult> IngestService::cycle() {
         throw;
     }
     check_accounting();
+    // An answer is logged before its device even has it, so before the device's connection: read
+    // now, its name is written with the flow.
+    handle_dns();
     CycleResult result;
     const DeviceChanges devices = devices_->collect(now);
     try {
@@ -178,6 +212,7 @@ bool IngestService::handle_events() {
     events_->drain(event_batch_, lost);
     note_skipped_events();
     if (!event_batch_.empty()) {
+        handle_dns();  // as in cycle(): the names before the flows they name
         EventResult result = reconciler_.apply_events(event_batch_, unix_ms_now());
         if (result.inserted + result.deleted > 0)
             log_.debug("events: " + std::to_string(result.inserted) + " new flows, " +
@@ -232,6 +267,13 @@ std::chrono::milliseconds IngestService::reload(const IngestCommand& command, co
     reconciler_.set_filter(OutboundFilter(fresh.local_subnets));
     reconciler_.set_retention(fresh.retention);
     devices_->reload(fresh);
+    if (dns_names_ && fresh.local_subnets != config_.local_subnets) {
+        try {
+            dns_names_->set_lan(fresh.local_subnets);
+        } catch (const std::exception& e) {
+            log_.warning(std::string("table inet netmon still logs towards the old local_subnets: ") + e.what());
+        }
+    }
     config_ = std::move(fresh);
     store_.write([&] { store_.set_meta(meta::interval_ms, static_cast<std::int64_t>(interval().count())); });
     log_.info("configuration reloaded from " + (config_.path.empty() ? std::string("built-in defaults") : config_.path));

@@ -20,6 +20,7 @@
 namespace netmon {
 
 class DeviceTracker;
+class DnsNames;
 class Logger;
 class NetlinkEventSource;
 struct IngestCommand;
@@ -65,6 +66,12 @@ public:
     // The lease files' watch (DeviceTracker), for poll(), and what to do when it is readable.
     int lease_fd() const;
     void handle_lease_events();
+    // DNS names (dns_names.h): the NFLOG socket's descriptor for poll(), or -1 when names are
+    // off (names.dns.ruleset off, a replay, no CAP_NET_ADMIN or no nftables: warned at start).
+    int dns_fd() const;
+    // Reads the DNS answers waiting into memory; they are written with the next cycle or event
+    // batch. Logs a failure of the socket rather than throwing.
+    void handle_dns();
 
 private:
     void record_failure(const std::string& error, std::int64_t now);
@@ -93,6 +100,9 @@ private:
     LogThrottle overrun_log_;
     LogThrottle skipped_events_log_;
     std::uint64_t skipped_events_ = 0;  // events_->skipped() already counted in meta
+    // DNS names: started after the store (its counters go there), stopped before it.
+    void start_dns_names(bool with_events);
+    std::unique_ptr<DnsNames> dns_names_;
 };
 
 // The message for a missing CAP_NET_ADMIN, as README.md gives it.

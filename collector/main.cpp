@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "dns_parser_process.h"
 #include "ingest_loop.h"
 #include "ingest_service.h"
 #include "netmon/config.h"
@@ -55,6 +56,7 @@ int run_command(const IngestCommand& command, Config config, Logger& log) {
     }
     // Lease files that change are noted at once and read at the next cycle.
     loop.watch(service.lease_fd(), [&] { service.handle_lease_events(); });
+    if (service.dns_fd() >= 0) loop.watch(service.dns_fd(), [&] { service.handle_dns(); });
     loop.run();
     service.finish();
     log.info("stopped after " + std::to_string(loop.cycles()) + " cycles");
@@ -75,6 +77,9 @@ int main(int argc, char** argv) {
         std::cout << ingest_usage;
         return 0;
     }
+    // The DNS parser child reads no configuration: it has nothing to configure and must not
+    // open files.
+    if (command.action == IngestAction::dns_parser) return run_dns_parser_child(std::cerr);
     if (command.action == IngestAction::version) {
         std::cout << "netmon-ingest " NETMON_VERSION "\n";
         return 0;

@@ -132,6 +132,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms, c
         result.flows = diff_.size();
         std::vector<std::int64_t> ids;
         store_.write([&] {
+            if (also_write_) also_write_();
             ids = store_.apply(changes);
             flushed = write_history(changes, batch);
             // After the hosts and the deletes: the hosts this cycle wrote, and those whose last
@@ -189,6 +190,7 @@ EventResult Reconciler::apply_events(const std::vector<Entry>& events, std::int6
         bool flushed = false;
         std::vector<std::int64_t> ids;
         store_.write([&] {
+            if (also_write_) also_write_();
             ids = store_.apply(changes);
             flushed = write_history(changes, batch);
         });

@@ -63,6 +63,9 @@ public:
     void set_filter(OutboundFilter filter) { filter_ = std::move(filter); }
     // How long remote hosts and the history are kept; full cycles forget a batch of what is past it.
     void set_retention(const Retention& retention);
+    // Writes of other parts (the DNS names) that land in each cycle's and each event batch's
+    // transaction, before the flows: a flow and the name its device just resolved commit together.
+    void also_write(std::function<void()> writes) { also_write_ = std::move(writes); }
 
     // One full cycle: reads the whole table from source and writes the difference in one
     // transaction, with the cycle's figures in meta. On failure (SourceError from the source,
@@ -119,6 +122,7 @@ private:
     std::uint64_t hosts_touched_ = 0;  // remote hosts written since the last pruning
     std::int64_t last_sample_ms_ = 0;  // when samples were last written
     bool needs_reload_ = false;        // memory and database disagree: reload() before use
+    std::function<void()> also_write_;
 };
 
 }  // namespace netmon

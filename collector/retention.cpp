@@ -48,6 +48,9 @@ HistoryPruning plan_history_pruning(const Retention& retention, std::int64_t now
     // A device's MAC and name are kept as long as its daily traffic is, and no less than a day
     // (a retention of 0 keeps no traffic, but the LAN's devices are still known by name).
     pruning.lan_addresses_before = keep_since(now_ms, std::max<std::int64_t>(day_age, day_ms));
+    pruning.names_before = keep_since(now_ms, retention.host_traffic_per_day_days * day_ms);
+    pruning.remote_names_over = over(rows.remote_names, names_max_rows);
+    pruning.host_names_over = over(rows.host_names, names_max_rows);
     pruning.batch = history_pruning_batch;
     return pruning;
 }

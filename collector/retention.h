@@ -50,6 +50,11 @@ struct HistoryPruning {
     // LAN addresses not seen since (retention.traffic_per_day_days), and the names of devices
     // with neither an address nor a devices row, not updated since.
     std::int64_t lan_addresses_before = 0;
+    // DNS names (schema/006_names.sql): answers older than host_traffic_per_day_days, and past
+    // names_max_rows each table's oldest.
+    std::int64_t names_before = 0;
+    std::uint64_t remote_names_over = 0;
+    std::uint64_t host_names_over = 0;
     std::uint64_t batch = 0;                // at most this many rows of each table in one step
 };
 
@@ -58,7 +63,13 @@ struct HistoryRowCounts {
     std::uint64_t flow_log = 0;
     std::uint64_t host_traffic = 0;
     std::uint64_t device_hosts = 0;
+    std::uint64_t remote_names = 0;
+    std::uint64_t host_names = 0;
 };
+
+// The most rows remote_names and host_names keep each: a LAN device can fill them at will
+// (answers for random names), and netmon-web reads them on every page.
+inline constexpr std::uint64_t names_max_rows = 200'000;
 
 // Rows one step of the history's pruning deletes from each table, at most: a few ms of writing.
 inline constexpr std::uint64_t history_pruning_batch = 5000;

@@ -108,6 +108,13 @@ struct Store::Open {
     Statement upsert_device_name;
     Statement prune_lan_addresses;
     Statement prune_device_names;
+    // DNS names (schema/006_names.sql).
+    Statement upsert_remote_name;
+    Statement upsert_host_name;
+    Statement count_remote_names;
+    Statement count_host_names;
+    Statement prune_remote_names;
+    Statement prune_host_names;
     Statement set_meta;
     Statement add_meta;
     Statement delete_meta;
@@ -262,6 +269,23 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
         " AND NOT EXISTS (SELECT 1 FROM lan_addresses l WHERE l.mac = d.device)"
         " AND NOT EXISTS (SELECT 1 FROM lan_addresses l WHERE l.address = d.device)"
         " AND NOT EXISTS (SELECT 1 FROM devices v WHERE v.address = d.device) LIMIT ?2)");
+    // A repeat of an older answer (a batch written again after a failed one) changes nothing.
+    upsert_remote_name = db.prepare(
+        "INSERT INTO remote_names (device, host, name, answered_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+        " ON CONFLICT (device, host) DO UPDATE SET name = excluded.name, answered_at = excluded.answered_at,"
+        " expires_at = excluded.expires_at WHERE excluded.answered_at >= remote_names.answered_at");
+    upsert_host_name = db.prepare(
+        "INSERT INTO host_names (host, name, resolved_at, expires_at) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT (host) DO UPDATE SET name = excluded.name, resolved_at = excluded.resolved_at,"
+        " expires_at = excluded.expires_at WHERE excluded.resolved_at >= host_names.resolved_at");
+    count_remote_names = db.prepare("SELECT count(*) FROM remote_names");
+    count_host_names = db.prepare("SELECT count(*) FROM host_names");
+    prune_remote_names = db.prepare(
+        "DELETE FROM remote_names WHERE (device, host) IN (SELECT device, host FROM remote_names"
+        " INDEXED BY remote_names_by_answered_at WHERE answered_at < ?1 ORDER BY answered_at LIMIT ?2)");
+    prune_host_names = db.prepare(
+        "DELETE FROM host_names WHERE host IN (SELECT host FROM host_names INDEXED BY host_names_by_resolved_at"
+        " WHERE resolved_at < ?1 ORDER BY resolved_at LIMIT ?2)");
     set_meta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     add_meta = db.prepare(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
@@ -588,6 +612,8 @@ HistoryRowCounts Store::history_row_counts() {
     };
     counts.host_traffic = count(o.count_host_traffic);
     counts.device_hosts = count(o.count_device_hosts);
+    counts.remote_names = count(o.count_remote_names);
+    counts.host_names = count(o.count_host_names);
     return counts;
 }
 
@@ -706,6 +732,20 @@ std::uint64_t Store::prune_history(const HistoryPruning& pruning) {
     o.prune_device_names.bind(1, pruning.lan_addresses_before).bind(2, pruning.batch);
     o.prune_device_names.run();
     deleted += changed();
+    // DNS names: past the row cap the oldest answers, then those older than the retention.
+    auto prune_names = [&](Statement& prune, std::uint64_t over, std::int64_t before) {
+        std::uint64_t left = pruning.batch;
+        for (auto [until, limit] : {std::pair{INT64_MAX, std::min(over, left)}, std::pair{before, left}}) {
+            limit = std::min(limit, left);
+            if (limit == 0) continue;
+            prune.bind(1, until).bind(2, static_cast<std::int64_t>(limit));
+            prune.run();
+            left -= std::min(left, changed());
+        }
+        deleted += pruning.batch - left;
+    };
+    prune_names(o.prune_remote_names, pruning.remote_names_over, pruning.names_before);
+    prune_names(o.prune_host_names, pruning.host_names_over, pruning.names_before);
     return deleted;
 }
 
@@ -729,6 +769,23 @@ void Store::write_devices(const DeviceChanges& changes) {
     }
     if (changes.lease_lines_skipped > 0)
         add_meta(meta::lease_lines_skipped_total, static_cast<std::int64_t>(changes.lease_lines_skipped));
+}
+
+void Store::write_remote_names(std::span<const RemoteNameRow> rows) {
+    Open& o = open();
+    for (const RemoteNameRow& row : rows) {
+        o.upsert_remote_name.bind_blob(1, row.client.blob())
+            .bind_blob(2, row.address.blob())
+            .bind(3, row.name)
+            .bind(4, row.answered_at)
+            .bind(5, row.expires_at);
+        o.upsert_remote_name.run();
+        o.upsert_host_name.bind_blob(1, row.address.blob())
+            .bind(2, row.name)
+            .bind(3, row.answered_at)
+            .bind(4, row.expires_at);
+        o.upsert_host_name.run();
+    }
 }
 
 void Store::update_state(std::int64_t id, std::string_view state, std::uint8_t flags, std::int64_t now) {

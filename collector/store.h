@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "netmon/database.h"
 #include "netmon/key.h"
 #include "netmon/meta_keys.h"
+#include "remote_name_cache.h"
 #include "retention.h"
 #include "traffic_ledger.h"
 
@@ -109,6 +111,10 @@ public:
     // when the row is there) and each device's name as DeviceDirectory decided them, and the
     // lease lines skipped in meta. Pruned with the history (prune_history).
     void write_devices(const DeviceChanges& changes);
+    // DNS names (schema/006_names.sql), in a write: each row's pair into remote_names (the latest
+    // answer per device and host) and its host into host_names (the latest name of the host from
+    // any device). A row older than the one stored (answered before it) changes neither.
+    void write_remote_names(std::span<const RemoteNameRow> rows);
 
     void prune_samples(std::int64_t before);
     // remote_hosts rows (reads an index: a few ms at 300,000).

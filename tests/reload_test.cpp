@@ -88,3 +88,18 @@ TEST_CASE("a reload takes new device names, lease files and OUI file, and says n
     CHECK(reload.config.names.dhcp_leases_given);
     CHECK(reload.config.names.oui_file == "/srv/oui.txt");
 }
+
+TEST_CASE("names.dns stays until a restart, with a warning", "[reload][names]") {
+    Config running;
+    Config fresh;
+    fresh.names.dns_ruleset = DnsRuleset::external;
+    fresh.names.dns_nflog_group = 9;
+    fresh.names.dns_grace_seconds = 10;
+    fresh.names.dns_max_names = 5;
+    Reload reload = plan_reload(running, fresh, IngestCommand{});
+    CHECK(reload.warnings == std::vector<std::string>{"names.dns changed: restart netmon-ingest to use it"});
+    CHECK(reload.config.names.dns_ruleset == DnsRuleset::managed);
+    CHECK(reload.config.names.dns_nflog_group == running.names.dns_nflog_group);
+    CHECK(reload.config.names.dns_grace_seconds == running.names.dns_grace_seconds);
+    CHECK(reload.config.names.dns_max_names == running.names.dns_max_names);
+}
