@@ -93,6 +93,7 @@ TEST_CASE("the child holds no capability, sets no_new_privs and keeps only stder
     CHECK(status["CapAmb"] == "0000000000000000");
     CHECK(status["CapBnd"] == "0000000000000000");
     CHECK(status["NoNewPrivs"] == "1");
+    if (dns_parser_is_strict()) CHECK(status["Seccomp"] == "1");
     std::vector<std::string> descriptors;
     for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
         descriptors.push_back(entry.path().filename().string());
@@ -203,4 +204,18 @@ TEST_CASE("a batch of 10,000 packets") {
     for (int i : {0, 1, 4999, 9999}) CHECK(out[static_cast<std::size_t>(i)].name == "host" + std::to_string(i) + ".example.test");
     CHECK(parser.stats().restarts == 0);
     WARN("10,000 packets through the child in " << took << " s");
+}
+
+TEST_CASE("the child's heap holds the largest answers, packet after packet") {
+    DnsMessage message{{"m.example.test. IN A"}, {}};
+    for (int i = 0; i < 3500; ++i)
+        message.answers.push_back("m.example.test. 300 IN A 192.0." + std::to_string(i / 250) + "." + std::to_string(i % 250));
+    const auto packet = answer_v4(message);
+    REQUIRE(packet.size() > 50000);
+    DnsParserProcess parser(ingest);
+    const std::vector<std::vector<std::uint8_t>> packets(200, packet);
+    std::vector<DnsAnswer> out;
+    parser.parse(packets, out);
+    CHECK(out.size() == 200 * max_answers_per_packet);
+    CHECK(parser.stats().restarts == 0);
 }
