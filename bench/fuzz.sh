@@ -11,7 +11,7 @@ minutes=${1:-5}
 build=${2:-build-fuzz}
 shift 2 || shift $# || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parser netlink config request_params query_string auth)
+[ ${#targets[@]} -gt 0 ] || targets=(parser netlink config request_params query_string auth dns_answers)
 
 cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DNETMON_FUZZ=ON -DNETMON_BUILD_TESTS=OFF -DNETMON_WERROR=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

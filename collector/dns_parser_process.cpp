@@ -1,6 +1,8 @@
 #include "dns_parser_process.h"
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/capability.h>
@@ -12,7 +14,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <ostream>
 #include <system_error>
 
@@ -268,42 +273,80 @@ void close_other_descriptors() {
     for (int fd = dns_parser_fd + 1; fd < limit; ++fd) close(fd);
 }
 
+// Sanitizer builds allocate with mmap all the time: strict seccomp would end them at once.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+#else
+constexpr bool sanitized = false;
+#endif
+
+// After this only read, write, exit and sigreturn are left (SECCOMP_MODE_STRICT): a parser
+// subverted by a packet can answer wrongly and nothing else, not even open a file or signal a
+// process of its user. malloc must then never ask the kernel for memory, so the heap is grown
+// once here, never trimmed, and never mmap'ed: one 64 KiB packet makes ldns allocate a few MiB
+// at most. Should that still not do, the kernel kills the child, and the parent restarts it.
+void enter_strict_mode() {
+    constexpr int heap_bytes = 64 << 20;
+    if (mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, INT32_MAX) != 1 || mallopt(M_TOP_PAD, heap_bytes) != 1)
+        throw std::runtime_error("mallopt refused the DNS parser's heap settings");
+    // The heap as it is may be small: one block of it all makes brk grow it now, and freed it
+    // stays as the top of the heap, since trimming is off.
+    void* grow = std::malloc(heap_bytes);
+    if (!grow) throw std::runtime_error("no memory for the DNS parser's heap");
+    std::free(grow);
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0) != 0) fail("PR_SET_SECCOMP (strict)");
+}
+
+// exit_group, glibc's _exit, is not among the strict mode's calls; exit ends the one thread.
+[[noreturn]] void end_child(int status) {
+    std::fflush(nullptr);
+    syscall(SYS_exit, status);
+    __builtin_unreachable();
+}
+
 }  // namespace
 
+bool dns_parser_is_strict() { return !sanitized; }
+
 int run_dns_parser_child(std::ostream& errors) {
-    try {
-        close_other_descriptors();
-        drop_every_capability();
-    } catch (const std::system_error& e) {
-        errors << "<3>netmon-ingest dns-parser: " << e.what() << '\n';
-        return 1;
-    }
-    // One packet and one reply at a time, in buffers made once: a hostile packet makes ldns
-    // allocate no more than its own 64 KiB can describe, all freed before the next.
+    // Made before strict mode: nothing after it may allocate more than the heap holds.
     std::vector<std::uint8_t> packet(max_dns_packet_bytes + 1);
     std::vector<std::uint8_t> reply(max_reply_bytes);
     std::vector<DnsAnswer> answers;
     answers.reserve(max_answers_per_packet);
+    try {
+        close_other_descriptors();
+        drop_every_capability();
+        if (!sanitized) enter_strict_mode();
+    } catch (const std::exception& e) {
+        errors << "<3>netmon-ingest dns-parser: " << e.what() << std::endl;
+        return 1;
+    }
+    // One packet and one reply at a time, in the buffers above: a hostile packet makes ldns
+    // allocate no more than its own 64 KiB can describe, all freed before the next. read and
+    // write keep a SOCK_SEQPACKET message whole, one message each.
     for (;;) {
-        const ssize_t size = recv(dns_parser_fd, packet.data(), packet.size(), 0);
-        if (size == 0) return 0;
+        const ssize_t size = read(dns_parser_fd, packet.data(), packet.size());
+        if (size == 0) end_child(0);
         if (size < 0) {
             if (errno == EINTR) continue;
-            errors << "<3>netmon-ingest dns-parser: reading a packet: " << std::strerror(errno) << '\n';
-            return 1;
+            end_child(1);
         }
         answers.clear();
-        // A message as long as the buffer was cut by recv: longer than any IP packet.
+        // A message as long as the buffer was cut by read: longer than any IP packet.
         const DnsPacketResult result =
             static_cast<std::size_t>(size) > max_dns_packet_bytes
                 ? DnsPacketResult::malformed
                 : parse_dns_packet({packet.data(), static_cast<std::size_t>(size)}, answers);
         const std::size_t reply_size = encode_reply(result, answers, reply.data());
-        if (send(dns_parser_fd, reply.data(), reply_size, MSG_NOSIGNAL) != static_cast<ssize_t>(reply_size)) {
-            if (errno == EPIPE) return 0;
-            errors << "<3>netmon-ingest dns-parser: sending answers: " << std::strerror(errno) << '\n';
-            return 1;
-        }
+        // A parent gone makes this EPIPE (or SIGPIPE, which ends the child as well).
+        if (write(dns_parser_fd, reply.data(), reply_size) != static_cast<ssize_t>(reply_size)) end_child(errno == EPIPE ? 0 : 1);
     }
 }
 

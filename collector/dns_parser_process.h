@@ -80,11 +80,15 @@ private:
     Stats stats_;
 };
 
-// The child's side, called by `netmon-ingest dns-parser`: drops every capability (all sets, the
-// ambient set and, when allowed, the bounding set), sets no_new_privs, closes every descriptor but
-// stderr and dns_parser_fd, then answers each packet message until the socket closes. Returns the
-// exit status: 0 at end of file, 1 when a step of the drop failed (nothing is parsed then) or the
-// socket failed; the one line saying why goes to errors.
+// The child's side, called by `netmon-ingest dns-parser`: closes every descriptor but stderr and
+// dns_parser_fd, drops every capability (all sets, the ambient set and, when allowed, the bounding
+// set), sets no_new_privs, enters strict seccomp (read, write and exit only; not in sanitizer
+// builds), then answers each packet message until the socket closes, and ends the process itself
+// (0 at end of file, 1 when the socket failed). Returns 1 when a step before serving failed,
+// with the one line saying why in errors.
 int run_dns_parser_child(std::ostream& errors);
+
+// Whether the child enters strict seccomp in this build (not under ASan or TSan). For tests.
+bool dns_parser_is_strict();
 
 }  // namespace netmon
