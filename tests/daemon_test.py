@@ -64,7 +64,7 @@ class Ingest:
 
     def write_config(self, subnets):
         with open(self.config, "w") as f:
-            f.write("local_subnets: [%s]\ndatabase: %s\n" % (subnets, self.db))
+            f.write("local_subnets: [%s]\ndatabase: %s\nnames:\n  ptr: false\n" % (subnets, self.db))
 
     def env(self):
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CONNTRACK_INPUT_FILE": self.input}

@@ -74,7 +74,8 @@ Response chart_library(const Request& request, const std::string& library_path) 
     return response;
 }
 
-std::optional<Response> route_history_pages(const Request& request, const ReadJson& read_json) {
+std::optional<Response> route_history_pages(const Request& request, const ReadJson& read_json,
+                                            const ReverseLookup& reverse) {
     const std::string_view path = request.path();
     if (auto asked = match_history_page(path)) return page(*asked);
     if (path == "/static/chart.js") return chart_library(request, std::string(chart_library_path));
@@ -91,11 +92,11 @@ std::optional<Response> route_history_pages(const Request& request, const ReadJs
         });
     }
     if (path == "/host.json") {
-        return address_json(request, "host", read_json, [](Reader& reader, const IpAddress& host) {
+        return address_json(request, "host", read_json, [&reverse](Reader& reader, const IpAddress& host) {
             // Both tables from one snapshot.
             Transaction snapshot(reader.database(), Transaction::Kind::deferred);
             HostRecord record = read_host_record(reader.database(), host);
-            NameLookup names(reader.names());
+            NameLookup names(reader.names(), reverse);
             group_host_devices(record, names);
             record.remote_name = names.host(host);
             return host_record_json(host, record);

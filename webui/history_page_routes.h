@@ -12,6 +12,8 @@
 
 #include "http_message.h"
 
+#include "name_queries.h"
+
 namespace netmon::web {
 
 class Reader;
@@ -21,7 +23,9 @@ class Reader;
 using ReadJson = std::function<Response(const std::function<std::string(Reader&)>&)>;
 
 // The response for a path of the history pages, or nothing for any other path.
-std::optional<Response> route_history_pages(const Request& request, const ReadJson& read_json);
+// reverse names the hosts no DNS answer named (empty: none).
+std::optional<Response> route_history_pages(const Request& request, const ReadJson& read_json,
+                                            const ReverseLookup& reverse);
 
 // /static/chart.js from library_path: 200 (or 304 for a matching If-None-Match), or 404 saying
 // which package to install when the file cannot be read.

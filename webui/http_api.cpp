@@ -65,6 +65,14 @@ HttpApi::HttpApi(const Config& config, Logger& log, bool cache_responses)
       metrics_(config.monitor_interfaces),
       cache_responses_(cache_responses) {
     if (config.web_auth) auth_.emplace(*config.web_auth);
+    if (config.names.ptr) {
+        try {
+            reverse_dns_ = std::make_unique<ReverseDns>(ReverseDns::Options{});
+            reverse_ = [dns = reverse_dns_.get()](const IpAddress& host) { return dns->name(host); };
+        } catch (const std::exception& e) {
+            log_.warning(std::string(e.what()) + ": remote hosts no DNS answer named stay addresses");
+        }
+    }
     // A first sample, so that the first page already has rates a second later.
     metrics_.sample(unix_ms_now());
 }
@@ -196,7 +204,7 @@ Response HttpApi::route(const Request& request) {
     const std::string_view path = request.path();
     // The history pages, their two JSON endpoints and /static/chart.js (history_page_routes.h).
     auto read_json = [this](const std::function<std::string(Reader&)>& read) { return json_from_reader(read); };
-    if (auto page = route_history_pages(request, read_json)) return std::move(*page);
+    if (auto page = route_history_pages(request, read_json, reverse_)) return std::move(*page);
     if (path.starts_with("/static/")) return asset(request, path);
     // Browsers ask for it whatever the page's <link rel="icon"> says (a JSON view, an error page).
     if (path == "/favicon.ico") return asset(request, "/static/icon.svg");
@@ -237,7 +245,8 @@ Response HttpApi::dashboard(const Request&, const std::optional<QueryParams>& pa
         // The state of the ingest and the table from one snapshot.
         Transaction snapshot(reader.database(), Transaction::Kind::deferred);
         view.ingest.status = reader.ingest_status();
-        if (filter) reader.connections(*filter, now, [&](const ConnectionRow& row) { view.rows.push_back(row); });
+        if (filter) reader.connections(
+                *filter, now, [&](const ConnectionRow& row) { view.rows.push_back(row); }, reverse_);
     });
     view.ingest.health = evaluate_ingest(view.ingest.status, now, default_interval_ms_);
     int status = !view.filter_error.empty() ? 400 : !view.ingest.database_error.empty() ? 503 : 200;
@@ -254,7 +263,7 @@ Response HttpApi::connections(const QueryParams& params) {
         const std::int64_t version = reader.data_version();
         if (const std::string* cached = reader.cache().find(*filter, version, now)) return *cached;
         ConnectionsJson json(now, filter->limit < 1000 ? filter->limit : 1000);
-        reader.connections(*filter, now, [&](const ConnectionRow& row) { json.add(row); });
+        reader.connections(*filter, now, [&](const ConnectionRow& row) { json.add(row); }, reverse_);
         const std::int64_t valid_until = json.valid_until();
         std::string body = json.finish();
         if (cache_responses_) reader.cache().store(*filter, version, now, valid_until, body);
@@ -268,7 +277,7 @@ Response HttpApi::hosts(const QueryParams& params) {
     auto filter = parse_host_filter(params, error);
     if (!filter) return reply_error(400, error);
     const std::int64_t now = unix_ms_now();
-    return json_from_reader([&](Reader& reader) { return hosts_json(reader.hosts(*filter, now), now); });
+    return json_from_reader([&](Reader& reader) { return hosts_json(reader.hosts(*filter, now, reverse_), now); });
 }
 
 Response HttpApi::device_hosts(const QueryParams& params) {
@@ -278,7 +287,7 @@ Response HttpApi::device_hosts(const QueryParams& params) {
     const WindowPlan plan = plan_host_window(request->window, unix_ms_now(), history_retention_);
     return json_from_reader([&](Reader& reader) {
         Transaction snapshot(reader.database(), Transaction::Kind::deferred);
-        NameLookup names(reader.names());
+        NameLookup names(reader.names(), reverse_);
         const Device device = reader.names().resolve(request->device);
         std::vector<DeviceHostRow> rows = reader.history().device_hosts(device.addresses, plan, request->limit);
         for (DeviceHostRow& row : rows)
@@ -316,7 +325,7 @@ Response HttpApi::history(const QueryParams& params) {
         std::optional<Device> device;
         if (request->device) device = reader.names().resolve(*request->device);
         RemoteName host_name;
-        NameLookup names(reader.names());
+        NameLookup names(reader.names(), reverse_);
         if (request->host) {
             host_name = device ? names.remote(*device, *request->host, INT64_MIN) : names.host(*request->host);
         }
@@ -335,7 +344,7 @@ Response HttpApi::flows(const QueryParams& params) {
         std::vector<IpAddress> addresses;
         if (request->device) addresses = reader.names().resolve(*request->device).addresses;
         FlowLogJson json;
-        NameLookup names(reader.names());
+        NameLookup names(reader.names(), reverse_);
         reader.history().flows(
             *request,
             [&](const FlowLogRow& row) {
@@ -382,7 +391,7 @@ Response HttpApi::prometheus(const QueryParams& params) {
             with_reader([&](Reader& reader) {
                 Transaction snapshot(reader.database(), Transaction::Kind::deferred);
                 input.devices = reader.history().device_totals();
-                NameLookup names(reader.names());
+                NameLookup names(reader.names(), reverse_);
                 for (const DeviceTotalsRow& row : input.devices) {
                     auto address = IpAddress::parse(row.device);
                     if (address) input.device_names.emplace(row.device, names.device_of(*address).name);

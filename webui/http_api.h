@@ -18,6 +18,8 @@
 #include "http_message.h"
 #include "netmon/config.h"
 #include "reader_pool.h"
+#include "name_queries.h"
+#include "reverse_dns.h"
 #include "request_params.h"
 #include "system_metrics.h"
 
@@ -95,6 +97,9 @@ private:
     std::map<std::string, Route, std::less<>> extra_routes_;
     std::mutex state_mutex_;
     std::optional<std::string> last_database_error_;  // nothing until the first request
+    // names.ptr: reverse names of the hosts no DNS answer named (reverse_dns.h); empty when off.
+    std::unique_ptr<ReverseDns> reverse_dns_;
+    ReverseLookup reverse_;
 };
 
 }  // namespace netmon::web
