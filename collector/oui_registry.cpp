@@ -9,19 +9,12 @@
 namespace netmon {
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // digits hex digits of text at its start, as a number; nothing if they are not there.
 std::optional<std::uint32_t> hex_number(std::string_view text, std::size_t digits) {
     if (text.size() < digits) return std::nullopt;
     std::uint32_t value = 0;
     for (std::size_t i = 0; i < digits; ++i) {
-        const int v = hex_value(text[i]);
+        const int v = hex_digit_value(text[i]);
         if (v < 0) return std::nullopt;
         value = value << 4 | static_cast<std::uint32_t>(v);
     }

@@ -3,14 +3,14 @@
 #include <cstring>
 
 namespace netmon {
-namespace {
-
-int hex_value(char c) {
+int hex_digit_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
+
+namespace {
 
 // Six pairs of hex digits, with separator between each pair (or, for '.', each two pairs).
 std::optional<MacAddress> parse_pairs(std::string_view text, char separator, std::size_t pairs_per_group) {
@@ -22,7 +22,7 @@ std::optional<MacAddress> parse_pairs(std::string_view text, char separator, std
             ++at;
         }
         if (at + 2 > text.size()) return std::nullopt;
-        int high = hex_value(text[at]), low = hex_value(text[at + 1]);
+        int high = hex_digit_value(text[at]), low = hex_digit_value(text[at + 1]);
         if (high < 0 || low < 0) return std::nullopt;
         mac.bytes[i] = static_cast<std::uint8_t>(high << 4 | low);
         at += 2;

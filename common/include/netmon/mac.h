@@ -9,6 +9,9 @@
 
 namespace netmon {
 
+// The value of a hexadecimal digit, or -1 for any other character.
+int hex_digit_value(char c);
+
 struct MacAddress {
     std::array<std::uint8_t, 6> bytes{};
 
