@@ -9,6 +9,7 @@ memory bounded and the cache at names.dns.max_names (evictions counted); malform
 port 53 are counted and crash nothing; at stop table inet netmon is gone. Needs root; skips
 elsewhere."""
 import ipaddress
+import json
 import os
 import random
 import shutil
@@ -21,6 +22,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ingest_lab_test import Ingest  # noqa: E402
+from web_testing import WebServer, write_config  # noqa: E402
 from netmon_testing import LAB, Lab, lab_unavailable, main_or_skip  # noqa: E402
 
 LAB_PREFIX = f"nmn{os.getpid()}"
@@ -101,7 +103,8 @@ class NamesFromDnsAnswers(unittest.TestCase):
             cls.wait_for_resolver("lan1", "10.0.0.1", "www.example.test", WWW)
             cls.wait_for_resolver("lan2", WAN_RESOLVER, "wan.example.test", WAN_NAMED)
             cls.ingest = Ingest(cls.lab, cls.directory, interval="1",
-                                extra_config=f"names:\n  dns:\n    ruleset: managed\n    max_names: {MAX_NAMES}\n")
+                                extra_config=f"names:\n  devices:\n    \"10.0.0.11\": alice-laptop\n"
+                                f"  dns:\n    ruleset: managed\n    max_names: {MAX_NAMES}\n")
         except BaseException:
             cls.tearDownClass()
             raise
@@ -175,6 +178,32 @@ class NamesFromDnsAnswers(unittest.TestCase):
         self.assertGreaterEqual(name[2], name[1] + 600_000)  # TTL 600 s plus the grace
         self.assertEqual(self.host_name(WWW), "www.example.test")
         self.assertLess(elapsed, 2.0)
+
+        # And netmon-web says so: the connection by both names, the address beside them, and the
+        # device's remote hosts (its history, once the ingest's sums are flushed) too.
+        web = WebServer(write_config(self.directory, self.ingest.db, "names:\n  ptr: false\n"))
+        self.addCleanup(web.stop)
+
+        def get(path):
+            status, _, body = web.get(path)
+            self.assertEqual(status, 200, (path, body))
+            return json.loads(body)
+
+        flows = [c for c in get("/connections.json?q=www.example") if c["dst_ip"] == WWW]
+        self.assertTrue(flows, "no connection to www.example.test found by its name")
+        self.assertEqual(flows[0]["remote_name"], "www.example.test")
+        self.assertEqual(flows[0]["remote_name_source"], "dns")
+        self.assertEqual(flows[0]["device_name"], "alice-laptop")
+        self.assertEqual(flows[0]["device_name_source"], "config")
+        self.assertEqual(flows[0]["src_ip"], "10.0.0.11")
+        deadline = time.monotonic() + 20
+        while True:
+            hosts = [h for h in get("/hosts.json?device=10.0.0.11")["hosts"] if h["host"] == WWW]
+            if hosts or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertTrue(hosts, "the device's history has no www.example.test")
+        self.assertEqual(hosts[0]["remote_name"], "www.example.test")
 
     def test_2_a_cname_maps_to_the_question_s_name(self):
         answer = self.dig("lan1", "10.0.0.1", "video.example.test")
