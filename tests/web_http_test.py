@@ -913,15 +913,31 @@ class UnprivilegedReader(unittest.TestCase):
     def start_ingest(self):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NETMON_DB": self.db,
                "NETMON_LOCAL_SUBNETS": LAB_SUBNETS, "CONNTRACK_INPUT_FILE": self.capture}
+        started_ms = int(time.time() * 1000)
         process = subprocess.Popen([ingest_binary(), "--config", os.path.join(SOURCE, "config", "netmon.yml"),
                                     "run", "--interval", "0.2"], env=env, stderr=subprocess.DEVNULL)
         self.addCleanup(lambda: process.poll() is not None or (process.kill(), process.wait()))
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while not (os.path.exists(self.db + "-shm") and os.path.exists(self.db)):
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
-        time.sleep(0.5)
+        # Until its first cycle has committed (a slow start, a sanitizer build), the table is not
+        # the capture's yet.
+        while self.last_good_cycle_at() < started_ms:
+            self.assertLess(time.monotonic(), deadline, "the ingest never completed a cycle")
+            time.sleep(0.05)
         return process
+
+    def last_good_cycle_at(self):
+        try:
+            connection = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)
+            try:
+                row = connection.execute("SELECT value FROM meta WHERE key = 'last_good_cycle_at'").fetchone()
+            finally:
+                connection.close()
+        except sqlite3.Error:
+            return 0
+        return int(row[0]) if row and row[0] is not None else 0
 
     def test_reads_while_the_ingest_writes(self):
         ingest = self.start_ingest()

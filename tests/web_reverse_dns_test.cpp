@@ -227,7 +227,9 @@ TEST_CASE("the resolver sends no more than its rate") {
     options.max_queued = 50;
     ReverseDns dns(options);
     for (int i = 0; i < 100; ++i) dns.name(IpAddress::v4(198, 51, 100, static_cast<std::uint8_t>(i + 100)));
-    CHECK(dns.stats().dropped == 50);  // the queue holds 50
+    // The queue holds 50; the thread may already have taken up to its burst (5) out of it.
+    CHECK(dns.stats().dropped >= 45);
+    CHECK(dns.stats().dropped <= 50);
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     const ReverseDns::Stats stats = dns.stats();
     CHECK(stats.queries >= 10);
