@@ -1,5 +1,6 @@
 // table inet netmon and its NFLOG group, against the real kernel and nft in a network namespace
 // of the test's own (root only; skipped elsewhere with the reason).
+#include "namespace_support.h"
 #include "dns_ruleset.h"
 
 #include <arpa/inet.h>
@@ -40,23 +41,7 @@ struct Namespace {
     ~Namespace() { run("ip netns del " + name); }
     std::string exec(const std::string& command) const { return run("ip netns exec " + name + " " + command); }
     // Runs f on a thread that entered the namespace, so that the sockets it opens are there.
-    void in(const std::function<void()>& f) const {
-        std::exception_ptr error;
-        std::thread thread([&] {
-            try {
-                const int fd = ::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-                if (fd < 0) throw std::runtime_error("cannot open namespace " + name);
-                const int entered = ::setns(fd, CLONE_NEWNET);
-                ::close(fd);
-                if (entered != 0) throw std::runtime_error("cannot enter namespace " + name);
-                f();
-            } catch (...) {
-                error = std::current_exception();
-            }
-        });
-        thread.join();
-        if (error) std::rethrow_exception(error);
-    }
+    void in(const std::function<void()>& f) const { test::in_namespace(name, f); }
 };
 
 const char* why_no_kernel() {

@@ -17,9 +17,12 @@
 #include <functional>
 #include <thread>
 
+#include "namespace_support.h"
 #include "neighbours.h"
 
 using namespace netmon;
+
+using netmon::test::in_namespace;
 
 namespace {
 
@@ -79,24 +82,6 @@ private:
     bool ok_ = false;
 };
 
-// Runs f in a thread in network namespace name, so that the socket it opens belongs there.
-void in_namespace(const std::string& name, const std::function<void()>& f) {
-    std::exception_ptr failure;
-    std::thread thread([&] {
-        try {
-            const int fd = ::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) throw std::runtime_error("cannot open namespace " + name);
-            const int entered = ::setns(fd, CLONE_NEWNET);
-            ::close(fd);
-            if (entered != 0) throw std::runtime_error("cannot enter namespace " + name);
-            f();
-        } catch (...) {
-            failure = std::current_exception();
-        }
-    });
-    thread.join();
-    if (failure) std::rethrow_exception(failure);
-}
 
 bool has(const std::vector<Neighbour>& table, const char* address, const char* lladdr) {
     return std::find(table.begin(), table.end(), Neighbour{ip(address), mac(lladdr)}) != table.end();

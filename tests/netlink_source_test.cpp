@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "namespace_support.h"
 #include "conntrack_object.h"
 #include "netlink_source.h"
 #include "netmon/key.h"
@@ -46,6 +47,8 @@
 
 using namespace netmon;
 using netmon::test::lab_filter;
+
+using netmon::test::in_namespace;
 
 namespace {
 
@@ -314,25 +317,6 @@ private:
     std::string prefix_;
 };
 
-// Runs f in a thread that entered network namespace name, so that netlink sockets f opens
-// belong to it. No Catch2 assertions inside f: they are not thread-safe.
-void in_namespace(const std::string& name, const std::function<void()>& f) {
-    std::exception_ptr failure;
-    std::thread thread([&] {
-        try {
-            int fd = ::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) throw std::runtime_error("cannot open namespace " + name);
-            int entered = ::setns(fd, CLONE_NEWNET);
-            ::close(fd);
-            if (entered != 0) throw std::runtime_error("cannot enter namespace " + name);
-            f();
-        } catch (...) {
-            failure = std::current_exception();
-        }
-    });
-    thread.join();
-    if (failure) std::rethrow_exception(failure);
-}
 
 std::vector<Entry> dump_all(NetlinkDumpSource& source, const std::string& ns) {
     std::vector<Entry> entries;
