@@ -62,7 +62,9 @@ class DevicesOfARealLan(unittest.TestCase):
         os.rename(path + ".new", path)
 
     def ping(self, client, target, source=None):
-        args = ["ping", "-c", "1", "-W", "2"] + (["-I", source] if source else []) + [target]
+        # One reply, asked for once a second for up to 5 s: the first request from an address
+        # just added can be lost while the router resolves its neighbour.
+        args = ["ping", "-c", "1", "-w", "5"] + (["-I", source] if source else []) + [target]
         self.lab.run_in(f"lan{client}", args, check=True, stdout=subprocess.DEVNULL)
 
     def test_devices_are_their_macs_named_by_lease_and_config(self):
