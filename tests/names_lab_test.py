@@ -4,7 +4,10 @@ side), against the real kernel: the namespace router runs netmon-ingest live (na
 managed) and dnsmasq as the LAN's resolver; a device resolves www.example.test with dig and then
 connects: within one cycle the database names the pair (remote_names, host_names), committed
 with the flow itself. A CNAME maps to the question's name; a device asking a WAN-side resolver is
-named too (its answers are forwarded); a flood of 100,000 distinct answers keeps the ingest's
+named too (its answers are forwarded); netmon-web names the connections and the device's history by
+both names: lan1 by the config (by its IPv4 address), lan2 by its dnsmasq lease, and a connection
+from an IPv6 privacy address of lan1, to the AAAA it asked for over IPv4, is alice-laptop's and
+www.example.test's; a flood of 100,000 distinct answers keeps the ingest's
 memory bounded and the cache at names.dns.max_names (evictions counted); malformed packets from
 port 53 are counted and crash nothing; at stop table inet netmon is gone. Needs root; skips
 elsewhere."""
@@ -29,6 +32,8 @@ LAB_PREFIX = f"nmn{os.getpid()}"
 WWW = "198.51.100.10"      # www.example.test
 CDN = "198.51.100.11"      # cdn.example.test, video.example.test's CNAME target
 WAN_NAMED = "198.51.100.12"  # wan.example.test, from the WAN-side resolver
+WWW6 = "2001:db8:2::10"    # www.example.test's AAAA
+PRIVACY = "fd00:10::a1b2:c3d4:e5f6:1234"  # a second, privacy-style, address of lan1
 WAN_RESOLVER = "203.0.113.53"
 MAX_NAMES = 1000
 FLOOD = 100_000
@@ -97,23 +102,36 @@ class NamesFromDnsAnswers(unittest.TestCase):
             for address in (WWW, CDN, WAN_NAMED, WAN_RESOLVER, "198.51.100.53"):
                 cls.lab.run_in("wan", ["ip", "addr", "add", f"{address}/32", "dev", "lo"], check=True)
             cls.spawn(["ip", "netns", "exec", wan, sys.executable, os.path.join(LAB, "traffic.py"), "serve",
-                       WWW, CDN, WAN_NAMED])
+                       WWW, CDN, WAN_NAMED, WWW6])
             common = ["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--bind-interfaces",
                       "--user=nobody", "--group=nogroup", "--local-ttl=600", "--pid-file=", "--log-facility=-"]
             cls.spawn(["ip", "netns", "exec", cls.lab.ns("router")] + common +
-                      ["--listen-address=10.0.0.1", "--host-record=www.example.test," + WWW,
+                      ["--listen-address=10.0.0.1", f"--host-record=www.example.test,{WWW},{WWW6}",
                        "--host-record=cdn.example.test," + CDN,
                        "--cname=video.example.test,cdn.example.test"])
             cls.spawn(["ip", "netns", "exec", wan] + common +
                       [f"--listen-address={WAN_RESOLVER}", "--host-record=wan.example.test," + WAN_NAMED])
             cls.wait_for_resolver("lan1", "10.0.0.1", "www.example.test", WWW)
             cls.wait_for_resolver("lan2", WAN_RESOLVER, "wan.example.test", WAN_NAMED)
+            # lan2 is named by its lease (dnsmasq's format), lan1 by the config.
+            leases = os.path.join(cls.directory, "dnsmasq.leases")
+            with open(leases, "w") as f:
+                f.write(f"1999999999 {cls.mac_of('lan2')} 10.0.0.12 bob-phone *\n")
+            os.chmod(leases, 0o644)
             cls.ingest = Ingest(cls.lab, cls.directory, interval="1",
                                 extra_config=f"names:\n  devices:\n    \"10.0.0.11\": alice-laptop\n"
+                                f"  dhcp_leases: [{leases}]\n"
                                 f"  dns:\n    ruleset: managed\n    max_names: {MAX_NAMES}\n")
+            cls.web = WebServer(write_config(cls.directory, cls.ingest.db, "names:\n  ptr: false\n"))
         except BaseException:
             cls.tearDownClass()
             raise
+
+    @classmethod
+    def mac_of(cls, client):
+        out = cls.lab.run_in(client, ["ip", "-j", "link", "show", "eth0"], capture_output=True, text=True,
+                             check=True).stdout
+        return json.loads(out)[0]["address"]
 
     @classmethod
     def spawn(cls, args):
@@ -139,6 +157,8 @@ class NamesFromDnsAnswers(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         try:
+            if getattr(cls, "web", None):
+                cls.web.stop()
             if getattr(cls, "ingest", None):
                 cls.ingest.stop()
         finally:
@@ -151,6 +171,22 @@ class NamesFromDnsAnswers(unittest.TestCase):
                         process.kill()
             cls.lab.down()
             shutil.rmtree(cls.directory, ignore_errors=True)
+
+    def get(self, path):
+        status, _, body = self.web.get(path)
+        self.assertEqual(status, 200, (path, body))
+        return json.loads(body)
+
+    def connection(self, device, host, timeout=5):
+        """netmon-web's connection from device (an address) to host, once the ingest wrote it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [c for c in self.get(f"/connections.json?src={device}") if c["src_ip"] == device and
+                     c["dst_ip"] == host]
+            if found or time.monotonic() > deadline:
+                self.assertTrue(found, f"no connection {device} -> {host}")
+                return found[0]
+            time.sleep(0.2)
 
     def remote_name(self, device, host):
         rows = self.ingest.query("SELECT name, answered_at, expires_at FROM remote_names WHERE device = ? AND host = ?",
@@ -187,14 +223,7 @@ class NamesFromDnsAnswers(unittest.TestCase):
 
         # And netmon-web says so: the connection by both names, the address beside them, and the
         # device's remote hosts (its history, once the ingest's sums are flushed) too.
-        web = WebServer(write_config(self.directory, self.ingest.db, "names:\n  ptr: false\n"))
-        self.addCleanup(web.stop)
-
-        def get(path):
-            status, _, body = web.get(path)
-            self.assertEqual(status, 200, (path, body))
-            return json.loads(body)
-
+        get = self.get
         flows = [c for c in get("/connections.json?q=www.example") if c["dst_ip"] == WWW]
         self.assertTrue(flows, "no connection to www.example.test found by its name")
         self.assertEqual(flows[0]["remote_name"], "www.example.test")
@@ -227,6 +256,44 @@ class NamesFromDnsAnswers(unittest.TestCase):
         # Another device did not ask: no pair of its own, the host's name is known all the same.
         self.assertIsNone(self.remote_name("10.0.0.11", WAN_NAMED))
         self.assertEqual(self.host_name(WAN_NAMED), "wan.example.test")
+        # In netmon-web: the lease's name for the device, the answer's for the host.
+        flow = self.connection("10.0.0.12", WAN_NAMED)
+        self.assertEqual((flow["device_name"], flow["device_name_source"]), ("bob-phone", "dhcp"))
+        self.assertEqual(flow["mac"], self.mac_of("lan2"))
+        self.assertEqual((flow["remote_name"], flow["remote_name_source"]), ("wan.example.test", "dns"))
+        self.assertIn("10.0.0.12", [c["src_ip"] for c in self.get("/connections.json?q=bob-phone")])
+
+    def test_3b_a_privacy_address_is_the_same_device(self):
+        # lan1 asks for the AAAA over IPv4 (as dual-stack devices do), then connects from a new,
+        # privacy-style, IPv6 address: one device (its MAC), named by the config, and the host by
+        # the answer to its IPv4 address.
+        self.lab.run_in("lan1", ["ip", "addr", "add", PRIVACY + "/64", "dev", "eth0", "nodad"], check=True)
+        result = self.lab.run_in("lan1", ["dig", "@10.0.0.1", "www.example.test", "AAAA", "+short", "+time=1",
+                                          "+tries=2"], capture_output=True, text=True)
+        self.assertIn(WWW6, result.stdout)
+        client = ("import socket,sys; s=socket.create_connection((sys.argv[1],80),timeout=10,"
+                  "source_address=(sys.argv[2],0)); s.sendall(b'200 200\\n'+bytes(200)); n=0\n"
+                  "while n<200:\n d=s.recv(4096)\n if not d: break\n n+=len(d)\n"
+                  "import time; time.sleep(0.3); s.close(); sys.exit(n<200)")
+        for _ in range(3):  # the first SYN from an address just added may be lost to neighbour resolution
+            if self.lab.run_in("lan1", [sys.executable, "-c", client, WWW6, PRIVACY], timeout=30).returncode == 0:
+                break
+        else:
+            self.fail("no connection from the privacy address")
+        mac1 = self.mac_of("lan1")
+        self.ingest.wait_for(lambda: self.ingest.query("SELECT count(*) FROM lan_addresses WHERE address = ?",
+                                                       blob(PRIVACY))[0][0] == 1, timeout=5,
+                             what="the privacy address's MAC")
+        flow = self.connection(PRIVACY, WWW6)
+        self.assertEqual(flow["mac"], mac1)
+        self.assertEqual((flow["device_name"], flow["device_name_source"]), ("alice-laptop", "config"))
+        self.assertEqual((flow["remote_name"], flow["remote_name_source"]), ("www.example.test", "dns"))
+        devices = [d for d in self.get("/devices.json")["devices"] if d["mac"] == mac1]
+        self.assertEqual(len(devices), 1)
+        self.assertIn(PRIVACY, devices[0]["addresses"])
+        self.assertIn("10.0.0.11", devices[0]["addresses"])
+        # device= by the privacy address is the whole device: its IPv4 history is there.
+        self.assertIn(WWW, [h["host"] for h in self.get(f"/hosts.json?device={PRIVACY}")["hosts"]])
 
     def rss_kib(self):
         with open(f"/proc/{self.ingest.pid()}/status") as f:
