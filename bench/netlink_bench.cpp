@@ -42,6 +42,8 @@
 #include "reconciler.h"
 #include "store.h"
 #include "netmon/c_handle.h"
+#include "netmon/database.h"
+#include "netmon/meta_keys.h"
 #include "netmon/outbound.h"
 
 using namespace netmon;
@@ -69,6 +71,7 @@ public:
     Lab(const Lab&) = delete;
     Lab& operator=(const Lab&) = delete;
     std::string router() const { return prefix_ + "-router"; }
+    std::string wan() const { return prefix_ + "-wan"; }
     int lab(const std::string& script) const {
         return shell("source " + lab_script + "; LAB=" + prefix_ + "; " + script);
     }
@@ -255,6 +258,35 @@ std::string read_line(const std::string& path) {
     return line;
 }
 
+// The whole cycles' times from netmon-ingest -v's log: its cycle summaries end in ", N ms".
+std::vector<double> cycle_seconds(const std::string& log) {
+    std::ifstream file(log);
+    std::vector<double> seconds;
+    for (std::string line; std::getline(file, line);) {
+        if (line.find(" outbound flows (") == std::string::npos || line.size() < 4 ||
+            line.compare(line.size() - 3, 3, " ms") != 0)
+            continue;
+        const std::size_t comma = line.rfind(", ");
+        if (comma != std::string::npos) seconds.push_back(std::strtod(line.c_str() + comma + 2, nullptr) / 1000);
+    }
+    return seconds;
+}
+
+// 1,000 DNS answers a second (each a new name and address) from port 53 of the WAN host to a LAN
+// address, until killed: what table inet netmon logs and the ingest parses meanwhile.
+const char* const dns_sender =
+    "import socket, struct, time\n"
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "s.bind(('198.51.100.1', 53))\n"
+    "i = 0\n"
+    "while True:\n"
+    "    q = b''.join(bytes([len(l)]) + l.encode() for l in ('h%d' % i, 'bench', 'example', 'test')) + b'\\0'\n"
+    "    a = struct.pack('!HHHIH', 0xC00C, 1, 1, 600, 4) + struct.pack('!I', 0xC6120000 + i % 65536)\n"
+    "    s.sendto(struct.pack('!HHHHHH', i & 0xffff, 0x8180, 1, 1, 0, 0) + q + struct.pack('!HH', 1, 1) + a,\n"
+    "             ('10.0.0.11', 40000))\n"
+    "    i += 1\n"
+    "    if i % 100 == 0: time.sleep(0.1)\n";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -357,17 +389,62 @@ int main(int argc, char** argv) {
 
         // (g) the real daemon on this table: netmon-ingest run in the router, its peak RSS
         // (VmHWM) after three cycles, first on an empty database (every flow inserted), then
-        // again on the database it filled (every flow loaded back at start).
-        const std::string config = db_dir + "/netmon.yml";
-        std::ofstream(config) << "local_subnets: [10.0.0.0/24, fd00:10::/64]\ndatabase: " << db_dir
-                              << "/daemon.db\nsource: netlink\n";
-        const std::string daemon = "ip netns exec " + router + " " + NETMON_BUILD_DIR +
-                                   "/collector/netmon-ingest --config " + config + " run --interval 1 2>/dev/null & " +
-                                   "pid=$!; sleep 5; grep VmHWM /proc/$pid/status; kill $pid; wait $pid";
-        for (const char* when : {"empty database", "restarted on it"}) {
-            std::printf("\n(g) netmon-ingest run over this table, %s, peak RSS after 3 cycles: ", when);
-            std::fflush(stdout);
-            shell(daemon);
+        // again on the database it filled (every flow loaded back at start); names off, then on
+        // (the defaults: the OUI registry loaded, table inet netmon, the DNS parser's child).
+        for (const bool names : {false, true}) {
+            const std::string config = db_dir + "/netmon.yml";
+            std::ofstream(config) << "local_subnets: [10.0.0.0/24, fd00:10::/64]\ndatabase: " << db_dir
+                                  << "/daemon.db\nsource: netlink\n"
+                                  << (names ? "" : "names: {dhcp_leases: [], oui_file: \"\", dns: {ruleset: off}}\n");
+            const std::string daemon = "ip netns exec " + router + " " + NETMON_BUILD_DIR +
+                                       "/collector/netmon-ingest --config " + config +
+                                       " run --interval 1 2>/dev/null & pid=$!; sleep 5; grep VmHWM /proc/$pid/status;"
+                                       " kill $pid; wait $pid";
+            for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_dir + "/daemon.db" + suffix);
+            for (const char* when : {"empty database", "restarted on it"}) {
+                std::printf("\n(g) netmon-ingest run, names %s, %s, peak RSS after 3 cycles: ", names ? "on" : "off",
+                            when);
+                std::fflush(stdout);
+                shell(daemon);
+            }
+        }
+
+        // (h) the daemon's warm cycles on the database it filled, whole (the DNS answers drained,
+        // the neighbours read, the flows reconciled and written), from its own log: names off, then
+        // on (the defaults: table inet netmon, the OUI registry) with 1,000 DNS answers a second
+        // forwarded to the LAN from the WAN host meanwhile.
+        std::printf("\n(h) netmon-ingest run's warm cycles, whole (median, min-max of 8; vs (a)):\n");
+        for (const bool names : {false, true}) {
+            const std::string named_config = db_dir + (names ? "/names-on.yml" : "/names-off.yml");
+            std::ofstream(named_config) << "local_subnets: [10.0.0.0/24, fd00:10::/64]\ndatabase: " << db_dir
+                                        << "/daemon.db\nsource: netlink\n"
+                                        << (names ? "" : "names: {dhcp_leases: [], oui_file: \"\", dns: {ruleset: off}}\n");
+            const std::string log = db_dir + "/cycles.log";
+            const std::string sender = db_dir + "/dns_sender.py";
+            std::ofstream(sender) << dns_sender;
+            const std::string answers = names ? "ip netns exec " + lab.wan() + " python3 " + sender + " & sender=$!; " : "";
+            shell(answers + "ip netns exec " + router + " " + NETMON_BUILD_DIR + "/collector/netmon-ingest --config " +
+                  named_config + " -v run --interval 1 2>" + log + " & pid=$!; sleep 10; kill $pid; wait $pid" +
+                  (names ? "; kill $sender" : ""));
+            std::vector<double> cycles = cycle_seconds(log);
+            if (cycles.size() > 2) cycles.erase(cycles.begin(), cycles.begin() + 2);  // the start's
+            if (cycles.size() > 8) cycles.resize(8);
+            if (cycles.empty()) {
+                std::printf("    names %s: no cycle in the log (%s)\n", names ? "on" : "off", log.c_str());
+                continue;
+            }
+            std::sort(cycles.begin(), cycles.end());
+            const double median = cycles[cycles.size() / 2];
+            std::int64_t answers_total = 0;
+            {
+                Database db(db_dir + "/daemon.db", Database::Mode::read_only);
+                Statement s = db.prepare("SELECT value FROM meta WHERE key = ?1");
+                s.bind(1, meta::dns_answers_total);
+                if (s.step()) answers_total = s.column_int(0);
+            }
+            std::printf("    names %-3s %8.3f s (%.3f-%.3f) %7.2fx, %lld DNS answers parsed in all\n",
+                        names ? "on" : "off", median, cycles.front(), cycles.back(), median / conntrack_seconds,
+                        static_cast<long long>(answers_total));
         }
         std::filesystem::remove_all(db_dir);
 

@@ -20,9 +20,12 @@ std::size_t index_size(std::uint32_t capacity) {
 RemoteNameCache::RemoteNameCache(std::uint64_t max_names, std::int64_t grace_ms)
     : capacity_(static_cast<std::uint32_t>(std::clamp<std::uint64_t>(max_names, 1, UINT32_MAX / 4))),
       grace_ms_(grace_ms),
-      entries_(capacity_),
       index_(index_size(capacity_), none),
-      mask_(index_.size() - 1) {}
+      mask_(index_.size() - 1) {
+    // Reserved, not made: the kernel gives the pages as entries fill them, so that an idle
+    // router's cache costs its index, not its bound, and a flood still never reallocates.
+    entries_.reserve(capacity_);
+}
 
 RemoteNameCache::~RemoteNameCache() = default;
 
@@ -99,6 +102,7 @@ void RemoteNameCache::note(const IpAddress& client, const IpAddress& address, st
     if (e == none) {
         if (size_ < capacity_) {
             e = static_cast<std::uint32_t>(size_);
+            entries_.emplace_back();  // within the reserve: never moves the others
         } else {
             e = evict_least_recent();
             slot = find_slot(client, address);  // the eviction may have moved slots

@@ -5,7 +5,7 @@
 // memory). The pairs answered since the last write are handed out for the database. Pure: times
 // are passed in.
 //
-// The memory is laid out for that bound: one fixed array of entries (two addresses, the times,
+// The memory is laid out for that bound: one array of entries reserved once (two addresses, the times,
 // the LRU's links as 32-bit indexes, the name in an exact-size allocation of its own) and an
 // open-addressing index of 32-bit slots. bench/name_cache_bench.cpp measures it.
 
@@ -82,7 +82,7 @@ private:
 
     std::uint32_t capacity_;
     std::int64_t grace_ms_;
-    std::vector<Entry> entries_;         // capacity_ of them, allocated once
+    std::vector<Entry> entries_;         // size_ of them, in a reserve of capacity_ made once
     std::vector<std::uint32_t> index_;   // a power of two >= 2 * capacity_; none: empty
     std::size_t mask_ = 0;
     std::size_t size_ = 0;

@@ -265,7 +265,8 @@ TEST_CASE("names: reverse names fill in what no answer named, from the one place
     t.fill();
     Reader reader = t.reader();
     std::vector<IpAddress> asked;
-    ReverseLookup reverse = [&](const IpAddress& host) -> std::optional<std::string> {
+    ReverseLookup reverse;
+    reverse.name = [&](const IpAddress& host) -> std::optional<std::string> {
         asked.push_back(host);
         if (host == ip("198.51.100.30")) return "ptr.example";
         return std::nullopt;
@@ -276,6 +277,28 @@ TEST_CASE("names: reverse names fill in what no answer named, from the one place
     CHECK(names["2001:db8::1"] == RemoteName{});
     CHECK(names["192.0.2.10"] == RemoteName{"video.example.net", "dns"});
     CHECK(std::find(asked.begin(), asked.end(), ip("192.0.2.10")) == asked.end());  // named: not asked
+
+    // The filter box matches the reverse names shown, not those a DNS answer hides.
+    std::vector<std::string> asked_for;
+    reverse.matching = [&](std::string_view q) {
+        asked_for.emplace_back(q);
+        return std::vector<IpAddress>{ip("198.51.100.30"), ip("192.0.2.10")};
+    };
+    std::vector<std::string> found;
+    reader.connections(filter("PTR.exam"), now,
+                       [&](const ConnectionRow& row) { found.push_back(row.src_ip + ">" + row.dst_ip); }, reverse);
+    CHECK(asked_for.size() == 1);  // once for the request
+    CHECK(found == std::vector<std::string>{"10.0.0.11>198.51.100.30"});
+}
+
+TEST_CASE("names: a name matches q as LIKE does, ASCII letters in any case") {
+    CHECK(name_matches("video.Example.NET", "example.net"));
+    CHECK(name_matches("abc", "abc"));
+    CHECK(name_matches("abc", ""));
+    CHECK_FALSE(name_matches("ab", "abc"));
+    CHECK_FALSE(name_matches("exam-ple", "example"));
+    CHECK(name_matches("\xc3\xa9" "cole.example", "\xc3\xa9" "cole"));
+    CHECK_FALSE(name_matches("\xc3\xa9" "cole.example", "\xc3\x89" "cole"));  // not ASCII: as is, as LIKE
 }
 
 TEST_CASE("names: q matches device names, vendors, MACs and remote names, case-insensitively") {

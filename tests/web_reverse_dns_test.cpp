@@ -122,6 +122,21 @@ TEST_CASE("the cache asks once, keeps a name for its TTL and a negative answer f
     CHECK(cache.lookup(b, 301'000).query);
 }
 
+TEST_CASE("the cache's search gives the names shown, expired or not, never a pending or a negative one") {
+    PtrCache cache(10);
+    const IpAddress a = ip("192.0.2.10"), b = ip("192.0.2.11"), c = ip("192.0.2.12");
+    cache.lookup(a, 0);
+    cache.resolved(a, {PtrAnswer::Kind::named, "edge-1.cdn.example", 60}, 0);
+    cache.lookup(b, 0);
+    cache.resolved(b, {PtrAnswer::Kind::unnamed, "", 600}, 0);
+    cache.lookup(c, 0);  // pending
+    CHECK(cache.matching("CDN") == std::vector<IpAddress>{a});
+    CHECK(cache.matching("example").size() == 1);
+    CHECK(cache.lookup(a, 3'600'000).query);  // expired: asked again, its name still shown
+    CHECK(cache.matching("edge") == std::vector<IpAddress>{a});
+    CHECK(cache.matching("nothing").empty());
+}
+
 TEST_CASE("a failed lookup is retried after the retry time and a dropped one at once") {
     PtrCache cache(10);
     const IpAddress a = ip("203.0.113.5");
@@ -204,6 +219,9 @@ TEST_CASE("the resolver names hosts from a real dnsmasq, without waiting in name
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(50));
     CHECK(wait_for_name(dns, ip("198.51.100.10")) == std::optional<std::string>("www.example.test"));
     CHECK(wait_for_name(dns, ip("198.51.100.11")) == std::optional<std::string>("cdn.example.test"));
+    // The filter box's search among them.
+    CHECK(dns.matching("WWW.example") == std::vector<IpAddress>{ip("198.51.100.10")});
+    CHECK(dns.matching("example.test").size() == 2);
 
     // A host without a PTR record: asked once, then known to have no name.
     CHECK_FALSE(dns.name(ip("198.51.100.99")));

@@ -68,7 +68,9 @@ HttpApi::HttpApi(const Config& config, Logger& log, bool cache_responses)
     if (config.names.ptr) {
         try {
             reverse_dns_ = std::make_unique<ReverseDns>(ReverseDns::Options{});
-            reverse_ = [dns = reverse_dns_.get()](const IpAddress& host) { return dns->name(host); };
+            ReverseDns* dns = reverse_dns_.get();
+            reverse_.name = [dns](const IpAddress& host) { return dns->name(host); };
+            reverse_.matching = [dns](std::string_view q) { return dns->matching(q); };
         } catch (const std::exception& e) {
             log_.warning(std::string(e.what()) + ": remote hosts no DNS answer named stay addresses");
         }

@@ -184,7 +184,7 @@ NameQueries::RemoteMatches& NameQueries::remote_matches(std::string_view q, std:
     return m;
 }
 
-NameMatches NameQueries::matching(std::string_view q, std::int64_t now_ms) {
+NameMatches NameQueries::matching(std::string_view q, std::int64_t now_ms, const ReverseLookup& reverse) {
     NameMatches matches;
     if (q.empty()) return matches;
     const std::string pattern = like_pattern(q);
@@ -224,6 +224,10 @@ NameMatches NameQueries::matching(std::string_view q, std::int64_t now_ms) {
     const RemoteMatches& remote = remote_matches(q, now_ms);
     for (const std::string& blob : remote.hosts)
         if (auto host = IpAddress::from_blob(blob)) matches.hosts.push_back(host->to_string());
+    // A reverse name is shown only where no DNS answer named the host: it matches only there.
+    if (reverse.matching)
+        for (const IpAddress& host : reverse.matching(q))
+            if (!host_name(host)) matches.hosts.push_back(host.to_string());
     std::vector<std::string> devices;
     for (const auto& [device_blob, host_blob] : remote.pairs) {
         auto host = IpAddress::from_blob(host_blob);
@@ -294,7 +298,7 @@ const std::optional<std::string>& NameLookup::host_name(const IpAddress& host) {
 
 void NameLookup::add_reverse_name(RemoteName& name, const IpAddress& host) {
     if (name.name || !reverse_) return;
-    if (auto reverse = reverse_(host)) name = {std::move(*reverse), "ptr"};
+    if (auto reverse = reverse_.name(host)) name = {std::move(*reverse), "ptr"};
 }
 
 }  // namespace netmon::web

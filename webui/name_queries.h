@@ -29,6 +29,16 @@ struct Device {
     std::string id() const;
 };
 
+// Reverse (PTR) names, from netmon-web's ReverseDns cache (reverse_dns.h), answered at once
+// from memory. Empty (names.ptr off): none.
+struct ReverseLookup {
+    // The name of a host, or nothing (not known yet, or none).
+    std::function<std::optional<std::string>(const IpAddress&)> name;
+    // The hosts whose known name holds q (name_matches), for the filter box.
+    std::function<std::vector<IpAddress>(std::string_view q)> matching;
+    explicit operator bool() const { return static_cast<bool>(name); }
+};
+
 // What q matches among names: the devices whose name, vendor or MAC holds it (every address of
 // each), the hosts whose latest name holds it, and the pairs whose answer does (each as
 // "device host", for every address of the device). Text in the form of connections' columns.
@@ -62,7 +72,8 @@ public:
     // What q matches. The remote names' part is kept for q: a later call reads only the answers
     // and host names written since (through their time indexes), and all of them again once
     // rescan_after_ms have passed, so that a pruned or renamed row stops matching by then.
-    NameMatches matching(std::string_view q, std::int64_t now_ms);
+    // Hosts no DNS answer named match by their reverse name too.
+    NameMatches matching(std::string_view q, std::int64_t now_ms, const ReverseLookup& reverse = {});
     static constexpr std::int64_t rescan_after_ms = 60'000;
 
     // SQLite's plans of every statement, for the test that none reads a big table whole.
@@ -94,10 +105,6 @@ private:
     std::vector<RemoteMatches> remote_matches_;  // the last few q, at most max_kept_matches
     static constexpr std::size_t max_kept_matches = 4;
 };
-
-// Reverse (PTR) names: the name of a host, or nothing (not known yet, or none). netmon-web's
-// ReverseDns cache (reverse_dns.h) answers it at once, from memory.
-using ReverseLookup = std::function<std::optional<std::string>(const IpAddress&)>;
 
 // The names of one response, each device and pair looked up once however many rows show it.
 // Not thread-safe; lives as long as the response it makes.

@@ -65,4 +65,14 @@ bool mac_matches(const MacAddress& mac, std::string_view q) {
     return mac.to_string().find(wanted) != std::string::npos;
 }
 
+bool name_matches(std::string_view name, std::string_view q) {
+    if (q.size() > name.size()) return false;
+    for (std::size_t at = 0; at + q.size() <= name.size(); ++at) {
+        std::size_t i = 0;
+        while (i < q.size() && lower(name[at + i]) == lower(q[i])) ++i;
+        if (i == q.size()) return true;
+    }
+    return false;
+}
+
 }  // namespace netmon::web

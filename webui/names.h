@@ -76,5 +76,7 @@ void write_remote_name_members(JsonWriter& w, const RemoteName& name);
 std::string like_pattern(std::string_view q);
 // Whether a MAC's text holds q (case-insensitive; '-' in q stands for ':').
 bool mac_matches(const MacAddress& mac, std::string_view q);
+// Whether a name holds q, as LIKE '%q%' matches it: ASCII letters in any case, the rest as is.
+bool name_matches(std::string_view name, std::string_view q);
 
 }  // namespace netmon::web

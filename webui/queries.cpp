@@ -261,7 +261,7 @@ IngestStatus Reader::ingest_status() {
     return status;
 }
 
-Reader::BoundFilter Reader::bound(const ConnectionFilter& filter, std::int64_t now_ms) {
+Reader::BoundFilter Reader::bound(const ConnectionFilter& filter, std::int64_t now_ms, const ReverseLookup& reverse) {
     BoundFilter b{filter, std::nullopt, {}};
     if (!filter.src.empty()) {
         // A MAC, or an address (its MAC's device when the MAC is known): parse_connection_filter
@@ -272,7 +272,7 @@ Reader::BoundFilter Reader::bound(const ConnectionFilter& filter, std::int64_t n
         b.src_addresses = json_strings(addresses);
     }
     if (!filter.q.empty()) {
-        b.names = names_.matching(filter.q, now_ms);
+        b.names = names_.matching(filter.q, now_ms, reverse);
         b.devices = json_strings(b.names.devices);
         b.hosts = json_strings(b.names.hosts);
         b.pairs = json_strings(b.names.pairs);
@@ -356,7 +356,7 @@ void Reader::connections(const ConnectionFilter& filter, std::int64_t now_ms,
         else if (dst) named.remote_name = lookup.host(*dst);
         row(named);
     };
-    const BoundFilter b = bound(filter, now_ms);
+    const BoundFilter b = bound(filter, now_ms, reverse);
     if (filter.proto.empty() && filter.src.empty() && filter.q.empty()) {
         connections_.reset();
         bind_filter(connections_, b, now_ms);

@@ -70,7 +70,7 @@ private:
         NameMatches names;
         std::string devices = "[]", hosts = "[]", pairs = "[]";  // names' JSON arrays
     };
-    BoundFilter bound(const ConnectionFilter& filter, std::int64_t now_ms);
+    BoundFilter bound(const ConnectionFilter& filter, std::int64_t now_ms, const ReverseLookup& reverse = {});
     std::int64_t schema_version();
     void bind_filter(Statement& statement, const BoundFilter& filter, std::int64_t now_ms);
     // The three steps of connections() with a filter (see queries.cpp). The first answers when

@@ -15,6 +15,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "names.h"
 #include "netmon/utf8.h"
 
 namespace netmon {
@@ -151,6 +152,13 @@ void PtrCache::evict_to_capacity() {
         recency_.pop_back();
         ++evicted_;
     }
+}
+
+std::vector<IpAddress> PtrCache::matching(std::string_view q) const {
+    std::vector<IpAddress> found;
+    for (const auto& [address, entry] : entries_)
+        if (entry.name && web::name_matches(*entry.name, q)) found.push_back(address);
+    return found;
 }
 
 PtrCache::Lookup PtrCache::lookup(const IpAddress& address, std::int64_t now_ms) {
@@ -357,6 +365,11 @@ ReverseDns::~ReverseDns() {
     }
     shared_->wake();
     thread_.join();
+}
+
+std::vector<IpAddress> ReverseDns::matching(std::string_view q) const {
+    std::lock_guard lock(shared_->mutex);
+    return shared_->cache.matching(q);
 }
 
 std::optional<std::string> ReverseDns::name(const IpAddress& address) {

@@ -75,6 +75,8 @@ public:
     void resolved(const IpAddress& address, const PtrAnswer& answer, std::int64_t now_ms);
     // The query was never sent (the queue was full) or gave no answer: asked again later.
     void forget_pending(const IpAddress& address);
+    // The addresses whose name (the one lookup gives, expired or not) holds q (name_matches).
+    std::vector<IpAddress> matching(std::string_view q) const;
 
     std::size_t size() const { return entries_.size(); }
     std::uint64_t evicted() const { return evicted_; }
@@ -128,6 +130,8 @@ public:
 
     // The cached name of address, if any; never waits. Unknown addresses are queued.
     std::optional<std::string> name(const IpAddress& address);
+    // The cached addresses whose name holds q (PtrCache::matching); never waits for a query.
+    std::vector<IpAddress> matching(std::string_view q) const;
     Stats stats() const;
 
     // The resolver's state, shared with its thread and c-ares' callbacks.
