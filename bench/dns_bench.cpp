@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "dns_answers.h"
-#include "dns_parser_process.h"
+#include "names/dns_answers.h"
+#include "names/dns_parser_process.h"
 #include "../tests/dns_packets.h"
 
 using namespace netmon;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "remote_name_cache.h"
+#include "names/remote_name_cache.h"
 
 using namespace netmon;
 

@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "cli.h"
-#include "device_tracker.h"
-#include "dns_names.h"
+#include "names/device_tracker.h"
+#include "names/dns_names.h"
 #include "netlink_source.h"
 #include "netmon/clock.h"
 #include "netmon/database.h"

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli.h"
-#include "dns_parser_process.h"
+#include "names/dns_parser_process.h"
 #include "ingest_loop.h"
 #include "ingest_service.h"
 #include "netmon/config.h"

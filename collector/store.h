@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "checkpointer.h"
-#include "device_directory.h"
+#include "names/device_directory.h"
 #include "flow_changes.h"
 #include "netmon/counters.h"
 #include "netmon/database.h"
 #include "netmon/key.h"
 #include "netmon/meta_keys.h"
-#include "remote_name_cache.h"
+#include "names/remote_name_cache.h"
 #include "retention.h"
 #include "traffic_ledger.h"
 

@@ -1,4 +1,4 @@
-// libFuzzer harness: DNS answers as NFLOG hands them to the DNS parser (collector/dns_answers.h).
+// libFuzzer harness: DNS answers as NFLOG hands them to the DNS parser (collector/names/dns_answers.h).
 // The first byte picks the input's form: even, the rest is a whole IP packet; odd, the rest is a
 // DNS message, wrapped here in an IPv4 and UDP header whose lengths agree with it, so that the
 // fuzzer spends its time in the DNS message rather than in finding consistent lengths.
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "dns_answers.h"
+#include "names/dns_answers.h"
 #include "fuzz_check.h"
 
 using netmon::fuzz::check;

@@ -1,11 +1,11 @@
-// libFuzzer harness: DHCP lease files (collector/dhcp_leases.h parse_leases), in every format
+// libFuzzer harness: DHCP lease files (collector/names/dhcp_leases.h parse_leases), in every format
 // and detected. The input is the file's text. A lease file is written by a DHCP server from
 // what clients send (their hostnames), so it is input from the LAN.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "dhcp_leases.h"
+#include "names/dhcp_leases.h"
 #include "fuzz_check.h"
 #include "netmon/utf8.h"
 

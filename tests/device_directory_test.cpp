@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "db_support.h"
-#include "device_directory.h"
+#include "names/device_directory.h"
 #include "retention.h"
 #include "store.h"
 

@@ -2,8 +2,8 @@
 // hostname by MAC, then by address; the OUI vendor. Random MACs have no vendor.
 #include <catch2/catch.hpp>
 
-#include "device_namer.h"
-#include "oui_registry.h"
+#include "names/device_namer.h"
+#include "names/oui_registry.h"
 
 using namespace netmon;
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "dhcp_leases.h"
+#include "names/dhcp_leases.h"
 
 using namespace netmon;
 

@@ -1,5 +1,5 @@
 // parse_dns_packet on DNS responses made with libldns and wrapped in IPv4/IPv6 and UDP headers.
-#include "dns_answers.h"
+#include "names/dns_answers.h"
 
 #include <catch2/catch.hpp>
 

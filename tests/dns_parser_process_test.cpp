@@ -1,5 +1,5 @@
 // DnsParserProcess with the real child: the built netmon-ingest, exec'd as `netmon-ingest dns-parser`.
-#include "dns_parser_process.h"
+#include "names/dns_parser_process.h"
 
 #include <catch2/catch.hpp>
 

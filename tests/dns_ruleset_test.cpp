@@ -1,7 +1,7 @@
 // table inet netmon and its NFLOG group, against the real kernel and nft in a network namespace
 // of the test's own (root only; skipped elsewhere with the reason).
 #include "namespace_support.h"
-#include "dns_ruleset.h"
+#include "names/dns_ruleset.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <string>
 #include <thread>
 
-#include "nflog_source.h"
+#include "names/nflog_source.h"
 
 using namespace netmon;
 

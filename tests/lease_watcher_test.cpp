@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "db_support.h"
-#include "lease_watcher.h"
+#include "names/lease_watcher.h"
 
 using namespace netmon;
 using namespace netmon::test;

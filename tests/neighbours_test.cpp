@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "namespace_support.h"
-#include "neighbours.h"
+#include "names/neighbours.h"
 
 using namespace netmon;
 

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "db_support.h"
-#include "oui_registry.h"
+#include "names/oui_registry.h"
 
 using namespace netmon;
 using namespace netmon::test;

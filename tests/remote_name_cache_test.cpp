@@ -1,5 +1,5 @@
 // The remote-name LRU: pure, times given.
-#include "remote_name_cache.h"
+#include "names/remote_name_cache.h"
 
 #include <catch2/catch.hpp>
 
