@@ -10,7 +10,10 @@
 //       issue's measure), with the default receive buffers and with smaller and larger ones;
 //   (c) the same without the filter; (d) SnapshotSource::read, which also folds the outbound
 //       entries into a Snapshot; (e) the kernel's part alone: the dump received on one thread
-//       and not parsed.
+//       and not parsed;
+//   (f) the reconciler's full cycle in this process, cold and warm; (g) netmon-ingest run's peak
+//       RSS, names off and on; (h) its warm cycles, whole, from its own log, names off and on
+//       (with DNS answers sent from the WAN host meanwhile).
 // Prints the times, the ratio (b)/(a) and peak RSS. Needs root; removes the namespaces at exit.
 // Entries made this way have zero counters; counters cost the same to dump and parse whatever
 // their value.
@@ -272,7 +275,7 @@ std::vector<double> cycle_seconds(const std::string& log) {
     return seconds;
 }
 
-// 1,000 DNS answers a second (each a new name and address) from port 53 of the WAN host to a LAN
+// Up to 1,000 DNS answers a second (each a new name and address) from port 53 of the WAN host to a LAN
 // address, until killed: what table inet netmon logs and the ingest parses meanwhile.
 const char* const dns_sender =
     "import socket, struct, time\n"
@@ -391,11 +394,16 @@ int main(int argc, char** argv) {
         // (VmHWM) after three cycles, first on an empty database (every flow inserted), then
         // again on the database it filled (every flow loaded back at start); names off, then on
         // (the defaults: the OUI registry loaded, table inet netmon, the DNS parser's child).
+        // The daemon's configuration: names on are the defaults.
+        auto daemon_config = [&](bool names) {
+            const std::string path = db_dir + (names ? "/names-on.yml" : "/names-off.yml");
+            std::ofstream(path) << "local_subnets: [10.0.0.0/24, fd00:10::/64]\ndatabase: " << db_dir
+                                << "/daemon.db\nsource: netlink\n"
+                                << (names ? "" : "names: {dhcp_leases: [], oui_file: \"\", dns: {ruleset: off}}\n");
+            return path;
+        };
         for (const bool names : {false, true}) {
-            const std::string config = db_dir + "/netmon.yml";
-            std::ofstream(config) << "local_subnets: [10.0.0.0/24, fd00:10::/64]\ndatabase: " << db_dir
-                                  << "/daemon.db\nsource: netlink\n"
-                                  << (names ? "" : "names: {dhcp_leases: [], oui_file: \"\", dns: {ruleset: off}}\n");
+            const std::string config = daemon_config(names);
             const std::string daemon = "ip netns exec " + router + " " + NETMON_BUILD_DIR +
                                        "/collector/netmon-ingest --config " + config +
                                        " run --interval 1 2>/dev/null & pid=$!; sleep 5; grep VmHWM /proc/$pid/status;"
@@ -411,21 +419,18 @@ int main(int argc, char** argv) {
 
         // (h) the daemon's warm cycles on the database it filled, whole (the DNS answers drained,
         // the neighbours read, the flows reconciled and written), from its own log: names off, then
-        // on (the defaults: table inet netmon, the OUI registry) with 1,000 DNS answers a second
-        // forwarded to the LAN from the WAN host meanwhile.
+        // on (the defaults: table inet netmon, the OUI registry) with up to 1,000 DNS answers a
+        // second forwarded to the LAN from the WAN host meanwhile.
         std::printf("\n(h) netmon-ingest run's warm cycles, whole (median, min-max of 8; vs (a)):\n");
         for (const bool names : {false, true}) {
-            const std::string named_config = db_dir + (names ? "/names-on.yml" : "/names-off.yml");
-            std::ofstream(named_config) << "local_subnets: [10.0.0.0/24, fd00:10::/64]\ndatabase: " << db_dir
-                                        << "/daemon.db\nsource: netlink\n"
-                                        << (names ? "" : "names: {dhcp_leases: [], oui_file: \"\", dns: {ruleset: off}}\n");
             const std::string log = db_dir + "/cycles.log";
             const std::string sender = db_dir + "/dns_sender.py";
             std::ofstream(sender) << dns_sender;
-            const std::string answers = names ? "ip netns exec " + lab.wan() + " python3 " + sender + " & sender=$!; " : "";
+            const std::string answers =
+                names ? "ip netns exec " + lab.wan() + " python3 " + sender + " & sender=$!; " : "";
             shell(answers + "ip netns exec " + router + " " + NETMON_BUILD_DIR + "/collector/netmon-ingest --config " +
-                  named_config + " -v run --interval 1 2>" + log + " & pid=$!; sleep 10; kill $pid; wait $pid" +
-                  (names ? "; kill $sender" : ""));
+                  daemon_config(names) + " -v run --interval 1 2>" + log +
+                  " & pid=$!; sleep 10; kill $pid; wait $pid" + (names ? "; kill $sender" : ""));
             std::vector<double> cycles = cycle_seconds(log);
             if (cycles.size() > 2) cycles.erase(cycles.begin(), cycles.begin() + 2);  // the start's
             if (cycles.size() > 8) cycles.resize(8);
