@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "cli.h"
+#include "coverage/coverage_monitor.h"
 #include "names/device_tracker.h"
 #include "names/dns_names.h"
 #include "netlink_source.h"
@@ -35,9 +36,11 @@ IngestService::IngestService(Config config, Logger& log, bool with_events)
       store_(config_.database),
       reconciler_(store_, OutboundFilter(config_.local_subnets)),
       devices_(std::make_unique<DeviceTracker>(config_, source_->reads_kernel_table(), log)),
+      coverage_(source_->reads_kernel_table() ? std::make_unique<CoverageMonitor>(config_, log) : nullptr),
       overrun_log_(repeated_warning_every),
       skipped_events_log_(repeated_warning_every) {
     reconciler_.set_retention(config_.retention);
+    if (coverage_) reconciler_.observe_reads([this](const Entry& entry) { coverage_->see(entry); });
     if (with_events && source_->has_events()) {
         try {
             events_ = std::make_unique<NetlinkEventSource>(config_.event_buffer);
@@ -110,6 +113,7 @@ void IngestService::follow_database_file() {
     store_.reopen();
     reconciler_.forget();
     devices_->forget();
+    if (coverage_) coverage_->forget();
     write_start_meta();
     reopen_failed_ = false;
 }
@@ -158,6 +162,7 @@ std::optional<CycleResult> IngestService::cycle() {
     CycleResult result;
     const DeviceChanges devices = devices_->collect(now);
     try {
+        if (coverage_) coverage_->before_cycle(reconciler_, store_, now);
         result = reconciler_.run_cycle(*source_, now, [&] { store_.write_devices(devices); });
         devices_->written(devices);
     } catch (const Interrupted& e) {
@@ -190,6 +195,13 @@ std::optional<CycleResult> IngestService::cycle() {
     }
     if (result.resets > 0)
         log_.info(std::to_string(result.resets) + " flows had their kernel counters reset; totals kept");
+    if (coverage_) {
+        try {
+            coverage_->after_cycle(store_, result, accounting_, events_ != nullptr, unix_ms_now());
+        } catch (const std::exception& e) {
+            log_.warning(std::string("could not write the coverage's causes: ") + e.what());
+        }
+    }
     last_skipped_ = result.stats.skipped;
     first_cycle_ = false;
     return result;
@@ -217,6 +229,7 @@ bool IngestService::handle_events() {
     bool lost = false;
     events_->drain(event_batch_, lost);
     note_skipped_events();
+    if (coverage_) coverage_->events(event_batch_.size());
     if (!event_batch_.empty()) {
         handle_dns();  // as in cycle(): the names before the flows they name
         EventResult result = reconciler_.apply_events(event_batch_, unix_ms_now());
@@ -225,6 +238,7 @@ bool IngestService::handle_events() {
                        std::to_string(result.deleted) + " gone");
     }
     if (!lost) return false;
+    if (coverage_) coverage_->overrun();
     // One line per burst of losses, however many reads report them.
     if (auto overruns = overrun_log_.note(1, std::chrono::steady_clock::now())) {
         log_.warning("the kernel dropped conntrack events (" + std::to_string(*overruns) + " overruns of a " +
@@ -273,6 +287,7 @@ std::chrono::milliseconds IngestService::reload(const IngestCommand& command, co
     reconciler_.set_filter(OutboundFilter(fresh.local_subnets));
     reconciler_.set_retention(fresh.retention);
     devices_->reload(fresh);
+    if (coverage_) coverage_->reload(fresh);
     if (dns_names_ && fresh.local_subnets != config_.local_subnets) {
         try {
             dns_names_->set_lan(fresh.local_subnets);

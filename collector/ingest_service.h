@@ -19,6 +19,7 @@
 
 namespace netmon {
 
+class CoverageMonitor;
 class DeviceTracker;
 class DnsNames;
 class Logger;
@@ -92,6 +93,7 @@ private:
     std::unique_ptr<NetlinkEventSource> events_;
     Reconciler reconciler_;
     std::unique_ptr<DeviceTracker> devices_;  // the LAN's MACs and names
+    std::unique_ptr<CoverageMonitor> coverage_;  // the WAN's counters and the causes; live only
     std::vector<Entry> event_batch_;
     std::optional<bool> accounting_;  // nf_conntrack_acct as last seen; none for replays
     std::uint64_t last_skipped_ = 0;

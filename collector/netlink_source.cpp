@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -22,6 +21,7 @@
 
 #include "conntrack_object.h"
 #include "netmon/c_handle.h"
+#include "netmon/kernel_files.h"
 
 namespace netmon {
 namespace {
@@ -397,11 +397,6 @@ std::uint64_t NetlinkEventSource::overruns() const { return state_->overruns; }
 std::uint64_t NetlinkEventSource::skipped() const { return state_->skipped; }
 ParseError NetlinkEventSource::last_skip_error() const { return state_->last_skip_error; }
 
-std::optional<bool> conntrack_accounting_enabled(const std::string& path) {
-    std::ifstream file(path);
-    int value = -1;
-    if (!(file >> value) || (value != 0 && value != 1)) return std::nullopt;
-    return value == 1;
-}
+std::optional<bool> conntrack_accounting_enabled(const std::string& path) { return read_sysctl_flag(path); }
 
 }  // namespace netmon

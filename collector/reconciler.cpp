@@ -114,10 +114,13 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms, c
         diff_.begin_read(now_ms, sample);
         result.stats = source.read_entries([&](Entry&& entry) {
             ++result.entries_seen;
-            if (filter_.is_outbound(entry)) diff_.add(entry);
+            if (!filter_.is_outbound(entry)) return;
+            diff_.add(entry);
+            if (observer_) observer_(entry);
         });
         const FlowChanges changes = diff_.finish();
         TrafficLedger::Batch batch = stage_history(changes);
+        if (steps_.any()) TrafficLedger::add_wan(batch, now_ms, pending_wan_);
         bool flushed = false;
         if (result.stats.entries == 0 && result.stats.skipped > 0) {
             throw CycleError(source.describe() + ": none of its " + std::to_string(result.stats.skipped) +
@@ -164,6 +167,7 @@ CycleResult Reconciler::run_cycle(SnapshotSource& source, std::int64_t now_ms, c
         });
         diff_.written(changes, ids);
         history_written(std::move(batch), flushed, now_ms);
+        pending_wan_ = {};
     } catch (...) {
         // The memory went ahead of the rolled-back database: read it again before the next
         // use, not now (a stop request must not wait for it).

@@ -66,6 +66,12 @@ public:
     // Writes of other parts (the DNS names) that land in each cycle's and each event batch's
     // transaction, before the flows: a flow and the name its device just resolved commit together.
     void also_write(std::function<void()> writes) { also_write_ = std::move(writes); }
+    // The WAN interface's bytes since its last reading (wan_meter.h), for the next full cycle's
+    // history: in the minute that cycle reads, beside the flows' bytes it reads. Kept until a
+    // cycle writes them.
+    void add_wan(const TrafficSums& wan) { pending_wan_.add(wan); }
+    // Called with each outbound entry of every full read (the coverage's causes look at them).
+    void observe_reads(std::function<void(const Entry&)> observer) { observer_ = std::move(observer); }
 
     // One full cycle: reads the whole table from source and writes the difference in one
     // transaction, with the cycle's figures in meta. On failure (SourceError from the source,
@@ -123,6 +129,8 @@ private:
     std::int64_t last_sample_ms_ = 0;  // when samples were last written
     bool needs_reload_ = false;        // memory and database disagree: reload() before use
     std::function<void()> also_write_;
+    TrafficSums pending_wan_;
+    std::function<void(const Entry&)> observer_;
 };
 
 }  // namespace netmon

@@ -87,6 +87,8 @@ struct Store::Open {
     Statement log_ended;
     Statement log_late_end;
     Statement upsert_traffic;
+    Statement upsert_wan_traffic;
+    Statement prune_wan_traffic;
     Statement upsert_host_traffic;
     Statement upsert_device;
     Statement upsert_device_host;
@@ -203,6 +205,15 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
         "INSERT INTO traffic (device, step, bucket, uplink_bytes, downlink_bytes, uplink_packets, downlink_packets,"
         " flows) VALUES (?1, ?2, ?3, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (device, step, bucket) DO UPDATE SET " +
         traffic_sums);
+    upsert_wan_traffic = db.prepare(
+        "INSERT INTO wan_traffic (step, bucket, uplink_bytes, downlink_bytes, uplink_packets, downlink_packets)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (step, bucket) DO UPDATE SET uplink_bytes = " +
+        saturating_sum("uplink_bytes") + ", downlink_bytes = " + saturating_sum("downlink_bytes") +
+        ", uplink_packets = " + saturating_sum("uplink_packets") +
+        ", downlink_packets = " + saturating_sum("downlink_packets"));
+    prune_wan_traffic = db.prepare(
+        "DELETE FROM wan_traffic WHERE (step, bucket) IN (SELECT step, bucket FROM wan_traffic"
+        " WHERE step = ?1 AND bucket < ?2 ORDER BY bucket LIMIT ?3)");
     upsert_host_traffic = db.prepare(
         "INSERT INTO host_traffic (device, step, bucket, host, uplink_bytes, downlink_bytes, uplink_packets,"
         " downlink_packets, flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -575,6 +586,13 @@ void Store::log_ended(const FlowChanges::Ended& ended, std::int64_t now) {
 
 void Store::add_traffic(const TrafficRow& row) {
     Open& o = open();
+    if (row.wan) {
+        Statement& w = o.upsert_wan_traffic;
+        w.bind(1, row.step).bind(2, row.bucket).bind(3, row.sums.uplink_bytes).bind(4, row.sums.downlink_bytes);
+        w.bind(5, row.sums.uplink_packets).bind(6, row.sums.downlink_packets);
+        w.run();
+        return;
+    }
     Statement& s = row.host ? o.upsert_host_traffic : o.upsert_traffic;
     s.bind_blob(1, blob_of(row.device)).bind(2, row.step).bind(3, row.bucket);
     if (row.host) s.bind_blob(4, row.host->blob());
@@ -657,6 +675,13 @@ std::uint64_t Store::prune_history(const HistoryPruning& pruning) {
     deleted += prune_steps(o.next_traffic_device, o.prune_traffic,
                            {{60, pruning.minute_before}, {3600, pruning.hour_before}, {86400, pruning.day_before}},
                            pruning.batch);
+    // The WAN's rows as long as the LAN's they are compared with.
+    for (auto [step, before] : {std::pair<int, std::int64_t>{60, pruning.minute_before},
+                                {3600, pruning.hour_before}, {86400, pruning.day_before}}) {
+        o.prune_wan_traffic.bind(1, step).bind(2, before).bind(3, pruning.batch);
+        o.prune_wan_traffic.run();
+        deleted += changed();
+    }
     std::uint64_t pairs_left = pruning.batch;
     const std::uint64_t pairs_aged = prune_steps(o.next_host_traffic_device, o.prune_host_traffic,
                                                  {{60, pruning.host_minute_before},

@@ -74,11 +74,16 @@ TrafficLedger::Batch TrafficLedger::stage(const FlowChanges& changes, bool basel
     return batch;
 }
 
+void TrafficLedger::add_wan(Batch& batch, std::int64_t now_ms, const TrafficSums& wan) {
+    if (!wan.empty()) batch.wan[bucket_start(now_ms, 60)].add(wan);
+}
+
 void TrafficLedger::keep(Batch&& batch) {
     if (pending_.empty()) {
         pending_ = std::move(batch);
         return;
     }
+    for (const auto& [minute, sums] : batch.wan) pending_.wan[minute].add(sums);
     for (auto& [key, value] : batch.sums) {
         auto [it, inserted] = pending_.sums.try_emplace(key, value);
         if (inserted) continue;
@@ -96,6 +101,7 @@ bool TrafficLedger::due(std::int64_t now_ms, const Batch& batch) const {
 
 void TrafficLedger::flushed(std::int64_t now_ms) {
     pending_.sums.clear();
+    pending_.wan.clear();
     last_flush_ms_ = now_ms;
 }
 
@@ -174,6 +180,12 @@ void TrafficLedger::for_each_row(const Batch& batch, const TrafficSteps& steps,
     close_run();
     for (const auto& [key, sums] : devices) traffic({std::get<0>(key), std::get<1>(key), std::get<2>(key), std::nullopt, sums});
     for (const auto& [key, sums] : lan) traffic({std::nullopt, key.first, key.second, std::nullopt, sums});
+    std::map<std::pair<std::int64_t, std::int64_t>, TrafficSums> wan;
+    for (const auto* minutes : {&pending_.wan, &batch.wan})
+        for (const auto& [minute, sums] : *minutes)
+            for (const std::int64_t step : steps_kept)
+                if (keeps(steps, step)) wan[{step, bucket_start(minute, step)}].add(sums);
+    for (const auto& [key, sums] : wan) traffic({std::nullopt, key.first, key.second, std::nullopt, sums, true});
     for (const auto& [device, row] : device_contacts) contact(row);
 }
 

@@ -50,12 +50,15 @@ struct TrafficSums {
 };
 
 // A traffic row's sums to add. No device: the whole LAN; no host: all of the device's hosts.
+// wan: a wan_traffic row instead (schema/007_coverage.sql), the WAN interface's own counters
+// (no device, no host, no flows).
 struct TrafficRow {
     std::optional<IpAddress> device;
     std::int64_t step = 0;    // seconds: 60, 3600 or 86400
     std::int64_t bucket = 0;  // ms, a multiple of step * 1000
     std::optional<IpAddress> host;
     TrafficSums sums;
+    bool wan = false;
 };
 
 // A devices or device_hosts row's sums to add, with the first and last time they moved.
@@ -113,7 +116,10 @@ public:
             std::int64_t last_at = 0;
         };
         std::map<Key, Value> sums;
-        bool empty() const { return sums.empty(); }
+        // The WAN interface's bytes read with the batch, per minute: what the LAN's rows are
+        // compared with (the coverage).
+        std::map<std::int64_t, TrafficSums> wan;
+        bool empty() const { return sums.empty() && wan.empty(); }
     };
 
     explicit TrafficLedger(std::int64_t last_flush_ms = 0) : last_flush_ms_(last_flush_ms) {}
@@ -139,6 +145,8 @@ public:
     // They were written at now: nothing waits any more.
     void flushed(std::int64_t now_ms);
     bool waiting() const { return !pending_.empty(); }
+    // The WAN's bytes of a reading at now_ms, into batch: rows of the minute now_ms is in.
+    static void add_wan(Batch& batch, std::int64_t now_ms, const TrafficSums& wan);
 
 private:
     Batch pending_;

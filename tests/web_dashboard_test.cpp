@@ -2,6 +2,7 @@
 
 #include "dashboard.h"
 
+using namespace netmon;
 using namespace netmon::web;
 
 namespace {

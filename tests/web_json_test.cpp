@@ -8,6 +8,7 @@
 #include "test_support.h"
 #include "units.h"
 
+using namespace netmon;
 using namespace netmon::web;
 using netmon::append_json_string;
 using json = nlohmann::ordered_json;

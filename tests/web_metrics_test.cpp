@@ -6,6 +6,7 @@
 #include "db_support.h"
 #include "system_metrics.h"
 
+using namespace netmon;
 using namespace netmon::web;
 using netmon::test::TempDir;
 

@@ -7,6 +7,7 @@
 
 #include "prometheus.h"
 
+using namespace netmon;
 using namespace netmon::web;
 
 namespace {

@@ -105,6 +105,32 @@ std::string hosts_json(const std::vector<HostRow>& rows, std::int64_t now_ms) {
     return out;
 }
 
+namespace {
+
+// The last hour's coverage and the causes the ingest named.
+json coverage_json(const IngestView& ingest) {
+    const Coverage& c = ingest.coverage;
+    auto direction = [](const CoverageDirection& d) {
+        auto ratio = d.ratio();
+        return json{{"seen_bytes", d.seen_bytes}, {"wan_bytes", d.wan_bytes},
+                    {"ratio", ratio ? json(*ratio) : json(nullptr)}};
+    };
+    auto total = c.total().ratio();
+    json causes = json::array();
+    for (const CoverageCause& cause : parse_causes(ingest.status.coverage_causes))
+        causes.push_back({{"id", cause.id}, {"text", cause.text}, {"fix", cause.fix}});
+    return {{"window_ms", Coverage::window_ms},
+            {"wan_interface", ingest.status.wan_interface.empty() ? json(nullptr) : json(ingest.status.wan_interface)},
+            {"wan_error", ingest.status.wan_error.empty() ? json(nullptr) : json(ingest.status.wan_error)},
+            {"measured", c.measured},
+            {"ratio", total ? json(*total) : json(nullptr)},
+            {"uplink", direction(c.uplink)},
+            {"downlink", direction(c.downlink)},
+            {"causes", std::move(causes)}};
+}
+
+}  // namespace
+
 std::string metrics_json(const SystemSample& system, const IngestView& ingest, std::int64_t now_ms) {
     json document;
     document["sampled_at"] = format_time(system.sampled_at);
@@ -175,6 +201,7 @@ std::string metrics_json(const SystemSample& system, const IngestView& ingest, s
               std::pair{"dns_names_evicted_total", st.dns_names_evicted_total}})
             if (value) names[key] = *value;
         netmon["names"] = std::move(names);
+        netmon["coverage"] = coverage_json(ingest);
     }
     netmon["now"] = format_time(now_ms);
     document["netmon"] = std::move(netmon);
@@ -195,6 +222,8 @@ std::string health_json(const IngestView& ingest, std::int64_t now_ms) {
         document["last_good_cycle_age_ms"] = integer_or_null(ingest.health.last_good_age_ms);
         document["interval_ms"] = ingest.health.interval_ms;
         document["last_cycle_ok"] = integer_or_null(ingest.status.last_cycle_ok);
+        // What hides traffic from netmon: said here, never a reason for the status.
+        document["coverage"] = coverage_json(ingest);
     }
     document["now"] = format_time(now_ms);
     return dump(document);

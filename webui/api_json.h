@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coverage.h"
 #include "ingest_health.h"
 #include "netmon/json_writer.h"
 #include "rows.h"
@@ -42,6 +43,7 @@ struct IngestView {
     Summary summary;
     IngestStatus status;
     IngestHealth health;
+    Coverage coverage;  // the last hour's
 };
 
 // With a database error, also {"error": ...} at the top, as every JSON endpoint gives then.

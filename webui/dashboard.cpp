@@ -227,6 +227,11 @@ void summary(Page& page, const DashboardView& view) {
         if (view.ingest.health.last_cycle_age_ms)
             page.raw("<strong>").text(format_duration(*view.ingest.health.last_cycle_age_ms)).raw("</strong> ago");
         else page.raw("<strong>never</strong>");
+        // How much of the WAN's traffic that is, and a way to why not all.
+        if (auto ratio = view.ingest.coverage.total().ratio()) {
+            page.raw(" &middot; netmon sees <strong>").text(percent_text(*ratio)).raw("</strong> of the WAN's bytes ");
+            page.raw("this hour (<a href=\"/coverage\">why not all</a>)");
+        }
     }
     page.raw("</p>\n");
 }

@@ -5,6 +5,7 @@
 
 #include "api_json.h"
 #include "assets.h"
+#include "coverage_page.h"
 #include "dashboard.h"
 #include "history_json.h"
 #include "history_page_routes.h"
@@ -125,6 +126,7 @@ IngestView HttpApi::ingest_view(std::int64_t now) {
     view.database_error = with_reader([&](Reader& reader) {
         view.summary = reader.summary(now);
         view.status = reader.ingest_status();
+        view.coverage = reader.coverage().last_hour(now);
     });
     view.health = evaluate_ingest(view.status, now, default_interval_ms_);
     return view;
@@ -218,6 +220,7 @@ Response HttpApi::route(const Request& request) {
         {"/metrics.json", &HttpApi::metrics_json},    {"/healthz", &HttpApi::healthz},
         {"/metrics", &HttpApi::prometheus},           {"/devices.json", &HttpApi::devices},
         {"/history.json", &HttpApi::history},         {"/flows.json", &HttpApi::flows},
+        {"/coverage", &HttpApi::coverage_page},
     };
     std::string error;
     std::optional<QueryParams> params = parse_query_string(request.query(), error);
@@ -247,6 +250,7 @@ Response HttpApi::dashboard(const Request&, const std::optional<QueryParams>& pa
         // The state of the ingest and the table from one snapshot.
         Transaction snapshot(reader.database(), Transaction::Kind::deferred);
         view.ingest.status = reader.ingest_status();
+        view.ingest.coverage = reader.coverage().last_hour(now);
         if (filter) reader.connections(
                 *filter, now, [&](const ConnectionRow& row) { view.rows.push_back(row); }, reverse_);
     });
@@ -377,6 +381,14 @@ Response HttpApi::healthz(const QueryParams& params) {
     return reply(healthy ? 200 : 503, health_json(ingest, now), json_type);
 }
 
+Response HttpApi::coverage_page(const QueryParams& params) {
+    std::string error;
+    if (!check_no_params(params, error)) return reply_error(400, error);
+    const std::int64_t now = unix_ms_now();
+    IngestView ingest = ingest_view(now);
+    return reply(ingest.database_error.empty() ? 200 : 503, render_coverage_page(ingest, now), html_type);
+}
+
 Response HttpApi::prometheus(const QueryParams& params) {
     std::string error;
     if (!check_no_params(params, error)) return reply_error(400, error);
@@ -388,6 +400,7 @@ Response HttpApi::prometheus(const QueryParams& params) {
     input.summary = ingest.summary;
     input.ingest = ingest.status;
     input.health = ingest.health;
+    input.coverage = ingest.coverage;
     if (input.database_up) {
         const std::string devices_error =
             with_reader([&](Reader& reader) {

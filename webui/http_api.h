@@ -65,6 +65,7 @@ private:
     Response flows(const QueryParams& params);
     Response metrics_json(const QueryParams& params);
     Response healthz(const QueryParams& params);
+    Response coverage_page(const QueryParams& params);
     Response prometheus(const QueryParams& params);
     // The asset at path (under /static/), with the request's If-None-Match.
     Response asset(const Request& request, std::string_view path);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "coverage.h"
 #include "netmon/meta_keys.h"
 #include "units.h"
 
@@ -58,6 +59,9 @@ void IngestStatus::set(std::string_view key, std::optional<std::int64_t> integer
     }
     if (key == meta::last_error) last_error = text;
     else if (key == meta::accounting) accounting = text;
+    else if (key == meta::coverage_causes) coverage_causes = text;
+    else if (key == meta::wan_interface) wan_interface = text;
+    else if (key == meta::wan_error) wan_error = text;
     else if (key == meta::source) source = text;
     else if (key == meta::ingest_version) ingest_version = text;
 }
@@ -93,6 +97,11 @@ IngestHealth evaluate_ingest(const IngestStatus& status, std::int64_t now_ms, st
                                   "netmon-ingest's last cycle failed (" + error +
                                       "); the table shows the last good state. See: journalctl -u netmon-ingest"});
     }
+    // What the ingest found that hides traffic from it; accounting off is the ingest's cause
+    // too, said once below.
+    for (const CoverageCause& cause : parse_causes(status.coverage_causes))
+        if (cause.id != "accounting_off")
+            health.notices.push_back({Notice::Level::warning, cause.text + " Fix: " + cause.fix + "."});
     if (status.accounting == "off") {
         health.notices.push_back(
             {Notice::Level::warning,

@@ -35,6 +35,10 @@ struct IngestStatus {
     std::optional<std::int64_t> last_error_at;
     std::string last_error;
     std::string accounting;  // "on", "off", "unknown" or ""
+    // Coverage (issue 14): the causes' JSON array, the WAN interface and its reading's error.
+    std::string coverage_causes;
+    std::string wan_interface;
+    std::string wan_error;
     std::string source;
     std::string ingest_version;
 

@@ -242,6 +242,19 @@ void append_interfaces(PrometheusText& p, const std::vector<InterfaceSample>& in
 
 }  // namespace
 
+// The last hour's coverage each way (no sample without WAN bytes), and one series per cause the
+// ingest names (value 1), to alert on.
+void append_coverage(PrometheusText& p, const Coverage& coverage, const IngestStatus& ingest) {
+    p.family("netmon_coverage_ratio", "gauge",
+             "The outbound flows' bytes over the WAN interface's IP bytes in the last hour (interfaces.wan).");
+    for (const auto& [direction, sums] : {std::pair{"uplink", &coverage.uplink}, std::pair{"downlink", &coverage.downlink}})
+        if (auto ratio = sums->ratio()) p.sample("netmon_coverage_ratio", {{"direction", direction}}, *ratio);
+    p.family("netmon_coverage_cause", "gauge",
+             "A reason netmon sees less than the WAN carries, by its id (/healthz says it and its fix); always 1.");
+    for (const CoverageCause& cause : parse_causes(ingest.coverage_causes))
+        p.sample("netmon_coverage_cause", {{"cause", cause.id}}, 1);
+}
+
 std::string render_prometheus(const MetricsInput& input) {
     PrometheusText p;
     p.family("netmon_database_up", "gauge", "1 when netmon-web can read netmon-ingest's database, else 0.");
@@ -251,6 +264,7 @@ std::string render_prometheus(const MetricsInput& input) {
         append_ingest(p, input.ingest, input.health);
         append_devices(p, input.devices);
         append_device_info(p, input.devices, input.device_names);
+        append_coverage(p, input.coverage, input.ingest);
     }
     append_load_and_memory(p, input.system);
     append_interfaces(p, input.system.interfaces);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "coverage.h"
 #include "history_rows.h"
 #include "ingest_health.h"
 #include "rows.h"
@@ -49,6 +50,7 @@ struct MetricsInput {
     std::vector<DeviceTotalsRow> devices;  // the devices table, by address
     // Their names (netmon_device_info), by device's text; a device without a MAC or a name has none.
     std::map<std::string, DeviceName, std::less<>> device_names;
+    Coverage coverage;  // the last hour's
 };
 
 std::string render_prometheus(const MetricsInput& input);

@@ -212,7 +212,7 @@ Database checked(Database db) {
 
 }  // namespace
 
-Reader::Reader(Database db) : db_(checked(std::move(db))), history_(db_), names_(db_) {
+Reader::Reader(Database db) : db_(checked(std::move(db))), history_(db_), names_(db_), coverage_(db_) {
     // 1 MiB of page cache per connection (SQLite's default is 2): the pages a dashboard reads
     // stay in the kernel's cache anyway, and RSS counts every connection's.
     db_.execute("PRAGMA cache_size = -1024");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connections_cache.h"
+#include "coverage.h"
 #include "history_queries.h"
 #include "ingest_health.h"
 #include "name_queries.h"
@@ -38,6 +39,8 @@ public:
     HistoryQueries& history() { return history_; }
     // The statements of the names tables, on this connection.
     NameQueries& names() { return names_; }
+    // How much of the WAN's traffic the flows account for (coverage.h).
+    CoverageQueries& coverage() { return coverage_; }
 
     IngestStatus ingest_status();
     // Calls row for each connection that matches filter, by total_bytes descending, at most
@@ -100,6 +103,7 @@ private:
     Statement schema_version_;
     HistoryQueries history_;
     NameQueries names_;
+    CoverageQueries coverage_;
     std::int64_t opened_schema_version_ = 0;
     ConnectionsCache cache_;
     struct CachedSummary {

@@ -1,13 +1,7 @@
 #include "system_metrics.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 
-#include "netmon/c_handle.h"
 #include "netmon/config.h"
 
 namespace netmon::web {
@@ -15,30 +9,6 @@ namespace {
 
 // Rates over less than this would jump about with scheduling noise.
 constexpr std::int64_t min_rate_period_ms = 1000;
-
-// Reads a small file (/proc and /sys files are a page at most). Sets error to strerror.
-std::optional<std::string> read_small_file(const std::string& path, std::string& error) {
-    CHandle<int, &::close, -1> file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    const int fd = file.get();
-    if (fd < 0) {
-        error = path + ": " + std::strerror(errno);
-        return std::nullopt;
-    }
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            error = path + ": " + std::strerror(errno);
-            return std::nullopt;
-        }
-        if (n == 0) break;
-        text.append(buffer, static_cast<std::size_t>(n));
-        if (text.size() > 1 << 20) break;  // not a /proc file
-    }
-    return text;
-}
 
 std::string_view next_field(std::string_view& text) {
     std::size_t start = text.find_first_not_of(" \t\n");
@@ -110,11 +80,6 @@ std::optional<MemoryUsage> parse_meminfo(std::string_view text) {
     return MemoryUsage{*total, *available, *total - *available};
 }
 
-std::optional<std::uint64_t> parse_counter(std::string_view text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-    return parse_unsigned(text);
-}
-
 SystemMetrics::SystemMetrics(std::vector<std::string> interfaces, std::string root)
     : interfaces_(std::move(interfaces)), root_(std::move(root)) {
     if (root_.empty() || root_.back() != '/') root_ += '/';
@@ -144,31 +109,12 @@ SystemSample SystemMetrics::sample(std::int64_t now_ms) {
             out.error = "not an interface name";
             continue;
         }
-        const std::string directory = root_ + "sys/class/net/" + name;
-        if (::access(directory.c_str(), F_OK) != 0) {
-            out.error = "no interface " + name + " on this host (" + directory + ": " + std::strerror(errno) + ")";
+        std::optional<InterfaceCounters> read = read_interface_counters(root_, name, error);
+        if (!read) {
+            out.error = error;
             continue;
         }
-        InterfaceCounters counters;
-        struct Field {
-            const char* file;
-            std::uint64_t InterfaceCounters::*value;
-        };
-        static constexpr Field fields[] = {{"rx_bytes", &InterfaceCounters::rx_bytes},
-                                           {"tx_bytes", &InterfaceCounters::tx_bytes},
-                                           {"rx_packets", &InterfaceCounters::rx_packets},
-                                           {"tx_packets", &InterfaceCounters::tx_packets}};
-        for (const Field& field : fields) {
-            std::string path = directory + "/statistics/" + field.file;
-            auto text = read_small_file(path, error);
-            std::optional<std::uint64_t> value = text ? parse_counter(*text) : std::nullopt;
-            if (!value) {
-                out.error = text ? path + ": not a counter" : error;
-                break;
-            }
-            counters.*field.value = *value;
-        }
-        if (!out.error.empty()) continue;
+        const InterfaceCounters counters = *read;
         out.counters = counters;
 
         std::lock_guard lock(mutex_);

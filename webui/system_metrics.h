@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "netmon/kernel_files.h"
+
 namespace netmon::web {
 
 struct LoadAverage {
@@ -22,13 +24,6 @@ struct MemoryUsage {
     std::uint64_t total_bytes = 0;
     std::uint64_t available_bytes = 0;
     std::uint64_t used_bytes = 0;  // total - available
-};
-
-struct InterfaceCounters {
-    std::uint64_t rx_bytes = 0;
-    std::uint64_t tx_bytes = 0;
-    std::uint64_t rx_packets = 0;
-    std::uint64_t tx_packets = 0;
 };
 
 struct InterfaceRates {  // per second
@@ -59,8 +54,6 @@ std::optional<LoadAverage> parse_loadavg(std::string_view text);
 // /proc/meminfo: MemTotal and MemAvailable (kB); kernels without MemAvailable (before 3.14)
 // count MemFree + Buffers + Cached instead. Nothing without MemTotal.
 std::optional<MemoryUsage> parse_meminfo(std::string_view text);
-// One counter file of /sys/class/net/<name>/statistics/: a decimal number and a newline.
-std::optional<std::uint64_t> parse_counter(std::string_view text);
 
 // Reads the files; thread-safe. Rates compare a sample with the last one at least a second
 // older, whoever asked for it, so that several browsers see the same rates.

@@ -261,6 +261,23 @@
       strong(formatDuration(netmon.last_cycle_age_ms));
       plain(" ago");
     }
+    const coverage = netmon.coverage;
+    if (coverage && typeof coverage.ratio === "number") {
+      plain(" \u00b7 netmon sees ");
+      strong(formatPercent(coverage.ratio));
+      plain(" of the WAN's bytes this hour (");
+      const why = element("a", "", "why not all");
+      why.href = "/coverage";
+      summary.appendChild(why);
+      plain(")");
+    }
+  }
+
+  // As the server writes it (coverage.cpp, percent_text): one decimal, 100% from 99.95%.
+  function formatPercent(ratio) {
+    const percent = ratio * 100;
+    if (percent >= 99.95 && percent < 100.05) return "100%";
+    return (Math.round(percent * 10) / 10).toFixed(1) + "%";
   }
 
   function updateNotices(notices) {

@@ -48,4 +48,12 @@ inline constexpr std::string_view dns_packets_malformed_total = "dns_packets_mal
 inline constexpr std::string_view dns_parser_restarts_total = "dns_parser_restarts_total";
 inline constexpr std::string_view dns_names_evicted_total = "dns_names_evicted_total";
 
+// Coverage (schema/007_coverage.sql): why netmon may see less than the WAN carries, as the
+// ingest last decided it (collector/coverage/coverage_causes.h): text, a JSON array of
+// {"id", "text", "fix"}, "[]" when nothing is wrong; absent for a replay. And the WAN
+// interface the ingest reads (interfaces.wan), or its reading's error.
+inline constexpr std::string_view coverage_causes = "coverage_causes";
+inline constexpr std::string_view wan_interface = "wan_interface";
+inline constexpr std::string_view wan_error = "wan_error";
+
 }  // namespace netmon::meta
