@@ -24,24 +24,11 @@ using namespace netmon;
 
 namespace {
 
-std::string run(const std::string& command) {
-    std::string output;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    if (!pipe) throw std::runtime_error("cannot run " + command);
-    char buffer[4096];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-    ::pclose(pipe);
-    return output;
-}
+std::string run(const std::string& command) { return test::run_command(command); }
 
 // A namespace of this process's own, deleted at the end.
-struct Namespace {
-    std::string name = "netmon-dnsrs-" + std::to_string(::getpid());
-    Namespace() { run("ip netns add " + name); }
-    ~Namespace() { run("ip netns del " + name); }
-    std::string exec(const std::string& command) const { return run("ip netns exec " + name + " " + command); }
-    // Runs f on a thread that entered the namespace, so that the sockets it opens are there.
-    void in(const std::function<void()>& f) const { test::in_namespace(name, f); }
+struct Namespace : test::TestNamespace {
+    Namespace() : TestNamespace("netmon-dnsrs") {}
 };
 
 const char* why_no_kernel() {

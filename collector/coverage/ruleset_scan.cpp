@@ -86,6 +86,9 @@ void dump(mnl_socket* socket, std::uint16_t type, std::uint32_t seq, F&& each) {
 std::optional<std::string> flowtable_without_counter(const nlmsghdr* message) {
     Flowtable flowtable(nftnl_flowtable_alloc());
     if (!flowtable || nftnl_flowtable_nlmsg_parse(message, flowtable.get()) < 0) return std::nullopt;
+    if (!nftnl_flowtable_is_set(flowtable.get(), NFTNL_FLOWTABLE_NAME) ||
+        !nftnl_flowtable_is_set(flowtable.get(), NFTNL_FLOWTABLE_TABLE))
+        return std::nullopt;
     const std::uint32_t flags = nftnl_flowtable_is_set(flowtable.get(), NFTNL_FLOWTABLE_FLAGS)
                                     ? nftnl_flowtable_get_u32(flowtable.get(), NFTNL_FLOWTABLE_FLAGS)
                                     : 0;
@@ -98,6 +101,8 @@ std::optional<std::string> flowtable_without_counter(const nlmsghdr* message) {
 std::optional<std::string> notrack_chain(const nlmsghdr* message) {
     Rule rule(nftnl_rule_alloc());
     if (!rule || nftnl_rule_nlmsg_parse(message, rule.get()) < 0) return std::nullopt;
+    if (!nftnl_rule_is_set(rule.get(), NFTNL_RULE_TABLE) || !nftnl_rule_is_set(rule.get(), NFTNL_RULE_CHAIN))
+        return std::nullopt;
     ExprIter iter(nftnl_expr_iter_create(rule.get()));
     if (!iter) return std::nullopt;
     bool found = false;
