@@ -181,12 +181,15 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
         " ORDER BY h.last_seen_at LIMIT ?2)");
     search_indexer = std::make_unique<SearchIndexer>(db);
     // An ended flow's times and state come from its row while it is still there (it goes
-    // right after); one without a row (born and gone in one batch) began and ended now.
+    // right after); one without a row (born and gone in one batch) began and ended now. It ended
+    // at its last activity, not when conntrack let it go (a UDP flow lingers 30 to 180 s): its
+    // last change of counters or state, or now when its final counters moved since.
+    const std::string last_activity = "CASE WHEN ?7 OR c.last_seen_at IS NULL THEN ?1 ELSE c.last_seen_at END";
     log_ended = db.prepare(
         "INSERT INTO flow_log (ended_at, device, host, proto, src_port, dst_port, first_seen_at, last_seen_at, state,"
         " flags, uplink_packets, uplink_bytes, downlink_packets, downlink_bytes, ended_by)"
-        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, coalesce(c.first_seen_at, ?1),"
-        " CASE WHEN ?7 OR c.last_seen_at IS NULL THEN ?1 ELSE c.last_seen_at END, ?8, ?9, ?10, ?11, ?12, ?13, ?14"
+        " SELECT " + last_activity + ", ?2, ?3, ?4, ?5, ?6, coalesce(c.first_seen_at, ?1), " + last_activity +
+        ", ?8, ?9, ?10, ?11, ?12, ?13, ?14"
         " FROM (SELECT ?15 AS id) AS ended LEFT JOIN connections AS c ON c.id = ended.id");
     // A DESTROY after a read found the flow gone: the flow logged then gets its final counters.
     log_late_end = db.prepare(

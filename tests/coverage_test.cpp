@@ -92,7 +92,7 @@ TEST_CASE("the WAN's bytes between readings are IP bytes, and a counter that goe
     CHECK_FALSE(meter.read({300, 300, 20, 20}, 14));
 }
 
-TEST_CASE("a clean cycle has no cause; accounting off, and flows without counters after it") {
+TEST_CASE("a clean cycle has no cause, accounting off has one, and so do flows without counters after it") {
     CoverageCauses causes;
     CHECK_FALSE(causes.observe(clean(1000)));
     CHECK(causes.causes().empty());

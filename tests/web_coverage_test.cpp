@@ -161,7 +161,7 @@ TEST_CASE("coverage: said in the summary, /coverage, /metrics.json, /healthz's b
     CHECK(text.find("netmon_coverage_cause{cause=\"zero_on_read\"} 1") != std::string::npos);
 }
 
-TEST_CASE("coverage: causes that are not an array of causes are none; percents as people read them") {
+TEST_CASE("coverage: causes that are not an array of causes are none, and percents are as people read them") {
     CHECK(parse_causes("").empty());
     CHECK(parse_causes("{\"id\":\"x\"}").empty());
     CHECK(parse_causes("[1, {\"id\": 2}, {\"id\": \"a\", \"text\": \"b\"}]").size() == 1);
