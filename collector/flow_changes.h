@@ -91,6 +91,9 @@ struct FlowChanges {
     };
 
     std::int64_t now = 0;  // the time of the batch, for last_seen_at and the rest
+    // The last full read written before this batch (this one's time for a full read): a flow
+    // first seen after it never had its counters read before it ended.
+    std::int64_t last_read_at = INT64_MIN;
     std::vector<Inserted> inserted;
     std::vector<Updated> updated;  // in the order they came: a flow may change twice in one batch
     std::vector<Ended> ended;

@@ -38,6 +38,7 @@ void FlowDiff::load(const StoredConnection& row) {
 
 void FlowDiff::begin_read(std::int64_t now, bool sample) {
     begin_events(now);
+    changes_.last_read_at = now;
     reading_ = true;
     sample_ = sample;
     ++cycle_;
@@ -46,6 +47,7 @@ void FlowDiff::begin_read(std::int64_t now, bool sample) {
 void FlowDiff::begin_events(std::int64_t now) {
     changes_ = FlowChanges{};
     changes_.now = now;
+    changes_.last_read_at = last_read_at_;
     reading_ = false;
     sample_ = false;
     new_keys_.clear();
@@ -101,6 +103,7 @@ void FlowDiff::list_new(const Key& key, Flow& flow) {
 }
 
 void FlowDiff::written(const FlowChanges& changes, const std::vector<std::int64_t>& ids) {
+    if (changes.last_read_at == changes.now) last_read_at_ = changes.now;
     const std::size_t n = std::min(changes.inserted.size(), ids.size());
     for (std::size_t i = 0; i < n; ++i) {
         // Points into flows_, which is this object's, not const.

@@ -88,6 +88,7 @@ private:
     // The batch under way.
     FlowChanges changes_;
     bool reading_ = false;  // a full read, not events
+    std::int64_t last_read_at_ = INT64_MIN;  // the last full read written
     bool sample_ = false;
     SweptFlows swept_;  // found gone by this read
     std::vector<Key> new_keys_;  // events: the flows they added, to list in finish

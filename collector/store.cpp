@@ -184,7 +184,10 @@ Store::Open::Open(const std::string& path, int busy_timeout_ms) : db(path, Datab
     // right after); one without a row (born and gone in one batch) began and ended now. It ended
     // at its last activity, not when conntrack let it go (a UDP flow lingers 30 to 180 s): its
     // last change of counters or state, or now when its final counters moved since.
-    const std::string last_activity = "CASE WHEN ?7 OR c.last_seen_at IS NULL THEN ?1 ELSE c.last_seen_at END";
+    // A flow no full read saw (born after the last one, ?16) has no counters of its own before
+    // its DESTROY: its last event (the reply, a state) is the best there is of its last activity.
+    const std::string last_activity =
+        "CASE WHEN c.last_seen_at IS NULL THEN ?1 WHEN ?7 AND c.first_seen_at <= ?16 THEN ?1 ELSE c.last_seen_at END";
     log_ended = db.prepare(
         "INSERT INTO flow_log (ended_at, device, host, proto, src_port, dst_port, first_seen_at, last_seen_at, state,"
         " flags, uplink_packets, uplink_bytes, downlink_packets, downlink_bytes, ended_by)"
@@ -409,7 +412,7 @@ std::vector<std::int64_t> Store::apply(const FlowChanges& changes) {
     for (const FlowChanges::Sample& s : changes.samples) sample(s.id, now, s.moved);
     // Before the deletes: an ended flow's log row reads its connections row.
     if (keep_flow_log_)
-        for (const FlowChanges::Ended& ended : changes.ended) log_ended(ended, now);
+        for (const FlowChanges::Ended& ended : changes.ended) log_ended(ended, now, changes.last_read_at);
     for (const FlowChanges::Ended& ended : changes.ended)
         if (ended.id != 0) delete_connection(ended.id, ended.has_offset);
 
@@ -555,7 +558,7 @@ void Store::record_host(std::string_view ip, Family family, const HostActivity& 
     s.run();
 }
 
-void Store::log_ended(const FlowChanges::Ended& ended, std::int64_t now) {
+void Store::log_ended(const FlowChanges::Ended& ended, std::int64_t now, std::int64_t last_read_at) {
     Open& o = open();
     const Key& key = ended.key;
     const bool moved = ended.delta != Counters{};
@@ -582,7 +585,7 @@ void Store::log_ended(const FlowChanges::Ended& ended, std::int64_t now) {
     s.bind(10, ended.totals.uplink_packets).bind(11, ended.totals.uplink_bytes);
     s.bind(12, ended.totals.downlink_packets).bind(13, ended.totals.downlink_bytes);
     s.bind(14, ended.end == FlowChanges::End::destroyed ? 1 : 2);
-    s.bind(15, ended.id);
+    s.bind(15, ended.id).bind(16, last_read_at);
     s.run();
     ++flow_log_rows_;
 }

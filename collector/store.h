@@ -158,7 +158,7 @@ private:
     void delete_connection(std::int64_t id, bool has_offset);
     std::int64_t insert_connection(const FlowChanges::Inserted& row, std::int64_t now);
     void record_host(std::string_view ip, Family family, const HostActivity& activity, std::int64_t now);
-    void log_ended(const FlowChanges::Ended& ended, std::int64_t now);
+    void log_ended(const FlowChanges::Ended& ended, std::int64_t now, std::int64_t last_read_at);
 
     std::string path_;
     int busy_timeout_ms_;

@@ -514,3 +514,25 @@ TEST_CASE("device_host_days counts each pair once, in the day of its last contac
         " FROM device_host_days ORDER BY 1, 2)";
     CHECK(query_text(db, kept) == query_text(db, brute));
 }
+
+TEST_CASE("a flow ends at its last activity, its last event when no read saw it and not its DESTROY", "[history]") {
+    TempDir dir;
+    Store store(dir.file("netmon.db"));
+    Reconciler reconciler(store, lab_filter());
+    TextSource source;
+    reconciler.run_cycle(source, t0);
+    // E: born after the read by its NEW, answered (UPDATE) at 2 s, DESTROYed by its timeout at
+    // 32 s with its only counters. F: read at 60 s, then moved and DESTROYed at 61 s.
+    const std::string tuple = "src=10.0.0.2 dst=192.0.2.1 sport=5000 dport=53 src=192.0.2.1 dst=198.51.100.2 "
+                              "sport=53 dport=5000";
+    reconciler.apply_events({event("[NEW] ipv4 2 udp 17 30 " + tuple + " [UNREPLIED] mark=0 use=1")}, t0 + 1'000);
+    reconciler.apply_events({event("[UPDATE] ipv4 2 udp 17 30 " + tuple + " mark=0 use=1")}, t0 + 2'000);
+    reconciler.apply_events({event(flow_line("10.0.0.2", 5000, "192.0.2.1", 80, 200, "[DESTROY] "))}, t0 + 32'000);
+    source.set(flow_line("10.0.0.2", 5001, "192.0.2.1", 80, 200));
+    reconciler.run_cycle(source, t0 + 60'000);
+    reconciler.apply_events({event(flow_line("10.0.0.2", 5001, "192.0.2.1", 90, 300, "[DESTROY] "))}, t0 + 61'000);
+    Database& db = store.database();
+    CHECK(query_int(db, "SELECT ended_at - " + std::to_string(t0) + " FROM flow_log WHERE src_port = 5000") == 2'000);
+    CHECK(query_int(db, "SELECT uplink_bytes FROM flow_log WHERE src_port = 5000") == 80);
+    CHECK(query_int(db, "SELECT ended_at - " + std::to_string(t0) + " FROM flow_log WHERE src_port = 5001") == 61'000);
+}

@@ -12,8 +12,8 @@
 namespace netmon {
 namespace {
 
-// How often the ruleset is read again: a cause it holds shows within a minute.
-constexpr std::int64_t ruleset_period_ms = 60'000;
+// How often the ruleset is read again: a cause it holds shows, and goes, within half a minute.
+constexpr std::int64_t ruleset_period_ms = 30'000;
 
 // nf_conntrack_events: 0 off, 1 on, 2 (newer kernels) on while a program listens.
 std::optional<bool> events_enabled(const char* path) {
