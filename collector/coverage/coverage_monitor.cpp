@@ -14,6 +14,7 @@ namespace {
 
 // How often the ruleset is read again: a cause it holds shows, and goes, within half a minute.
 constexpr std::int64_t ruleset_period_ms = 30'000;
+constexpr std::int64_t ruleset_retry_ms = 5'000;
 
 // nf_conntrack_events: 0 off, 1 on, 2 (newer kernels) on while a program listens.
 std::optional<bool> events_enabled(const char* path) {
@@ -86,6 +87,8 @@ void CoverageMonitor::after_cycle(Store& store, const CycleResult& result, std::
         try {
             o.ruleset = read_ruleset_findings();
         } catch (const std::exception& e) {
+            // A dump the ruleset's own change interrupted (EINTR) is worth another try soon.
+            ruleset_read_at_ = now_ms - ruleset_period_ms + ruleset_retry_ms;
             if (ruleset_log_.note(1, LogThrottle::Clock::now()))
                 log_.warning(std::string("cannot read the nftables ruleset (") + e.what() +
                              "): flowtables without counter and notrack rules are not looked for");
