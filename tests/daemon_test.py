@@ -369,7 +369,8 @@ class Faults(unittest.TestCase):
         ingest = Ingest(self, "router_extended.txt")
         full = os.path.join(ingest.dir, "full")
         os.mkdir(full)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "netmon-test-full", full], check=True)
+        # Room for the schema and the fixture's 15 flows (with their WAL), not for 20,000 flows.
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=768k", "netmon-test-full", full], check=True)
         self.addCleanup(subprocess.run, ["umount", "-l", full])
         ingest.db = os.path.join(full, "netmon.db")
         ingest.write_config(LAB_SUBNETS)

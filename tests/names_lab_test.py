@@ -26,7 +26,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ingest_lab_test import Ingest  # noqa: E402
 from web_testing import WebServer, write_config  # noqa: E402
-from netmon_testing import LAB, Lab, ingest_binary, lab_unavailable, main_or_skip  # noqa: E402
+from netmon_testing import LAB, Lab, tear_down_lab, ingest_binary, lab_unavailable, main_or_skip  # noqa: E402
 
 LAB_PREFIX = f"nmn{os.getpid()}"
 WWW = "198.51.100.10"      # www.example.test
@@ -156,21 +156,7 @@ class NamesFromDnsAnswers(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            if getattr(cls, "web", None):
-                cls.web.stop()
-            if getattr(cls, "ingest", None):
-                cls.ingest.stop()
-        finally:
-            for process in cls.processes:
-                if process.poll() is None:
-                    process.terminate()
-                    try:
-                        process.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-            cls.lab.down()
-            shutil.rmtree(cls.directory, ignore_errors=True)
+        tear_down_lab(cls)
 
     def get(self, path):
         status, _, body = self.web.get(path)

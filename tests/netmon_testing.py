@@ -71,3 +71,30 @@ class Lab:
         import subprocess
         return subprocess.run(["ip", "netns", "exec", self.ns(f"lan{client}"), sys.executable,
                                os.path.join(LAB, "traffic.py")] + [str(a) for a in args], **kwargs)
+
+
+def stop_processes(processes):
+    """Terminates each process still running, and kills one that does not end within 5 s."""
+    import subprocess
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def tear_down_lab(owner):
+    """A lab test class's tearDownClass: stops its web and ingest (those it has), its background
+    processes, its lab, and removes its directory, whatever fails on the way."""
+    import shutil
+    try:
+        if getattr(owner, "web", None):
+            owner.web.stop()
+        if getattr(owner, "ingest", None):
+            owner.ingest.stop()
+    finally:
+        stop_processes(getattr(owner, "processes", []))
+        owner.lab.down()
+        shutil.rmtree(owner.directory, ignore_errors=True)
