@@ -39,6 +39,8 @@
 
 #include "namespace_support.h"
 #include "conntrack_object.h"
+#include "coverage/coverage_causes.h"
+#include "coverage/wan_meter.h"
 #include "netlink_source.h"
 #include "netmon/key.h"
 #include "netmon/outbound.h"
@@ -69,6 +71,7 @@ struct Spec {
     std::optional<std::uint8_t> state;  // in the protocol's CTA_PROTOINFO nest
     unsigned counters = 0;              // 1 original packets, 2 original bytes, 4 reply packets, 8 reply bytes
     bool counters32 = false;            // CTA_COUNTERS32_* as old kernels sent
+    std::uint64_t bytes_added = 0;      // added to both directions' bytes (a flow that moved)
     std::uint8_t type = IPCTNL_MSG_CT_NEW;
     std::uint16_t flags = NLM_F_MULTI;  // a dump reply
 };
@@ -155,7 +158,7 @@ private:
         if (which == 0) return;
         nlattr* nest = mnl_attr_nest_start(header_, type);
         const std::uint64_t packets = type == CTA_COUNTERS_ORIG ? 12 : 34;
-        const std::uint64_t bytes = type == CTA_COUNTERS_ORIG ? 5'000'000'000ull : 987654;
+        const std::uint64_t bytes = (type == CTA_COUNTERS_ORIG ? 5'000'000'000ull : 987654) + spec.bytes_added;
         if (spec.counters32) {
             if (which & 1u) mnl_attr_put_u32(header_, CTA_COUNTERS32_PACKETS, htonl(static_cast<std::uint32_t>(packets)));
             if (which & 2u) mnl_attr_put_u32(header_, CTA_COUNTERS32_BYTES, htonl(static_cast<std::uint32_t>(bytes)));
@@ -446,6 +449,52 @@ TEST_CASE("status flags: one of HW_OFFLOAD OFFLOAD ASSURED plus UNREPLIED withou
     unreplied.status = IPS_HW_OFFLOAD;
     Message message2(unreplied);
     CHECK(parser.parse(message2.header(), EventType::snapshot).entry->flags == (flag::unreplied | flag::hw_offload));
+}
+
+TEST_CASE("offloaded flows whose counters stop in the kernel's messages while the WAN's move are named", "[netlink]") {
+    // Three flows as dumps list them at 0, 30 and 61 s: one OFFLOAD whose counters never move
+    // (a flowtable without counter), one HW_OFFLOAD whose counters do, one in conntrack's path.
+    ConntrackParser parser;
+    OffloadWatch watch;
+    WanMeter wan;
+    wan.read({0, 0, 0, 0}, 14);
+    std::uint64_t seen = 0, wan_bytes = 0;
+    std::uint64_t last_moving = 0;
+    for (const std::int64_t at : {0, 30'000, 61'000}) {
+        watch.begin(at);
+        for (int flow = 0; flow < 3; ++flow) {
+            Spec spec = tcp_spec();
+            spec.ports = {static_cast<std::uint16_t>(35410 + flow), 443, 443, static_cast<std::uint16_t>(35410 + flow)};
+            std::uint32_t status = IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED;
+            if (flow == 0) status |= IPS_OFFLOAD;
+            if (flow == 1) status |= IPS_HW_OFFLOAD;
+            spec.status = status;
+            if (flow == 1) spec.bytes_added = static_cast<std::uint64_t>(at) * 10;
+            Message message(spec);
+            const ParseResult parsed = parser.parse(message.header(), EventType::snapshot);
+            REQUIRE(parsed.entry);
+            watch.see(*parsed.entry);
+            if (flow == 1) {
+                if (at > 0) seen += parsed.entry->total_bytes() - last_moving;
+                last_moving = parsed.entry->total_bytes();
+            }
+        }
+        watch.end();
+        // Meanwhile the WAN carried 100 MB a read, most of it the frozen flow's.
+        const std::uint64_t total = static_cast<std::uint64_t>(at) * 1'000'000 / 30'000 * 100;
+        if (auto added = wan.read({total, 0, total / 1500, 0}, 14)) wan_bytes += added->downlink_bytes;
+    }
+    CHECK(watch.frozen() == 1);
+    CHECK(wan_bytes > 100 * seen);  // the WAN's bytes far beyond what the counters saw
+    CoverageCauses causes;
+    CycleObservation o;
+    o.now_ms = 61'000;
+    o.accounting = true;
+    o.offload_frozen = watch.frozen();
+    causes.observe(o);
+    REQUIRE(causes.causes().size() == 1);
+    CHECK(causes.causes()[0].id == "offload_frozen");
+    CHECK(causes.causes()[0].fix.find("counter") != std::string::npos);
 }
 
 TEST_CASE("ICMP ICMPv6 GRE other protocols and IPv6 tuples", "[netlink]") {
