@@ -61,9 +61,13 @@ TrafficLedger::Batch Reconciler::stage_history(const FlowChanges& changes) const
 }
 
 bool Reconciler::write_history(const FlowChanges& changes, const TrafficLedger::Batch& batch) {
-    if (!retention_.keeps_history()) return false;
     // Counted ahead of the write: a failed one reloads, and the reload counts them again.
-    store_.set_active_connections(active_.apply(changes), changes.now);
+    const auto devices = active_.apply(changes);
+    // The summary's counts, with the rows they count (history or not).
+    store_.set_meta(meta::active_connections, active_.total());
+    store_.set_meta(meta::active_remote_hosts, active_.remote_hosts());
+    if (!retention_.keeps_history()) return false;
+    store_.set_active_connections(devices, changes.now);
     if (!steps_.any() || !ledger_.due(changes.now, batch)) return false;
     write_sums(batch, changes.now);
     return true;

@@ -103,8 +103,9 @@ private:
     void reload();
     // A batch's sums for the history (nothing when it is off); baseline_ for a full read.
     TrafficLedger::Batch stage_history(const FlowChanges& changes) const;
-    // In the write of a batch's changes: each device's connections, and the history's sums when
-    // they are due. Returns whether they were written (flushed).
+    // In the write of a batch's changes: the connections and their remote hosts in all (meta),
+    // each device's connections, and the history's sums when they are due. Returns whether the
+    // sums were written (flushed).
     bool write_history(const FlowChanges& changes, const TrafficLedger::Batch& batch);
     // Writes what waits in the ledger plus batch.
     void write_sums(const TrafficLedger::Batch& batch, std::int64_t now_ms);

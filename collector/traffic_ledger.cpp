@@ -201,6 +201,8 @@ std::vector<std::pair<IpAddress, std::int64_t>> ActiveConnections::apply(const F
     std::map<std::string_view, IpAddress> touched;
     for (const FlowChanges::Inserted& row : changes.inserted) {
         ++counts_[row.key->src];
+        ++hosts_[row.key->dst];
+        ++total_;
         touched.emplace(row.key->src.blob(), row.key->src);
     }
     // Ended flows with a row lose it; those without one (born and gone, or late) never had one.
@@ -208,6 +210,8 @@ std::vector<std::pair<IpAddress, std::int64_t>> ActiveConnections::apply(const F
         if (row.id == 0) continue;
         std::int64_t& count = counts_[row.key.src];
         if (count > 0) --count;
+        if (auto host = hosts_.find(row.key.dst); host != hosts_.end() && --host->second <= 0) hosts_.erase(host);
+        if (total_ > 0) --total_;
         touched.emplace(row.key.src.blob(), row.key.src);
     }
     if (all_changed_) {

@@ -153,16 +153,26 @@ private:
     std::int64_t last_flush_ms_;
 };
 
-// Each LAN device's rows in connections (devices.active_connections), kept from the changes
-// that insert and delete them.
+// Each LAN device's rows in connections (devices.active_connections), the rows in all, and the
+// distinct remote hosts they go to, kept from the changes that insert and delete them: the
+// dashboard's summary reads these instead of counting (count(DISTINCT dst_ip) reads a whole
+// index).
 class ActiveConnections {
 public:
     void clear() {
         counts_.clear();
+        hosts_.clear();
+        total_ = 0;
         all_changed_ = true;
     }
     // A stored row, read back at start.
-    void load(const Key& key) { ++counts_[key.src]; }
+    void load(const Key& key) {
+        ++counts_[key.src];
+        ++hosts_[key.dst];
+        ++total_;
+    }
+    std::int64_t total() const { return total_; }
+    std::int64_t remote_hosts() const { return static_cast<std::int64_t>(hosts_.size()); }
     // Applies changes (its inserted rows and the rows its ended flows deleted), and returns the
     // devices whose count changed with their new count, in address order; after a clear (a
     // start, a reload), every device: the database may hold other counts (an upgrade from a
@@ -171,6 +181,8 @@ public:
 
 private:
     std::unordered_map<IpAddress, std::int64_t, IpAddressHash> counts_;
+    std::unordered_map<IpAddress, std::int64_t, IpAddressHash> hosts_;  // only those with rows
+    std::int64_t total_ = 0;
     bool all_changed_ = true;
 };
 

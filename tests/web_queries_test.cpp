@@ -360,6 +360,18 @@ TEST_CASE("the summary and data_version see the ingest's commits") {
     CHECK(reader.summary(now).active_connections == 6);
 }
 
+TEST_CASE("the summary takes the ingest's own counts of connections and their remote hosts when it has them") {
+    TestDatabase t;
+    t.fill();
+    // Counts only an ingest keeps (they differ from the rows on purpose, to tell them apart).
+    t.db.execute("INSERT INTO meta (key, value) VALUES ('active_connections', 1234), ('active_remote_hosts', 56)");
+    Reader reader = t.reader();
+    Summary s = reader.summary(now);
+    CHECK(s.active_connections == 1234);
+    CHECK(s.active_remote_hosts == 56);
+    CHECK(s.known_remote_hosts == 4);  // still counted: remote_hosts' own index
+}
+
 TEST_CASE("the connections cache holds for one filter, one data version, until a NEW host turns SEEN") {
     ConnectionsCache cache;
     ConnectionFilter filter;

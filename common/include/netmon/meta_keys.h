@@ -37,6 +37,10 @@ inline constexpr std::string_view remote_hosts_pruned_total = "remote_hosts_prun
 // retention deleted.
 inline constexpr std::string_view history_flushed_at = "history_flushed_at";
 inline constexpr std::string_view history_rows_pruned_total = "history_rows_pruned_total";
+// The rows in connections and the distinct remote hosts they go to, written with every batch
+// that changes them: netmon-web's summary reads these instead of counting.
+inline constexpr std::string_view active_connections = "active_connections";
+inline constexpr std::string_view active_remote_hosts = "active_remote_hosts";
 
 // Names (schema/006_names.sql): lease file lines that did not parse; DNS answers observed
 // (NFLOG packets, the answers mapped, packets that were not DNS responses or did not parse, the
