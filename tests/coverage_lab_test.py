@@ -23,7 +23,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ingest_lab_test import Ingest  # noqa: E402
 from web_testing import WebServer, write_config  # noqa: E402
-from netmon_testing import LAB, Lab, tear_down_lab, lab_unavailable, main_or_skip  # noqa: E402
+from netmon_testing import LAB, Lab, spawn_quiet, tear_down_lab, lab_unavailable, main_or_skip  # noqa: E402
 
 LAB_PREFIX = f"nmc{os.getpid()}"
 REMOTE = "198.51.100.30"
@@ -56,9 +56,7 @@ class CoverageOfARealRouter(unittest.TestCase):
 
     @classmethod
     def spawn(cls, args):
-        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.processes.append(process)
-        return process
+        return spawn_quiet(cls.processes, args)
 
     @classmethod
     def sysctl(cls, name, value=None):

@@ -26,7 +26,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ingest_lab_test import Ingest  # noqa: E402
 from web_testing import WebServer, write_config  # noqa: E402
-from netmon_testing import LAB, Lab, tear_down_lab, ingest_binary, lab_unavailable, main_or_skip  # noqa: E402
+from netmon_testing import LAB, Lab, spawn_quiet, tear_down_lab, ingest_binary, lab_unavailable, main_or_skip  # noqa: E402
 
 LAB_PREFIX = f"nmn{os.getpid()}"
 WWW = "198.51.100.10"      # www.example.test
@@ -135,9 +135,7 @@ class NamesFromDnsAnswers(unittest.TestCase):
 
     @classmethod
     def spawn(cls, args):
-        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.processes.append(process)
-        return process
+        return spawn_quiet(cls.processes, args)
 
     @classmethod
     def wait_for_resolver(cls, client, server, name, address):

@@ -73,6 +73,15 @@ class Lab:
                                os.path.join(LAB, "traffic.py")] + [str(a) for a in args], **kwargs)
 
 
+def spawn_quiet(processes, args):
+    """Starts args in the background, its output dropped, and adds it to processes (which
+    stop_processes ends)."""
+    import subprocess
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes.append(process)
+    return process
+
+
 def stop_processes(processes):
     """Terminates each process still running, and kills one that does not end within 5 s."""
     import subprocess
