@@ -23,7 +23,7 @@ from web_testing import LAB_SUBNETS, free_port, make_database, write_config  # n
 
 PATHS = ["/", "/connections.json", "/connections.json?limit=5", "/connections.json?q=443", "/connections.json?proto=udp",
          "/connections.json?src=10.0.0.11", "/hosts.json", "/hosts.json?since=60", "/metrics.json", "/healthz",
-         "/metrics", "/static/app.js", "/?q=10.0", "/nope", "/connections.json?limit=0", "/?limit=5=6"]
+         "/metrics", "/static/app.js", "/?q=10.0", "/nope", "/connections.json?limit=0", "/?limit=5=6", "/coverage"]
 
 
 def main():
